@@ -1,0 +1,74 @@
+// trustgate/client_ip.hpp — SPEC §4: who the client is, for logs and rate-limit keys.
+//
+// Never grants anything. For a trusted peer, walks `x-forwarded-for` from the right
+// (every line, in order), skipping trusted hops; the first untrusted entry is the client.
+// A malformed entry stops the walk and the peer is used. When every entry is trusted,
+// the leftmost is the client (as nginx's real_ip_recursive does).
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "trustgate/detail/ascii.hpp"
+#include "trustgate/net/address.hpp"
+#include "trustgate/net/prefix_set.hpp"
+#include "trustgate/request.hpp"
+
+namespace trustgate {
+
+namespace detail {
+// `a.b.c.d`, `a.b.c.d:port`, `v6`, `[v6]`, `[v6]:port`.
+inline std::optional<net::address> parse_forwarded_entry(std::string_view entry) noexcept {
+    if (!entry.empty() && entry.front() == '[') {
+        const auto close = entry.find(']');
+        if (close == std::string_view::npos) return std::nullopt;
+        const auto rest = entry.substr(close + 1);
+        if (!rest.empty()) {
+            if (rest.size() < 2 || rest.front() != ':') return std::nullopt;
+            for (char c : rest.substr(1))
+                if (!is_digit(c)) return std::nullopt;
+        }
+        return net::address::parse(entry.substr(0, close + 1));
+    }
+    const auto colon = entry.find(':');
+    if (colon != std::string_view::npos && entry.find(':', colon + 1) == std::string_view::npos) {
+        const auto port = entry.substr(colon + 1);
+        if (port.empty()) return std::nullopt;
+        for (char c : port)
+            if (!is_digit(c)) return std::nullopt;
+        entry = entry.substr(0, colon);
+    }
+    return net::address::parse(entry);
+}
+}  // namespace detail
+
+template <request_view R>
+net::address attribute_client_ip(const R& request, const net::prefix_set& trusted) {
+    // Left to right, remembering the rightmost entry that is not a trusted hop: that is
+    // where a right-to-left walk stops. O(1) memory however many lines there are.
+    const net::address peer = request.peer();
+    bool any = false, stopped = false, stop_is_malformed = false;
+    net::address leftmost, stop_at;
+    request.for_each_header([&](std::string_view name, std::string_view value) {
+        if (!detail::iequals(name, "x-forwarded-for")) return;
+        while (true) {
+            const auto comma = value.find(',');
+            const auto entry = detail::trim(value.substr(0, comma));
+            const auto parsed = detail::parse_forwarded_entry(entry);
+            if (parsed && !any) leftmost = *parsed;
+            if (!parsed || !trusted.contains(*parsed)) {
+                stopped = true;
+                stop_is_malformed = !parsed;
+                if (parsed) stop_at = *parsed;
+            }
+            any = true;
+            if (comma == std::string_view::npos) break;
+            value.remove_prefix(comma + 1);
+        }
+    });
+    if (!any) return peer;
+    if (stopped) return stop_is_malformed ? peer : stop_at;
+    return leftmost;
+}
+
+}  // namespace trustgate

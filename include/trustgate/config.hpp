@@ -1,0 +1,71 @@
+// trustgate/config.hpp — runtime configuration, shaped like SPEC §9's JSON.
+//
+// These are plain values: load them however you like (the example gateway reads JSON),
+// then build a gateway with `from_config`. Building validates and compiles everything
+// once; a bad value throws config_error naming the JSON path and what was expected.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace trustgate {
+
+class config_error : public std::runtime_error {
+public:
+    config_error(std::string path, std::string expected)
+        : std::runtime_error(path + ": " + expected), path_(std::move(path)), expected_(std::move(expected)) {}
+
+    const std::string& path() const noexcept { return path_; }
+    const std::string& expected() const noexcept { return expected_; }
+
+private:
+    std::string path_;
+    std::string expected_;
+};
+
+enum class auth_mode { trusted_proxy, token, none };
+
+struct trusted_proxy_config {
+    std::string user_header = "x-forwarded-user";
+    std::vector<std::string> required_headers;
+    std::vector<std::string> allow_users;
+    bool allow_users_case_insensitive = false;
+    bool allow_loopback = false;
+    std::optional<std::string> loopback_user;
+};
+
+struct scopes_config {
+    std::string header = "x-openclaw-scopes";
+    std::vector<std::string> default_scopes{"operator.read"};
+    std::vector<std::string> token_scopes{"operator.admin"};
+    std::vector<std::pair<std::string, std::vector<std::string>>> identity_scopes;
+    std::vector<std::pair<std::string, std::string>> methods;  // over the built-in table
+};
+
+// Out of line so templates never build scopes_config{} themselves (works around a g++ 12
+// internal compiler error with default member initializers in template code).
+inline scopes_config default_scopes_config() { return scopes_config{}; }
+
+struct rate_limit_config {
+    unsigned max_attempts = 10;
+    std::chrono::milliseconds window{60'000};
+    std::chrono::milliseconds lockout{300'000};
+    bool exempt_loopback = true;
+    std::size_t max_keys = 16'384;  // memory stays bounded under a flood of distinct keys
+};
+
+struct auth_config {
+    auth_mode mode = auth_mode::trusted_proxy;
+    std::vector<std::string> trusted_proxies;
+    std::optional<std::string> token;  // the resolved secret, never logged
+    trusted_proxy_config trusted_proxy;
+    scopes_config scopes;
+    rate_limit_config rate_limit;
+};
+
+}  // namespace trustgate

@@ -1,0 +1,92 @@
+// One pass over the header block that fills request_facts (SPEC §1).
+#pragma once
+
+#include <string_view>
+
+#include "trustgate/detail/ascii.hpp"
+#include "trustgate/net/address.hpp"
+#include "trustgate/policy.hpp"
+#include "trustgate/request.hpp"
+
+namespace trustgate::detail {
+
+// `localhost`, `127.x.y.z` or `[v6-loopback]`, each with an optional `:port`.
+constexpr bool names_local_host(std::string_view host) noexcept {
+    std::string_view name = host;
+    std::string_view port;
+    if (!host.empty() && host.front() == '[') {
+        const auto close = host.find(']');
+        if (close == std::string_view::npos) return false;
+        name = host.substr(0, close + 1);
+        port = host.substr(close + 1);
+    } else if (const auto colon = host.find(':'); colon != std::string_view::npos) {
+        name = host.substr(0, colon);
+        port = host.substr(colon);
+    }
+    if (!port.empty()) {
+        if (port.size() < 2 || port.size() > 6 || port.front() != ':') return false;
+        unsigned value = 0;
+        for (char c : port.substr(1)) {
+            if (!is_digit(c)) return false;
+            value = value * 10 + unsigned(c - '0');
+        }
+        if (value > 65535) return false;
+    }
+    if (iequals(name, "localhost")) return true;
+    if (!name.empty() && name.front() != '[' && name.find(':') != std::string_view::npos) return false;
+    const auto a = net::address::parse(name);
+    return a && a->is_loopback();
+}
+
+// An origin is `scheme://host[:port]`; "null" and anything with a path is not local.
+constexpr bool origin_names_local_host(std::string_view origin) noexcept {
+    const auto sep = origin.find("://");
+    if (sep == std::string_view::npos || sep == 0) return false;
+    for (char c : origin.substr(0, sep))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '+' || c == '-' || c == '.'))
+            return false;
+    return names_local_host(origin.substr(sep + 3));
+}
+
+constexpr bool is_forwarded_evidence(std::string_view name) noexcept {
+    return iequals(name, "forwarded") || iequals(name, "x-real-ip") || istarts_with(name, "x-forwarded-");
+}
+
+template <request_view R>
+void scan_request(const R& request, std::string_view user_header, request_facts& f) {
+    f.peer = request.peer();
+    f.peer_loopback = f.peer.is_loopback();
+    f.client_ip = f.peer;
+    unsigned host_lines = 0, origin_lines = 0, authorization_lines = 0;
+    request.for_each_header([&](std::string_view name, std::string_view value) {
+        if (!user_header.empty() && iequals(name, user_header)) {
+            ++f.user_lines;
+            const auto trimmed = trim(value);
+            if (trimmed.find(',') != std::string_view::npos) f.user_has_comma = true;
+            if (!trimmed.empty() && !f.user_present) {
+                f.user_present = true;
+                f.user_value = trimmed;
+            }
+        } else if (iequals(name, "host")) {
+            ++host_lines;
+            f.host_is_local = host_lines == 1 && names_local_host(trim(value));
+        } else if (iequals(name, "origin")) {
+            ++origin_lines;
+            f.origin_is_local = origin_lines == 1 && origin_names_local_host(trim(value));
+        } else if (iequals(name, "authorization")) {
+            ++authorization_lines;
+            const auto v = trim(value);
+            if (authorization_lines > 1) {
+                f.bearer = bearer_state::malformed;
+                f.bearer_token = {};
+            } else if (v.size() > 7 && istarts_with(v, "bearer") && is_blank_char(v[6])) {
+                f.bearer_token = trim(v.substr(7));
+                f.bearer = f.bearer_token.empty() ? bearer_state::absent : bearer_state::present;
+            }
+        }
+        // Independent of the branches above: a blank `x-forwarded-user` is still evidence.
+        if (is_forwarded_evidence(name)) f.forwarded_evidence = true;
+    });
+}
+
+}  // namespace trustgate::detail

@@ -1,0 +1,198 @@
+// trustgate/gateway.hpp — policies composed at compile time.
+//
+//   using my_gateway = trustgate::gateway<trustgate::trusted_source, trustgate::loopback_policy,
+//                                         trustgate::required_headers, trustgate::proxy_identity,
+//                                         trustgate::allow_users, trustgate::scopes<>>;
+//   auto gw = my_gateway::from_config(config);          // validates, compiles, may throw
+//   trustgate::decision d = gw.authenticate(request);   // no allocation, no exceptions
+//
+// The types fix what runs and in what order (SPEC §3); the values inside them (CIDRs,
+// users, scopes) come from configuration. Policies are stored with
+// [[no_unique_address]], so a stateless policy costs no space, and evaluated with a
+// short-circuiting fold: the first policy that decides wins.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "trustgate/attempt_limiter.hpp"
+#include "trustgate/config.hpp"
+#include "trustgate/decision.hpp"
+#include "trustgate/detail/scan.hpp"
+#include "trustgate/policy.hpp"
+#include "trustgate/request.hpp"
+
+namespace trustgate {
+
+// What policies may need from outside the configuration while being built.
+struct build_context {
+    attempt_limiter* limiter = nullptr;  // shared by token checks; may be null
+};
+
+namespace detail {
+
+template <class P>
+struct assert_policy {
+    static_assert(policy<P>,
+                  "trustgate::gateway<...>: this parameter is not a trustgate policy. A policy type needs "
+                  "`static constexpr trustgate::stage stage`, `static constexpr std::string_view name` and "
+                  "`trustgate::verdict check(trustgate::request_facts&, const R&) const` (see trustgate/policy.hpp). "
+                  "Pass policy types such as trustgate::trusted_source, not configuration structs or values.");
+    static constexpr bool value = true;
+};
+
+template <std::size_t I, class P>
+struct policy_slot {
+    [[no_unique_address]] P value;
+};
+
+template <class Indices, class... Ps>
+struct policy_pack;
+
+template <std::size_t... I, class... Ps>
+struct policy_pack<std::index_sequence<I...>, Ps...> : policy_slot<I, Ps>... {
+    constexpr policy_pack() = default;
+    constexpr explicit policy_pack(Ps... ps) : policy_slot<I, Ps>{std::move(ps)}... {}
+};
+
+template <class T, class... Ps>
+inline constexpr std::size_t count_of = (std::size_t{std::is_same_v<T, Ps>} + ... + 0);
+
+template <stage S, class... Ps>
+inline constexpr std::size_t count_stage = (std::size_t{Ps::stage == S} + ... + 0);
+
+template <class... Ps>
+constexpr bool stages_in_order() {
+    stage stages[] = {Ps::stage..., stage::authorize};
+    for (std::size_t i = 1; i < sizeof...(Ps); ++i)
+        if (stages[i] < stages[i - 1]) return false;
+    return true;
+}
+
+template <class... Ps>
+constexpr bool all_distinct() {
+    return ((count_of<Ps, Ps...> == 1) && ...);
+}
+
+}  // namespace detail
+
+template <class... Policies>
+class gateway {
+    static_assert((detail::assert_policy<Policies>::value && ...));
+    static_assert(detail::all_distinct<Policies...>(),
+                  "trustgate::gateway<...>: a policy type is listed twice; list each policy once and put all "
+                  "its values (users, CIDRs, headers) in that one object.");
+    static_assert(detail::stages_in_order<Policies...>(),
+                  "trustgate::gateway<...>: policies are out of order. List them in SPEC §3 stage order "
+                  "(source, local, headers, identity, vet, authorize), e.g. gateway<trusted_source, loopback_policy, "
+                  "required_headers, proxy_identity, allow_users, scopes<>>.");
+    static_assert(detail::count_stage<stage::identity, Policies...> == 1,
+                  "trustgate::gateway<...>: needs exactly one identity policy: add trustgate::proxy_identity "
+                  "(trusted-proxy mode), trustgate::bearer_token (token mode) or trustgate::anonymous (none mode).");
+    static_assert(detail::count_stage<stage::local, Policies...> == 0 || detail::count_stage<stage::source, Policies...> > 0,
+                  "trustgate::gateway<...>: loopback_policy needs trustgate::trusted_source before it: a request is "
+                  "direct-local only when its peer is a trusted proxy address.");
+    static_assert(detail::count_stage<stage::authorize, Policies...> <= 1,
+                  "trustgate::gateway<...>: at most one authorize policy (scopes<...>) may be listed.");
+
+    using indices = std::index_sequence_for<Policies...>;
+
+public:
+    gateway() = default;
+    explicit gateway(Policies... policies) : pack_(std::move(policies)...) {}
+
+    // Builds every policy from configuration, in order; throws config_error on the first
+    // problem, naming its JSON path.
+    static gateway from_config(const auth_config& config, attempt_limiter* limiter = nullptr) {
+        const build_context context{limiter};
+        return gateway{Policies::from_config(config, context)...};
+    }
+
+    template <class P>
+    static constexpr bool has = detail::count_of<P, Policies...> == 1;
+
+    template <class P>
+    const P& get() const noexcept {
+        static_assert(has<P>, "trustgate::gateway::get<P>(): P is not one of this gateway's policies.");
+        return static_cast<const detail::policy_slot<index_of<P>(), P>&>(pack_).value;
+    }
+
+    // SPEC §3. The decision's strings point into `request` and into this gateway.
+    template <request_view R>
+    decision authenticate(const R& request) const {
+        request_facts facts;
+        detail::scan_request(request, user_header(), facts);
+        verdict decided;
+        run_all(decided, facts, request, indices{});
+        decision d = decided ? *decided
+                     : facts.identity.empty()
+                         ? decision::deny(reason::trusted_proxy_user_missing, identity_policy_name())
+                         : decision::allow(facts.how, facts.identity, identity_policy_name());
+        d.client_ip = facts.client_ip;
+        return d;
+    }
+
+    // SPEC §5, for an authenticated decision and a method name.
+    template <request_view R>
+    authorization authorize(const decision& d, std::string_view method, const R& request) const {
+        static_assert(detail::count_stage<stage::authorize, Policies...> == 1,
+                      "trustgate::gateway::authorize: add an authorize policy such as trustgate::scopes<> to the "
+                      "gateway's policy list.");
+        return get<policy_at<first_of_stage<stage::authorize>()>>().authorize(d, method, request);
+    }
+
+private:
+    template <std::size_t... I, class R>
+    void run_all(verdict& decided, request_facts& facts, const R& request, std::index_sequence<I...>) const {
+        (void)((decided = run<I>(facts, request), decided.has_value()) || ...);
+    }
+
+    template <std::size_t I, class R>
+    verdict run(request_facts& facts, const R& request) const {
+        using P = policy_at<I>;
+        if constexpr (P::stage == stage::authorize) {
+            return next_policy;
+        } else {
+            return static_cast<const detail::policy_slot<I, P>&>(pack_).value.check(facts, request);
+        }
+    }
+
+    template <std::size_t I>
+    using policy_at = std::tuple_element_t<I, std::tuple<Policies...>>;
+
+    template <class P>
+    static constexpr std::size_t index_of() {
+        const bool same[] = {std::is_same_v<P, Policies>...};
+        std::size_t i = 0;
+        while (!same[i]) ++i;
+        return i;
+    }
+
+    template <stage S>
+    static constexpr std::size_t first_of_stage() {
+        const stage stages[] = {Policies::stage...};
+        for (std::size_t i = 0; i < sizeof...(Policies); ++i)
+            if (stages[i] == S) return i;
+        return sizeof...(Policies);
+    }
+
+    static constexpr std::string_view identity_policy_name() {
+        return policy_at<first_of_stage<stage::identity>()>::name;
+    }
+
+    // The header the identity policy reads, if it reads one (proxy_identity does).
+    std::string_view user_header() const noexcept {
+        using P = policy_at<first_of_stage<stage::identity>()>;
+        if constexpr (requires(const P& p) { { p.user_header() } -> std::convertible_to<std::string_view>; })
+            return get<P>().user_header();
+        else
+            return {};
+    }
+
+    [[no_unique_address]] detail::policy_pack<indices, Policies...> pack_;
+};
+
+}  // namespace trustgate

@@ -1,0 +1,86 @@
+// trustgate/net/cidr.hpp — an address block: a single address or `base/prefix`.
+//
+// An IPv4 block is stored in the mapped IPv6 space (prefix + 96), so it matches the
+// mapped form of its addresses too (SPEC §1). Host bits must be zero (SPEC §2): a block
+// written `10.0.0.1/8` is a typo that would otherwise silently widen or narrow trust.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "trustgate/net/address.hpp"
+
+namespace trustgate::net {
+
+class cidr {
+public:
+    // A single address: /32 for IPv4, /128 for IPv6.
+    constexpr explicit cidr(const address& a) noexcept : base_(a), bits_(128) {}
+
+    // `base` with `prefix_length` counted in base's own family (0-32 or 0-128).
+    static constexpr std::optional<cidr> make(const address& base, unsigned prefix_length) noexcept {
+        const unsigned width = base.is_v4() ? 32u : 128u;
+        if (prefix_length > width) return std::nullopt;
+        cidr c{base, static_cast<std::uint8_t>(prefix_length + (128 - width))};
+        if (c.first() != base) return std::nullopt;  // host bits set
+        return c;
+    }
+
+    // `a.b.c.d`, `a.b.c.d/n`, `v6`, `v6/n`, `[v6]`, `[v6]/n`. No leading zeros or signs in n.
+    static constexpr std::optional<cidr> parse(std::string_view text) noexcept {
+        const auto slash = text.find('/');
+        const auto base = address::parse(text.substr(0, slash));
+        if (!base) return std::nullopt;
+        if (slash == std::string_view::npos) return cidr{*base};
+        const auto digits = text.substr(slash + 1);
+        if (digits.empty() || digits.size() > 3 || (digits.size() > 1 && digits[0] == '0')) return std::nullopt;
+        unsigned n = 0;
+        for (char c : digits) {
+            if (c < '0' || c > '9') return std::nullopt;
+            n = n * 10 + unsigned(c - '0');
+        }
+        return make(*base, n);
+    }
+
+    constexpr const address& base() const noexcept { return base_; }
+
+    // Prefix length in the base's own family (e.g. 8 for 10.0.0.0/8).
+    constexpr unsigned prefix_length() const noexcept { return base_.is_v4() ? bits_ - 96u : bits_; }
+
+    // Prefix length in the 128-bit normalised space.
+    constexpr unsigned normalised_length() const noexcept { return bits_; }
+
+    constexpr address first() const noexcept { return with_host_bits(false); }
+    constexpr address last() const noexcept { return with_host_bits(true); }
+
+    constexpr bool contains(const address& a) const noexcept {
+        return first() <= a && a <= last();
+    }
+
+    std::string to_string() const {
+        return base_.to_string() + "/" + std::to_string(prefix_length());
+    }
+
+    friend constexpr bool operator==(const cidr&, const cidr&) noexcept = default;
+
+private:
+    constexpr cidr(const address& base, std::uint8_t bits) noexcept : base_(base), bits_(bits) {}
+
+    constexpr address with_host_bits(bool ones) const noexcept {
+        auto bytes = base_.bytes();
+        for (unsigned i = 0; i < 16; ++i) {
+            const unsigned kept = bits_ > i * 8 ? (bits_ - i * 8 >= 8 ? 8u : bits_ - i * 8) : 0u;
+            const auto host_mask = static_cast<std::uint8_t>(kept >= 8 ? 0 : (0xffu >> kept));
+            bytes[i] = ones ? static_cast<std::uint8_t>(bytes[i] | host_mask)
+                            : static_cast<std::uint8_t>(bytes[i] & ~host_mask);
+        }
+        return address::from_v6_bytes(bytes);
+    }
+
+    address base_;
+    std::uint8_t bits_;
+};
+
+}  // namespace trustgate::net

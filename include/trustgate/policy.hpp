@@ -1,0 +1,92 @@
+// trustgate/policy.hpp — the contract between the gateway template and its policies.
+//
+// A policy is a small value type (its runtime configuration lives in its members) with:
+//   static constexpr trustgate::stage stage;      where in SPEC §3 it runs
+//   static constexpr std::string_view name;       reported in decision::policy
+//   verdict check(request_facts&, const R&) const for any request_view R
+// `check` returns `next_policy` to let the next policy run, or a final decision.
+// The gateway runs policies in the order they are listed, which must follow `stage`.
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "trustgate/decision.hpp"
+#include "trustgate/net/address.hpp"
+#include "trustgate/request.hpp"
+
+namespace trustgate {
+
+// SPEC §3's order: who may speak (1), local requests (2, 3), proxy contract (4.1),
+// who is speaking (4.2-4.4 or a token), which identities are welcome (4.5).
+// `authorize` policies (scopes) do not run during authentication.
+enum class stage : std::uint8_t { source, local, headers, identity, vet, authorize };
+
+enum class bearer_state : std::uint8_t {
+    absent,     // no authorization header, or not the Bearer scheme, or an empty token
+    present,    // exactly one `authorization: Bearer <token>`
+    malformed,  // several authorization headers: matches no token
+};
+
+// Everything SPEC §1 says about a request, gathered in one pass over its headers.
+struct request_facts {
+    net::address peer;
+    bool peer_loopback = false;
+    bool peer_trusted = false;        // set by trusted_source
+    bool forwarded_evidence = false;  // forwarded, x-real-ip, x-forwarded-*
+    bool host_is_local = true;        // host absent, or localhost / loopback literal
+    bool origin_is_local = true;      // origin absent, or names such a host
+
+    // The user header (SPEC §3 step 4), when the composition has one.
+    unsigned user_lines = 0;          // how many times the header appears, blank or not
+    bool user_present = false;        // some line has a non-blank value
+    bool user_has_comma = false;
+    std::string_view user_value;      // first non-blank line, trimmed
+
+    bearer_state bearer = bearer_state::absent;
+    std::string_view bearer_token;
+
+    // Set by the identity stage.
+    std::string_view identity;
+    trustgate::via how = via::none;
+
+    net::address client_ip;
+
+    // SPEC §1: what a CLI or sub-agent on the gateway host sends.
+    constexpr bool direct_local() const noexcept {
+        return peer_loopback && peer_trusted && !forwarded_evidence && host_is_local && origin_is_local;
+    }
+};
+
+using verdict = std::optional<decision>;
+inline constexpr std::nullopt_t next_policy = std::nullopt;
+
+namespace detail {
+// A request type nobody writes: checks that a policy works for every request_view.
+struct request_archetype {
+    net::address peer() const noexcept { return {}; }
+    template <class F>
+    void for_each_header(F&&) const {}
+};
+}  // namespace detail
+
+template <class P>
+concept staged = requires {
+    { P::stage } -> std::convertible_to<trustgate::stage>;
+    { P::name } -> std::convertible_to<std::string_view>;
+};
+
+// An authorize-stage policy (scopes) runs after authentication, per method; every other
+// policy takes part in authentication through `check`.
+template <class P>
+concept authorization_policy = staged<P> && (P::stage == stage::authorize);
+
+template <class P>
+concept policy = staged<P> && (authorization_policy<P> ||
+                               requires(const P& p, request_facts& facts, const detail::request_archetype& request) {
+                                   { p.check(facts, request) } -> std::same_as<verdict>;
+                               });
+
+}  // namespace trustgate

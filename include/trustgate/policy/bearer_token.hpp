@@ -1,0 +1,49 @@
+// trustgate/policy/bearer_token.hpp — token mode: every peer must present the token.
+#pragma once
+
+#include <string_view>
+
+#include "trustgate/config.hpp"
+#include "trustgate/policy.hpp"
+#include "trustgate/request.hpp"
+#include "trustgate/token_auth.hpp"
+
+namespace trustgate {
+
+class bearer_token {
+public:
+    static constexpr trustgate::stage stage = trustgate::stage::identity;
+    static constexpr std::string_view name = "bearer_token";
+    // Token mode knows that the caller holds the token, not who they are.
+    static constexpr std::string_view token_identity = "token";
+
+    bearer_token() = default;
+    explicit bearer_token(token_auth token) : token_(std::move(token)) {}
+
+    template <class Context>
+    static bearer_token from_config(const auth_config& config, const Context& context) {
+        if (!config.token || config.token->empty())
+            throw config_error("gateway.auth.token", "expected a token (string or SecretRef) when gateway.auth.mode is \"token\"");
+        return bearer_token(token_auth(*config.token, context.limiter));
+    }
+
+    template <request_view R>
+    verdict check(request_facts& facts, const R&) const {
+        if (facts.bearer == bearer_state::absent) return decision::deny(reason::token_missing, name);
+        const auto result = token_.verify(facts.bearer, facts.bearer_token, facts.client_ip);
+        if (result.what == token_auth::outcome::locked) {
+            auto d = decision::deny(reason::rate_limited, name);
+            d.retry_after = result.retry_after;
+            return d;
+        }
+        if (result.what == token_auth::outcome::mismatch) return decision::deny(reason::token_mismatch, name);
+        facts.identity = token_identity;
+        facts.how = via::token;
+        return next_policy;
+    }
+
+private:
+    token_auth token_;
+};
+
+}  // namespace trustgate

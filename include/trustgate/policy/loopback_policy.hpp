@@ -1,0 +1,98 @@
+// trustgate/policy/loopback_policy.hpp — SPEC §3 steps 2, 3 and 5: local tools.
+//
+// A CLI or sub-agent on the gateway host connects straight to the gateway, so it cannot
+// carry the proxy's user header. This policy lets such a request in as `loopbackUser`,
+// or with the gateway token, but only when it is provably direct-local (SPEC §1): a
+// loopback peer, trusted, with no forwarded evidence and a local host/origin. A same-host
+// proxy always adds forwarding headers, so it can never be mistaken for a local tool.
+#pragma once
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "trustgate/config.hpp"
+#include "trustgate/detail/ascii.hpp"
+#include "trustgate/policy.hpp"
+#include "trustgate/policy/trusted_source.hpp"
+#include "trustgate/request.hpp"
+#include "trustgate/token_auth.hpp"
+
+namespace trustgate {
+
+class loopback_policy {
+public:
+    static constexpr trustgate::stage stage = trustgate::stage::local;
+    static constexpr std::string_view name = "loopback_policy";
+    // Identity of a token-authenticated local request when no loopbackUser is set.
+    static constexpr std::string_view local_identity = "local";
+
+    struct options {
+        bool allow_loopback = false;               // let a same-host proxy use the header path
+        std::optional<std::string> loopback_user;  // identity for direct-local requests
+    };
+
+    loopback_policy() = default;
+    loopback_policy(options opts, token_auth token) : options_(std::move(opts)), token_(std::move(token)) {}
+
+    template <class Context>
+    static loopback_policy from_config(const auth_config& config, const Context& context) {
+        const auto& tp = config.trusted_proxy;
+        if (tp.loopback_user) {
+            const std::string path = "gateway.auth.trustedProxy.loopbackUser";
+            const std::string_view user = *tp.loopback_user;
+            if (detail::is_blank(user) || user.size() > 256 || detail::trim(user) != user ||
+                std::any_of(user.begin(), user.end(), detail::is_control) || user.find(',') != std::string_view::npos)
+                throw config_error(path, "expected a non-blank identity of at most 256 bytes without commas, "
+                                         "control characters or surrounding spaces");
+            if (!tp.allow_users.empty() &&
+                std::none_of(tp.allow_users.begin(), tp.allow_users.end(), [&](const std::string& u) {
+                    return tp.allow_users_case_insensitive ? detail::iequals(u, user) : u == user;
+                }))
+                throw config_error(path, "expected one of gateway.auth.trustedProxy.allowUsers, got \"" +
+                                             std::string(user) + "\"");
+            if (!trusted_source::parse(config.trusted_proxies).trusts_loopback())
+                throw config_error(path, "expected gateway.trustedProxies to contain a loopback entry "
+                                         "(127.0.0.1 or ::1); without one loopbackUser can never apply");
+        }
+        return loopback_policy({tp.allow_loopback, tp.loopback_user},
+                               config.token ? token_auth(*config.token, context.limiter) : token_auth());
+    }
+
+    template <request_view R>
+    verdict check(request_facts& facts, const R&) const {
+        if (facts.peer_loopback && !options_.allow_loopback) {
+            if (facts.direct_local() && !facts.user_present) return fallback(facts, true);
+            return decision::deny(reason::trusted_proxy_loopback_source, name);
+        }
+        if (!facts.user_present && facts.direct_local()) return fallback(facts, false);
+        return next_policy;
+    }
+
+    const options& settings() const noexcept { return options_; }
+    const token_auth& token() const noexcept { return token_; }
+
+private:
+    // Step 5: only ever reached by a direct-local request without a user header.
+    decision fallback(const request_facts& facts, bool from_loopback_step) const {
+        if (facts.bearer != bearer_state::absent && token_.configured()) {
+            const auto result = token_.verify(facts.bearer, facts.bearer_token, facts.client_ip);
+            if (result.what == token_auth::outcome::locked) {
+                auto d = decision::deny(reason::rate_limited, name);
+                d.retry_after = result.retry_after;
+                return d;
+            }
+            if (result.what == token_auth::outcome::mismatch) return decision::deny(reason::token_mismatch, name);
+            return decision::allow(via::token, options_.loopback_user ? std::string_view(*options_.loopback_user) : local_identity, name);
+        }
+        if (options_.loopback_user) return decision::allow(via::loopback_user, *options_.loopback_user, name);
+        if (token_.configured()) return decision::deny(reason::token_missing, name);
+        return decision::deny(from_loopback_step ? reason::trusted_proxy_loopback_source : reason::trusted_proxy_user_missing, name);
+    }
+
+    options options_;
+    token_auth token_;
+};
+
+}  // namespace trustgate

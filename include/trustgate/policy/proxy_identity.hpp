@@ -1,0 +1,58 @@
+// trustgate/policy/proxy_identity.hpp — SPEC §3 steps 4.2-4.4: the proxy's user header.
+//
+// Exactly one line, no commas (a proxy that appends instead of overwriting would let the
+// client choose), at most 256 bytes, no control characters. `_` and `-` differ:
+// `x_forwarded_user` is a different header and never counts.
+#pragma once
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+
+#include "trustgate/config.hpp"
+#include "trustgate/detail/ascii.hpp"
+#include "trustgate/policy.hpp"
+#include "trustgate/request.hpp"
+
+namespace trustgate {
+
+class proxy_identity {
+public:
+    static constexpr trustgate::stage stage = trustgate::stage::identity;
+    static constexpr std::string_view name = "proxy_identity";
+    static constexpr std::size_t max_identity_bytes = 256;
+
+    proxy_identity() : proxy_identity(std::string("x-forwarded-user")) {}
+
+    explicit proxy_identity(std::string user_header, const std::string& path = "gateway.auth.trustedProxy.userHeader")
+        : header_(std::move(user_header)) {
+        if (detail::is_blank(header_)) throw config_error(path, "expected a non-empty header name");
+        if (std::any_of(header_.begin(), header_.end(), [](char c) { return c == ' ' || c == ':' || detail::is_control(c); }))
+            throw config_error(path, "expected an HTTP header name, got \"" + header_ + "\"");
+    }
+
+    template <class Context>
+    static proxy_identity from_config(const auth_config& config, const Context&) {
+        return proxy_identity(config.trusted_proxy.user_header);
+    }
+
+    // The gateway reads this header while gathering request_facts.
+    std::string_view user_header() const noexcept { return header_; }
+
+    template <request_view R>
+    verdict check(request_facts& facts, const R&) const {
+        if (!facts.user_present) return decision::deny(reason::trusted_proxy_user_missing, name);
+        if (facts.user_lines > 1 || facts.user_has_comma) return decision::deny(reason::trusted_proxy_user_ambiguous, name);
+        const auto user = facts.user_value;
+        if (user.size() > max_identity_bytes || std::any_of(user.begin(), user.end(), detail::is_control))
+            return decision::deny(reason::trusted_proxy_user_invalid, name);
+        facts.identity = user;
+        facts.how = via::trusted_proxy;
+        return next_policy;
+    }
+
+private:
+    std::string header_;
+};
+
+}  // namespace trustgate

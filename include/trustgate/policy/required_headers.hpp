@@ -1,0 +1,69 @@
+// trustgate/policy/required_headers.hpp — SPEC §3 step 4.1: headers only the proxy sets.
+//
+// Requiring, say, `x-auth-request-email` or a shared `x-proxy-secret` stops a request that
+// reached a trusted address without passing through the identity-aware proxy.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "trustgate/config.hpp"
+#include "trustgate/detail/ascii.hpp"
+#include "trustgate/policy.hpp"
+#include "trustgate/request.hpp"
+
+namespace trustgate {
+
+class required_headers {
+public:
+    static constexpr trustgate::stage stage = trustgate::stage::headers;
+    static constexpr std::string_view name = "required_headers";
+    static constexpr std::size_t max_headers = 64;  // one bit each in a single pass
+
+    required_headers() = default;
+
+    explicit required_headers(std::vector<std::string> names, const std::string& path = "gateway.auth.trustedProxy.requiredHeaders")
+        : names_(std::move(names)) {
+        if (names_.size() > max_headers) throw config_error(path, "expected at most 64 header names");
+        for (std::size_t i = 0; i < names_.size(); ++i) {
+            const auto& n = names_[i];
+            if (n.empty() || std::any_of(n.begin(), n.end(), [](char c) { return !is_token_char(c); }))
+                throw config_error(path + "[" + std::to_string(i) + "]", "expected an HTTP header name, got \"" + n + "\"");
+        }
+    }
+
+    template <class Context>
+    static required_headers from_config(const auth_config& config, const Context&) {
+        return required_headers(config.trusted_proxy.required_headers);
+    }
+
+    template <request_view R>
+    verdict check(request_facts&, const R& request) const {
+        if (names_.empty()) return next_policy;
+        std::uint64_t seen = 0;
+        request.for_each_header([&](std::string_view header, std::string_view value) {
+            if (detail::is_blank(value)) return;
+            for (std::size_t i = 0; i < names_.size(); ++i)
+                if (detail::iequals(header, names_[i])) seen |= std::uint64_t{1} << i;
+        });
+        for (std::size_t i = 0; i < names_.size(); ++i)
+            if ((seen & (std::uint64_t{1} << i)) == 0)
+                return decision::deny(reason::trusted_proxy_missing_header, name, names_[i]);
+        return next_policy;
+    }
+
+    const std::vector<std::string>& names() const noexcept { return names_; }
+
+private:
+    static constexpr bool is_token_char(char c) noexcept {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    }
+
+    std::vector<std::string> names_;
+};
+
+}  // namespace trustgate

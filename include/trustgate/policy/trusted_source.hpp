@@ -1,0 +1,71 @@
+// trustgate/policy/trusted_source.hpp — SPEC §3 step 1: only trusted proxies may speak.
+//
+// Holds the compiled `trustedProxies` set. Marks the peer trusted for later policies
+// and attributes the client IP from `x-forwarded-for` (SPEC §4).
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "trustgate/client_ip.hpp"
+#include "trustgate/config.hpp"
+#include "trustgate/net/cidr.hpp"
+#include "trustgate/net/prefix_set.hpp"
+#include "trustgate/policy.hpp"
+#include "trustgate/request.hpp"
+
+namespace trustgate {
+
+class trusted_source {
+public:
+    static constexpr trustgate::stage stage = trustgate::stage::source;
+    static constexpr std::string_view name = "trusted_source";
+
+    trusted_source() = default;
+    explicit trusted_source(std::span<const net::cidr> blocks) : proxies_(blocks), blocks_(blocks.begin(), blocks.end()) {}
+
+    // Parses `entries` strictly; an entry that does not parse is an error naming its
+    // index and text, never a block that silently matches nothing (SPEC §2).
+    static trusted_source parse(std::span<const std::string> entries, const std::string& path = "gateway.trustedProxies") {
+        if (entries.empty())
+            throw config_error(path, "expected at least one trusted proxy address or CIDR");
+        std::vector<net::cidr> blocks;
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+            const auto block = net::cidr::parse(entries[i]);
+            if (!block)
+                throw config_error(path + "[" + std::to_string(i) + "]",
+                                   "expected a canonical IP address or CIDR with no host bits set, got \"" + entries[i] + "\"");
+            blocks.push_back(*block);
+        }
+        return trusted_source(blocks);
+    }
+
+    template <class Context>
+    static trusted_source from_config(const auth_config& config, const Context&) {
+        return parse(config.trusted_proxies);
+    }
+
+    template <request_view R>
+    verdict check(request_facts& facts, const R& request) const {
+        facts.peer_trusted = proxies_.contains(facts.peer);
+        if (!facts.peer_trusted) return decision::deny(reason::trusted_proxy_untrusted_source, name);
+        facts.client_ip = attribute_client_ip(request, proxies_);
+        return next_policy;
+    }
+
+    const net::prefix_set& proxies() const noexcept { return proxies_; }
+    std::span<const net::cidr> blocks() const noexcept { return blocks_; }
+
+    // Whether some loopback address is trusted: loopbackUser needs that to ever apply.
+    bool trusts_loopback() const noexcept {
+        return proxies_.overlaps(*net::cidr::parse("127.0.0.0/8")) || proxies_.contains(*net::address::parse("::1"));
+    }
+
+private:
+    net::prefix_set proxies_;
+    std::vector<net::cidr> blocks_;
+};
+
+}  // namespace trustgate

@@ -1,0 +1,71 @@
+// trustgate/request.hpp — what trustgate needs to see of a request.
+//
+// A request view is the TCP peer plus the header block. trustgate walks the headers
+// itself (case-insensitively, seeing every value of a repeated header), so an adapter
+// only has to expose iteration: Beast's `http::fields`, a vector of pairs, or a
+// server's own structure all fit without copying.
+#pragma once
+
+#include <concepts>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "trustgate/net/address.hpp"
+
+namespace trustgate {
+
+namespace detail {
+// Stands for "any callable taking (name, value)" when checking the concept.
+struct header_visitor_archetype {
+    void operator()(std::string_view, std::string_view) const noexcept {}
+};
+}  // namespace detail
+
+// `peer()` is the socket's remote address, never a header. `for_each_header(f)` calls
+// `f(name, value)` once per header line, in wire order, names as received.
+template <class R>
+concept request_view = requires(const R& r, detail::header_visitor_archetype visit) {
+    { r.peer() } -> std::convertible_to<net::address>;
+    r.for_each_header(visit);
+};
+
+// A self-contained request for tests, tools and servers that are not Beast-based.
+class basic_request {
+public:
+    struct header {
+        std::string name;
+        std::string value;
+    };
+
+    basic_request() = default;
+    explicit basic_request(net::address peer) : peer_(peer) {}
+    basic_request(net::address peer, std::vector<header> headers)
+        : peer_(peer), headers_(std::move(headers)) {}
+
+    net::address peer() const noexcept { return peer_; }
+    void set_peer(net::address peer) noexcept { peer_ = peer; }
+
+    // Appends; a repeated name becomes a repeated header, as on the wire.
+    basic_request& add(std::string name, std::string value) {
+        headers_.push_back({std::move(name), std::move(value)});
+        return *this;
+    }
+
+    const std::vector<header>& headers() const noexcept { return headers_; }
+    std::vector<header>& headers() noexcept { return headers_; }
+
+    template <class Visitor>
+    void for_each_header(Visitor&& visit) const {
+        for (const auto& h : headers_) visit(std::string_view{h.name}, std::string_view{h.value});
+    }
+
+private:
+    net::address peer_{};
+    std::vector<header> headers_;
+};
+
+static_assert(request_view<basic_request>);
+
+}  // namespace trustgate
