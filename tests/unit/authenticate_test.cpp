@@ -1,0 +1,422 @@
+// SPEC §3 and §4, step by step: every reason code, the direct-local test, hostile input.
+#include <support/catch.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <trustgate/attempt_limiter.hpp>
+#include <trustgate/presets.hpp>
+
+using namespace trustgate;
+
+namespace {
+
+net::address ip(const char* text) { return *net::address::parse(text); }
+
+struct request_builder {
+    basic_request request;
+    explicit request_builder(const char* peer) : request(ip(peer)) {}
+    request_builder& h(std::string name, std::string value) {
+        request.add(std::move(name), std::move(value));
+        return *this;
+    }
+};
+
+// An OpenClaw-like deployment: nginx on loopback and on 10.0.0.0/8, a CLI on the host.
+auth_config base_config() {
+    auth_config c;
+    c.trusted_proxies = {"127.0.0.1", "::1", "10.0.0.0/8"};
+    c.trusted_proxy.user_header = "x-forwarded-user";
+    c.trusted_proxy.allow_users = {"alice@example.com", "bob@example.com", "operator@localhost"};
+    c.trusted_proxy.allow_loopback = true;
+    c.trusted_proxy.loopback_user = "operator@localhost";
+    return c;
+}
+
+struct outcome {
+    bool allowed;
+    reason why;
+    via how;
+    std::string identity;
+    std::string detail;
+    std::string policy;
+};
+
+outcome run(const auth_config& c, const basic_request& r, attempt_limiter* limiter = nullptr) {
+    const auto gw = trusted_proxy_gateway::from_config(c, limiter);
+    const auto d = gw.authenticate(r);
+    return {d.allowed, d.why, d.how, std::string(d.identity), std::string(d.detail), std::string(d.policy)};
+}
+
+void require_deny(const outcome& o, reason expected) {
+    INFO("got " << to_string(o.why) << " from " << o.policy);
+    REQUIRE_FALSE(o.allowed);
+    REQUIRE(o.why == expected);
+    REQUIRE(o.how == via::none);
+    REQUIRE(o.identity.empty());
+}
+
+void require_allow(const outcome& o, via how, const std::string& identity) {
+    INFO("got " << to_string(o.why) << " from " << o.policy);
+    REQUIRE(o.allowed);
+    REQUIRE(o.why == reason::ok);
+    REQUIRE(o.how == how);
+    REQUIRE(o.identity == identity);
+}
+
+// What nginx on the same host sends for an authenticated user.
+request_builder proxied(const char* peer = "127.0.0.1", const char* user = "alice@example.com") {
+    request_builder b(peer);
+    b.h("Host", "gateway.example.com").h("X-Forwarded-For", "203.0.113.7").h("X-Forwarded-User", user);
+    return b;
+}
+
+}  // namespace
+
+TEST_CASE("step 1: an untrusted peer is denied whatever its headers") {
+    auto c = base_config();
+    require_deny(run(c, proxied("192.0.2.1").request), reason::trusted_proxy_untrusted_source);
+    require_deny(run(c, proxied("11.0.0.1").request), reason::trusted_proxy_untrusted_source);
+    require_deny(run(c, request_builder("::2").request), reason::trusted_proxy_untrusted_source);
+    // 127.0.0.2 is loopback but not trusted: no loopbackUser for it.
+    require_deny(run(c, request_builder("127.0.0.2").request), reason::trusted_proxy_untrusted_source);
+    CHECK(run(c, proxied("192.0.2.1").request).policy == "trusted_source");
+}
+
+TEST_CASE("step 4.6: a trusted proxy's user is allowed with the trimmed identity") {
+    auto c = base_config();
+    require_allow(run(c, proxied("10.1.2.3").request), via::trusted_proxy, "alice@example.com");
+    require_allow(run(c, proxied("::ffff:10.1.2.3").request), via::trusted_proxy, "alice@example.com");
+    require_allow(run(c, proxied("10.1.2.3", " \tbob@example.com \t").request), via::trusted_proxy, "bob@example.com");
+    CHECK(run(c, proxied("10.1.2.3").request).policy == "proxy_identity");
+}
+
+TEST_CASE("step 2: a loopback peer without allowLoopback") {
+    auto c = base_config();
+    c.trusted_proxy.allow_loopback = false;
+    SECTION("a same-host proxy is refused") {
+        require_deny(run(c, proxied().request), reason::trusted_proxy_loopback_source);
+        require_deny(run(c, proxied("::1").request), reason::trusted_proxy_loopback_source);
+    }
+    SECTION("a direct-local request with no user header takes the fallback") {
+        require_allow(run(c, request_builder("127.0.0.1").h("Host", "127.0.0.1:18789").request), via::loopback_user,
+                      "operator@localhost");
+    }
+    SECTION("a direct-local request carrying a user header is refused") {
+        auto b = request_builder("127.0.0.1");
+        c.trusted_proxy.user_header = "x-auth-request-email";
+        b.h("X-Auth-Request-Email", "alice@example.com");
+        require_deny(run(c, b.request), reason::trusted_proxy_loopback_source);
+    }
+    SECTION("with neither loopbackUser nor token the fallback denies as a loopback source (5.4)") {
+        c.trusted_proxy.loopback_user.reset();
+        require_deny(run(c, request_builder("127.0.0.1").request), reason::trusted_proxy_loopback_source);
+    }
+    SECTION("a non-loopback trusted peer is unaffected") {
+        require_allow(run(c, proxied("10.0.0.5").request), via::trusted_proxy, "alice@example.com");
+    }
+}
+
+TEST_CASE("step 3 and 5.2: a direct-local request without user header gets loopbackUser") {
+    auto c = base_config();
+    for (const char* host : {"localhost", "LOCALHOST:18789", "127.0.0.1", "127.8.9.10:1", "[::1]", "[::1]:18789",
+                             "[::ffff:127.0.0.1]:80"}) {
+        INFO(host);
+        require_allow(run(c, request_builder("127.0.0.1").h("Host", host).request), via::loopback_user,
+                      "operator@localhost");
+    }
+    require_allow(run(c, request_builder("::1").request), via::loopback_user, "operator@localhost");
+    require_allow(run(c, request_builder("::ffff:127.0.0.1").request), via::loopback_user, "operator@localhost");
+    require_allow(run(c, request_builder("127.0.0.1").h("Origin", "http://localhost:18789").request),
+                  via::loopback_user, "operator@localhost");
+    // Every value blank counts as no user header.
+    c.trusted_proxy.user_header = "x-auth-request-email";
+    require_allow(run(c, request_builder("127.0.0.1").h("x-auth-request-email", " \t").request), via::loopback_user,
+                  "operator@localhost");
+}
+
+TEST_CASE("direct-local needs every condition of SPEC §1") {
+    auto c = base_config();
+    const std::vector<std::pair<std::string, std::string>> not_local = {
+        {"X-Forwarded-For", "127.0.0.1"}, {"x-forwarded-proto", "https"}, {"X-Forwarded-Host", "localhost"},
+        {"Forwarded", "for=127.0.0.1"},   {"X-Real-IP", "127.0.0.1"},     {"x-forwarded-user", ""},
+        {"Host", "evil.example"},         {"Host", "localhost.evil.example"}, {"Host", "127.0.0.1.nip.io"},
+        {"Host", ""},                     {"Host", "localhost."},         {"Host", "::1"},
+        {"Host", "[::2]"},                {"Host", "localhost:99999"},    {"Host", "localhost:"},
+        {"Host", "0x7f.0.0.1"},           {"Host", "127.1"},              {"Origin", "null"},
+        {"Origin", "http://evil.example"}, {"Origin", "http://localhost/path"}, {"Origin", "localhost"},
+    };
+    for (const auto& [name, value] : not_local) {
+        INFO(name << ": " << value);
+        // Not direct-local, no user header: the header path says the user is missing.
+        require_deny(run(c, request_builder("127.0.0.1").h(name, value).request), reason::trusted_proxy_user_missing);
+    }
+    SECTION("two host or origin headers are not local") {
+        require_deny(run(c, request_builder("127.0.0.1").h("Host", "localhost").h("host", "localhost").request),
+                     reason::trusted_proxy_user_missing);
+        require_deny(run(c, request_builder("127.0.0.1").h("Origin", "http://localhost").h("Origin", "http://localhost").request),
+                     reason::trusted_proxy_user_missing);
+    }
+}
+
+TEST_CASE("step 4.1: required headers, absent or blank") {
+    auto c = base_config();
+    c.trusted_proxy.required_headers = {"x-auth-request-email", "X-Proxy-Secret"};
+    auto b = proxied("10.0.0.1");
+    auto o = run(c, b.request);
+    require_deny(o, reason::trusted_proxy_missing_header);
+    CHECK(o.detail == "x-auth-request-email");
+    CHECK(o.policy == "required_headers");
+    b.h("X-AUTH-REQUEST-EMAIL", "alice@example.com").h("x-proxy-secret", "  ");
+    o = run(c, b.request);
+    require_deny(o, reason::trusted_proxy_missing_header);
+    CHECK(o.detail == "X-Proxy-Secret");
+    b.h("x_proxy_secret", "s3cret");  // `_` is a different header
+    require_deny(run(c, b.request), reason::trusted_proxy_missing_header);
+    b.h("X-Proxy-Secret", "s3cret");  // one non-blank line is enough
+    require_allow(run(c, b.request), via::trusted_proxy, "alice@example.com");
+}
+
+TEST_CASE("required headers are checked before the user header") {
+    auto c = base_config();
+    c.trusted_proxy.required_headers = {"x-proxy-secret"};
+    require_deny(run(c, request_builder("10.0.0.1").request), reason::trusted_proxy_missing_header);
+}
+
+TEST_CASE("step 4.2: user header absent or blank") {
+    auto c = base_config();
+    require_deny(run(c, request_builder("10.0.0.1").request), reason::trusted_proxy_user_missing);
+    require_deny(run(c, request_builder("10.0.0.1").h("X-Forwarded-User", "  ").request), reason::trusted_proxy_user_missing);
+    require_deny(run(c, request_builder("10.0.0.1").h("X-Forwarded-User", "").h("x-forwarded-user", "\t").request),
+                 reason::trusted_proxy_user_missing);
+    // `_` never counts as the user header (SPEC §8.6).
+    require_deny(run(c, request_builder("10.0.0.1").h("x_forwarded_user", "alice@example.com").request),
+                 reason::trusted_proxy_user_missing);
+    // A same-host proxy that forwards nothing but the user header is still not direct-local.
+    require_deny(run(c, request_builder("127.0.0.1").h("X-Forwarded-For", "1.2.3.4").request),
+                 reason::trusted_proxy_user_missing);
+    CHECK(run(c, request_builder("10.0.0.1").request).policy == "proxy_identity");
+}
+
+TEST_CASE("step 4.3: duplicated or comma-joined user header") {
+    auto c = base_config();
+    require_deny(run(c, proxied("10.0.0.1").h("X-Forwarded-User", "alice@example.com").request),
+                 reason::trusted_proxy_user_ambiguous);
+    require_deny(run(c, proxied("10.0.0.1").h("x-forwarded-user", "").request), reason::trusted_proxy_user_ambiguous);
+    require_deny(run(c, proxied("10.0.0.1", "mallory@example.com, alice@example.com").request),
+                 reason::trusted_proxy_user_ambiguous);
+    require_deny(run(c, proxied("10.0.0.1", "alice@example.com,").request), reason::trusted_proxy_user_ambiguous);
+}
+
+TEST_CASE("step 4.4: oversize or control characters") {
+    auto c = base_config();
+    c.trusted_proxy.allow_users.clear();
+    c.trusted_proxy.loopback_user.reset();
+    require_allow(run(c, proxied("10.0.0.1", std::string(256, 'a').c_str()).request), via::trusted_proxy, std::string(256, 'a'));
+    require_deny(run(c, proxied("10.0.0.1", std::string(257, 'a').c_str()).request), reason::trusted_proxy_user_invalid);
+    // Trimming happens before the length check.
+    require_allow(run(c, proxied("10.0.0.1", ("  " + std::string(256, 'a') + "\t").c_str()).request), via::trusted_proxy,
+                  std::string(256, 'a'));
+    for (const std::string& bad : {std::string("alice\tsmith"), std::string("a\x01"), std::string("a\x7f"),
+                                  std::string("a\rb"), std::string("a\nb"), std::string("a\0b", 3)}) {
+        auto b = request_builder("10.0.0.1");
+        b.h("X-Forwarded-User", bad);
+        require_deny(run(c, b.request), reason::trusted_proxy_user_invalid);
+    }
+}
+
+TEST_CASE("step 4.5: allowUsers, exact or ASCII case-insensitive") {
+    auto c = base_config();
+    require_deny(run(c, proxied("10.0.0.1", "mallory@example.com").request), reason::trusted_proxy_user_not_allowed);
+    require_deny(run(c, proxied("10.0.0.1", "Alice@example.com").request), reason::trusted_proxy_user_not_allowed);
+    CHECK(run(c, proxied("10.0.0.1", "mallory@example.com").request).policy == "allow_users");
+    c.trusted_proxy.allow_users_case_insensitive = true;
+    require_allow(run(c, proxied("10.0.0.1", "ALICE@example.COM").request), via::trusted_proxy, "ALICE@example.COM");
+    c.trusted_proxy.allow_users.clear();
+    c.trusted_proxy.loopback_user.reset();
+    require_allow(run(c, proxied("10.0.0.1", "anyone").request), via::trusted_proxy, "anyone");
+}
+
+TEST_CASE("step 5: the loopback fallback with a token") {
+    auto c = base_config();
+    c.token = "correct-horse-battery-staple-0123456789";
+    auto local = [] { return request_builder("127.0.0.1").h("Host", "localhost:18789"); };
+    SECTION("5.1 equal token: via token, identity loopbackUser") {
+        require_allow(run(c, local().h("Authorization", "Bearer correct-horse-battery-staple-0123456789").request),
+                      via::token, "operator@localhost");
+        require_allow(run(c, local().h("authorization", "bearer   correct-horse-battery-staple-0123456789 ").request),
+                      via::token, "operator@localhost");
+    }
+    SECTION("5.1 equal token and no loopbackUser: identity local") {
+        c.trusted_proxy.loopback_user.reset();
+        require_allow(run(c, local().h("Authorization", "Bearer correct-horse-battery-staple-0123456789").request),
+                      via::token, "local");
+    }
+    SECTION("5.1 unequal token") {
+        for (const char* t : {"Bearer wrong", "Bearer correct-horse-battery-staple-012345678",
+                              "Bearer correct-horse-battery-staple-01234567890"}) {
+            INFO(t);
+            require_deny(run(c, local().h("Authorization", t).request), reason::token_mismatch);
+        }
+        // Two authorization headers match nothing, even if one is right.
+        require_deny(run(c, local()
+                                .h("Authorization", "Bearer correct-horse-battery-staple-0123456789")
+                                .h("Authorization", "Bearer correct-horse-battery-staple-0123456789")
+                                .request),
+                     reason::token_mismatch);
+    }
+    SECTION("5.2 no bearer and loopbackUser: loopback-user") {
+        require_allow(run(c, local().request), via::loopback_user, "operator@localhost");
+        require_allow(run(c, local().h("Authorization", "Basic YWxpY2U6cHc=").request), via::loopback_user,
+                      "operator@localhost");
+        require_allow(run(c, local().h("Authorization", "Bearer ").request), via::loopback_user, "operator@localhost");
+    }
+    SECTION("5.3 no bearer, a token, no loopbackUser: token_missing") {
+        c.trusted_proxy.loopback_user.reset();
+        require_deny(run(c, local().request), reason::token_missing);
+    }
+    SECTION("5.4 neither: user missing") {
+        c.token.reset();
+        c.trusted_proxy.loopback_user.reset();
+        require_deny(run(c, local().request), reason::trusted_proxy_user_missing);
+        require_deny(run(c, local().h("Authorization", "Bearer something").request), reason::trusted_proxy_user_missing);
+    }
+    SECTION("a token from a non-loopback peer never authenticates in trusted-proxy mode") {
+        require_deny(run(c, request_builder("10.0.0.1").h("Authorization", "Bearer correct-horse-battery-staple-0123456789").request),
+                     reason::trusted_proxy_user_missing);
+    }
+}
+
+TEST_CASE("SPEC §6: failed token compares lock a non-exempt key out") {
+    auto c = base_config();
+    c.token = "correct-horse-battery-staple-0123456789";
+    c.trusted_proxy.loopback_user.reset();
+    rate_limit_config limits;
+    limits.exempt_loopback = false;
+    auto now = attempt_limiter::time_point{} + std::chrono::hours(1);
+    attempt_limiter limiter(limits, [&] { return now; });
+    const auto gw = trusted_proxy_gateway::from_config(c, &limiter);
+    auto wrong = request_builder("127.0.0.1").h("Authorization", "Bearer nope").request;
+    auto right = request_builder("127.0.0.1").h("Authorization", "Bearer correct-horse-battery-staple-0123456789").request;
+    for (int i = 0; i < 10; ++i) REQUIRE(gw.authenticate(wrong).why == reason::token_mismatch);
+    const auto locked = gw.authenticate(right);
+    REQUIRE(locked.why == reason::rate_limited);
+    CHECK(locked.retry_after == std::chrono::seconds(300));
+    now += std::chrono::seconds(299) + std::chrono::milliseconds(500);
+    CHECK(gw.authenticate(right).retry_after == std::chrono::seconds(1));
+    now += std::chrono::seconds(1);
+    CHECK(gw.authenticate(right).allowed);
+
+    SECTION("loopback is exempt by default") {
+        attempt_limiter exempting(rate_limit_config{}, [&] { return now; });
+        const auto gw2 = trusted_proxy_gateway::from_config(c, &exempting);
+        for (int i = 0; i < 20; ++i) REQUIRE(gw2.authenticate(wrong).why == reason::token_mismatch);
+        CHECK(gw2.authenticate(right).allowed);
+    }
+}
+
+TEST_CASE("SPEC §4: client IP attribution") {
+    auto c = base_config();
+    auto client = [&](request_builder b) {
+        return trusted_proxy_gateway::from_config(c).authenticate(b.request).client_ip.to_string();
+    };
+    CHECK(client(proxied("10.0.0.1")) == "203.0.113.7");
+    CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "198.51.100.1, 203.0.113.7, 10.0.0.9")) == "203.0.113.7");
+    CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "198.51.100.1").h("x-forwarded-for", "203.0.113.7:4711, 10.2.3.4")) ==
+          "203.0.113.7");
+    CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "[2001:db8::1]:443")) == "2001:db8::1");
+    CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "2001:db8::2")) == "2001:db8::2");
+    CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "::ffff:203.0.113.9")) == "203.0.113.9");
+    // A malformed entry stops the walk: the peer is used.
+    CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "203.0.113.7, unknown, 10.0.0.2")) == "10.0.0.1");
+    CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "203.0.113.7,,10.0.0.2")) == "10.0.0.1");
+    CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "0x7f.0.0.1")) == "10.0.0.1");
+    // Entries left of the first untrusted one do not matter, even when malformed.
+    CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "garbage, 203.0.113.7")) == "203.0.113.7");
+    // Every hop trusted: the leftmost.
+    CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "10.9.9.9, 127.0.0.1")) == "10.9.9.9");
+    // An untrusted peer is the client whatever it claims.
+    CHECK(client(request_builder("192.0.2.1").h("X-Forwarded-For", "203.0.113.7")) == "192.0.2.1");
+    CHECK(client(request_builder("::ffff:10.0.0.1")) == "10.0.0.1");
+}
+
+TEST_CASE("configuration rules fail at start-up with the JSON path") {
+    auto expect_error = [](const auth_config& c, const std::string& path, const std::string& fragment) {
+        try {
+            (void)trusted_proxy_gateway::from_config(c);
+            FAIL("no config_error for " << path);
+        } catch (const config_error& e) {
+            CHECK(e.path() == path);
+            CHECK(e.expected().find(fragment) != std::string::npos);
+        }
+    };
+    auto c = base_config();
+    c.trusted_proxies.clear();
+    expect_error(c, "gateway.trustedProxies", "at least one");
+    c = base_config();
+    c.trusted_proxies = {"127.0.0.1", "10.0.0.1/8"};
+    expect_error(c, "gateway.trustedProxies[1]", "\"10.0.0.1/8\"");
+    c.trusted_proxies = {"127.1"};
+    expect_error(c, "gateway.trustedProxies[0]", "canonical");
+    c = base_config();
+    c.trusted_proxy.user_header = "";
+    expect_error(c, "gateway.auth.trustedProxy.userHeader", "non-empty");
+    c = base_config();
+    c.trusted_proxy.loopback_user = "carol@example.com";
+    expect_error(c, "gateway.auth.trustedProxy.loopbackUser", "allowUsers");
+    c = base_config();
+    c.trusted_proxies = {"10.0.0.0/8"};
+    expect_error(c, "gateway.auth.trustedProxy.loopbackUser", "loopback entry");
+    c = base_config();
+    c.trusted_proxy.required_headers = {"x-ok", "bad header"};
+    expect_error(c, "gateway.auth.trustedProxy.requiredHeaders[1]", "header name");
+    c = base_config();
+    c.scopes.default_scopes = {"operator.read", "operator.reed"};
+    expect_error(c, "gateway.auth.scopes.defaultScopes[1]", "operator.reed");
+
+    c = base_config();
+    c.trusted_proxies = {"10.0.0.0/8", "127.0.0.0/8"};
+    CHECK_NOTHROW(trusted_proxy_gateway::from_config(c));
+    c.trusted_proxy.allow_users_case_insensitive = true;
+    c.trusted_proxy.loopback_user = "OPERATOR@localhost";
+    CHECK_NOTHROW(trusted_proxy_gateway::from_config(c));
+}
+
+TEST_CASE("token mode and none mode") {
+    auth_config c;
+    c.mode = auth_mode::token;
+    c.token = "0123456789abcdef0123456789abcdef";
+    const auto gw = token_gateway::from_config(c);
+    auto req = [](const char* peer, const char* auth) {
+        basic_request r(ip(peer));
+        if (auth) r.add("Authorization", auth);
+        return r;
+    };
+    CHECK(gw.authenticate(req("192.0.2.1", nullptr)).why == reason::token_missing);
+    CHECK(gw.authenticate(req("192.0.2.1", "Bearer nope")).why == reason::token_mismatch);
+    const auto ok = gw.authenticate(req("192.0.2.1", "Bearer 0123456789abcdef0123456789abcdef"));
+    CHECK(ok.allowed);
+    CHECK(ok.how == via::token);
+    CHECK(ok.identity == "token");
+    CHECK(ok.policy == "bearer_token");
+    c.token.reset();
+    CHECK_THROWS_AS(token_gateway::from_config(c), config_error);
+
+    const auto open = open_gateway::from_config(auth_config{});
+    const auto anyone = open.authenticate(req("198.51.100.1", nullptr));
+    CHECK(anyone.allowed);
+    CHECK(anyone.how == via::none);
+    CHECK(anyone.identity == "anonymous");
+}
+
+TEST_CASE("header names are case-insensitive; an IPv4 peer and its mapped form decide alike") {
+    auto c = base_config();
+    for (const char* name : {"x-forwarded-user", "X-Forwarded-User", "X-FORWARDED-USER", "x-FoRwArDeD-uSeR"}) {
+        INFO(name);
+        auto b = request_builder("10.0.0.1");
+        b.h(name, "alice@example.com");
+        require_allow(run(c, b.request), via::trusted_proxy, "alice@example.com");
+    }
+    CHECK(run(c, request_builder("127.0.0.1").request).identity == run(c, request_builder("::ffff:127.0.0.1").request).identity);
+}
