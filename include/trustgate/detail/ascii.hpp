@@ -3,6 +3,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
 #include <string_view>
 
 namespace trustgate::detail {
@@ -11,11 +14,43 @@ constexpr char ascii_lower(char c) noexcept {
     return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
+// Lower-cases the ASCII capitals among eight bytes at once; other bytes are unchanged.
+constexpr std::uint64_t ascii_lower8(std::uint64_t w) noexcept {
+    constexpr std::uint64_t ones = 0x0101010101010101ull;
+    const std::uint64_t heptets = w & (0x7f * ones);
+    const std::uint64_t above_z = heptets + (0x25 * ones);    // high bit set when > 'Z'
+    const std::uint64_t from_a = heptets + (0x3f * ones);     // high bit set when >= 'A'
+    const std::uint64_t upper = ~w & (above_z ^ from_a) & (0x80 * ones);
+    return w | (upper >> 2);
+}
+
+constexpr std::uint64_t load8(const char* p) noexcept {
+    if (std::is_constant_evaluated()) {
+        std::uint64_t w = 0;
+        for (int i = 7; i >= 0; --i) w = (w << 8) | static_cast<unsigned char>(p[i]);
+        return w;
+    }
+    std::uint64_t w;
+    std::memcpy(&w, p, sizeof w);  // byte order does not matter: both sides load alike
+    return w;
+}
+
+constexpr bool iequals_same_length(const char* a, const char* b, std::size_t n) noexcept {
+    if (n < 8) {
+        for (std::size_t i = 0; i < n; ++i)
+            if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+        return true;
+    }
+    // Whole words, then one last word that may overlap the previous one.
+    for (std::size_t i = 0; i + 8 < n; i += 8)
+        if (ascii_lower8(load8(a + i)) != ascii_lower8(load8(b + i))) return false;
+    return ascii_lower8(load8(a + n - 8)) == ascii_lower8(load8(b + n - 8));
+}
+
+// Header names are compared on every header of every request: the size check stays
+// inline, where it rejects almost every candidate; the bytes go eight at a time.
 constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-    return true;
+    return a.size() == b.size() && iequals_same_length(a.data(), b.data(), a.size());
 }
 
 constexpr bool istarts_with(std::string_view s, std::string_view prefix) noexcept {

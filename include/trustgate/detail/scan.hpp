@@ -58,8 +58,12 @@ void scan_request(const R& request, std::string_view user_header, request_facts&
     f.peer_loopback = f.peer.is_loopback();
     f.client_ip = f.peer;
     unsigned host_lines = 0, origin_lines = 0, authorization_lines = 0;
+    const char user_initial = user_header.empty() ? '\0' : ascii_lower(user_header.front());
     request.for_each_header([&](std::string_view name, std::string_view value) {
-        if (!user_header.empty() && iequals(name, user_header)) {
+        if (name.empty()) return;
+        // Dispatch on the first letter: most headers are then rejected by one compare.
+        const char initial = ascii_lower(name.front());
+        if (initial == user_initial && iequals(name, user_header)) {
             ++f.user_lines;
             const auto trimmed = trim(value);
             if (trimmed.find(',') != std::string_view::npos) f.user_has_comma = true;
@@ -67,25 +71,41 @@ void scan_request(const R& request, std::string_view user_header, request_facts&
                 f.user_present = true;
                 f.user_value = trimmed;
             }
-        } else if (iequals(name, "host")) {
-            ++host_lines;
-            f.host_is_local = host_lines == 1 && names_local_host(trim(value));
-        } else if (iequals(name, "origin")) {
-            ++origin_lines;
-            f.origin_is_local = origin_lines == 1 && origin_names_local_host(trim(value));
-        } else if (iequals(name, "authorization")) {
-            ++authorization_lines;
-            const auto v = trim(value);
-            if (authorization_lines > 1) {
-                f.bearer = bearer_state::malformed;
-                f.bearer_token = {};
-            } else if (v.size() > 7 && istarts_with(v, "bearer") && is_blank_char(v[6])) {
-                f.bearer_token = trim(v.substr(7));
-                f.bearer = f.bearer_token.empty() ? bearer_state::absent : bearer_state::present;
-            }
         }
-        // Independent of the branches above: a blank `x-forwarded-user` is still evidence.
-        if (is_forwarded_evidence(name)) f.forwarded_evidence = true;
+        switch (initial) {
+            case 'h':
+                if (iequals(name, "host")) {
+                    ++host_lines;
+                    f.host_is_local = host_lines == 1 && names_local_host(trim(value));
+                }
+                break;
+            case 'o':
+                if (iequals(name, "origin")) {
+                    ++origin_lines;
+                    f.origin_is_local = origin_lines == 1 && origin_names_local_host(trim(value));
+                }
+                break;
+            case 'a':
+                if (iequals(name, "authorization")) {
+                    ++authorization_lines;
+                    const auto v = trim(value);
+                    if (authorization_lines > 1) {
+                        f.bearer = bearer_state::malformed;
+                        f.bearer_token = {};
+                    } else if (v.size() > 7 && istarts_with(v, "bearer") && is_blank_char(v[6])) {
+                        f.bearer_token = trim(v.substr(7));
+                        f.bearer = f.bearer_token.empty() ? bearer_state::absent : bearer_state::present;
+                    }
+                }
+                break;
+            case 'f':
+            case 'x':
+                // Independent of the user header: a blank `x-forwarded-user` is still evidence.
+                if (is_forwarded_evidence(name)) f.forwarded_evidence = true;
+                break;
+            default:
+                break;
+        }
     });
 }
 

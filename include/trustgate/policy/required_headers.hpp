@@ -45,9 +45,8 @@ public:
         if (names_.empty()) return next_policy;
         std::uint64_t seen = 0;
         request.for_each_header([&](std::string_view header, std::string_view value) {
-            if (detail::is_blank(value)) return;
             for (std::size_t i = 0; i < names_.size(); ++i)
-                if (detail::iequals(header, names_[i])) seen |= std::uint64_t{1} << i;
+                if (detail::iequals(header, names_[i]) && !detail::is_blank(value)) seen |= std::uint64_t{1} << i;
         });
         for (std::size_t i = 0; i < names_.size(); ++i)
             if ((seen & (std::uint64_t{1} << i)) == 0)
