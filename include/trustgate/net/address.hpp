@@ -12,9 +12,11 @@
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "trustgate/detail/address_text.hpp"
 
@@ -121,6 +123,13 @@ public:
 
 private:
     constexpr std::uint64_t load64(std::size_t at) const noexcept {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if (!std::is_constant_evaluated()) {
+            std::uint64_t v;
+            std::memcpy(&v, bytes_.data() + at, sizeof v);
+            return __builtin_bswap64(v);
+        }
+#endif
         std::uint64_t v = 0;
         for (std::size_t i = 0; i < 8; ++i) v = (v << 8) | bytes_[at + i];
         return v;
