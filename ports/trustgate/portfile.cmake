@@ -1,0 +1,35 @@
+# Overlay port: builds trustgate from the source tree this port lives in, so there is no
+# download and no hash to keep current.
+#   vcpkg install "trustgate[beast,testing]" --overlay-ports=<trustgate>/ports
+# It runs the same install as tests/package/install_like_packagers.cmake, which ctest
+# builds and runs consumers against.
+
+set(VCPKG_BUILD_TYPE release)  # header-only: there is nothing to build per configuration
+
+get_filename_component(SOURCE_PATH "${CMAKE_CURRENT_LIST_DIR}/../.." ABSOLUTE)
+
+# A feature requires its component's packages (see cmake/trustgate-dependencies.cmake); a
+# feature left out hides them, so the component is never installed by accident.
+vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
+  FEATURES
+    beast   CMAKE_REQUIRE_FIND_PACKAGE_Boost
+    testing CMAKE_REQUIRE_FIND_PACKAGE_rapidcheck
+  INVERTED_FEATURES
+    beast   CMAKE_DISABLE_FIND_PACKAGE_Boost
+    testing CMAKE_DISABLE_FIND_PACKAGE_rapidcheck
+)
+
+vcpkg_cmake_configure(
+  SOURCE_PATH "${SOURCE_PATH}"
+  OPTIONS
+    -DTRUSTGATE_BUILD_TESTS=OFF
+    -DTRUSTGATE_BUILD_EXAMPLES=OFF
+    -DTRUSTGATE_BUILD_BENCHMARKS=OFF
+    ${FEATURE_OPTIONS}
+)
+vcpkg_cmake_install()
+vcpkg_cmake_config_fixup()  # the project installs its package to share/trustgate already
+vcpkg_fixup_pkgconfig()
+
+vcpkg_install_copyright(FILE_LIST "${SOURCE_PATH}/LICENSE")
+file(INSTALL "${CMAKE_CURRENT_LIST_DIR}/usage" DESTINATION "${CURRENT_PACKAGES_DIR}/share/${PORT}")
