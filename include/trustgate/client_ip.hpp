@@ -42,33 +42,52 @@ inline std::optional<net::address> parse_forwarded_entry(std::string_view entry)
 }
 }  // namespace detail
 
-template <request_view R>
-net::address attribute_client_ip(const R& request, const net::prefix_set& trusted) {
-    // Left to right, remembering the rightmost entry that is not a trusted hop: that is
-    // where a right-to-left walk stops. O(1) memory however many lines there are.
-    const net::address peer = request.peer();
-    bool any = false, stopped = false, stop_is_malformed = false;
-    net::address leftmost, stop_at;
-    request.for_each_header([&](std::string_view name, std::string_view value) {
-        if (!detail::iequals(name, "x-forwarded-for")) return;
+namespace detail {
+// Feeds `x-forwarded-for` lines left to right, remembering the rightmost entry that is
+// not a trusted hop: that is where a right-to-left walk stops. O(1) memory however many
+// lines there are.
+class forwarded_for_walk {
+public:
+    explicit forwarded_for_walk(const net::prefix_set& trusted) noexcept : trusted_(&trusted) {}
+
+    void add_line(std::string_view value) noexcept {
         while (true) {
             const auto comma = value.find(',');
-            const auto entry = detail::trim(value.substr(0, comma));
-            const auto parsed = detail::parse_forwarded_entry(entry);
-            if (parsed && !any) leftmost = *parsed;
-            if (!parsed || !trusted.contains(*parsed)) {
-                stopped = true;
-                stop_is_malformed = !parsed;
-                if (parsed) stop_at = *parsed;
+            const auto parsed = parse_forwarded_entry(trim(value.substr(0, comma)));
+            if (parsed && !any_) leftmost_ = *parsed;
+            if (!parsed || !trusted_->contains(*parsed)) {
+                stopped_ = true;
+                stop_is_malformed_ = !parsed;
+                if (parsed) stop_at_ = *parsed;
             }
-            any = true;
-            if (comma == std::string_view::npos) break;
+            any_ = true;
+            if (comma == std::string_view::npos) return;
             value.remove_prefix(comma + 1);
         }
+    }
+
+    net::address client(const net::address& peer) const noexcept {
+        if (!any_) return peer;
+        if (stopped_) return stop_is_malformed_ ? peer : stop_at_;
+        return leftmost_;
+    }
+
+private:
+    const net::prefix_set* trusted_;
+    bool any_ = false, stopped_ = false, stop_is_malformed_ = false;
+    net::address leftmost_, stop_at_;
+};
+}  // namespace detail
+
+// The client IP of a request whose peer is trusted (call it only then: an untrusted
+// peer's client IP is the peer itself).
+template <request_view R>
+net::address attribute_client_ip(const R& request, const net::prefix_set& trusted) {
+    detail::forwarded_for_walk walk(trusted);
+    request.for_each_header([&](std::string_view name, std::string_view value) {
+        if (detail::iequals_lower(name, "x-forwarded-for")) walk.add_line(value);
     });
-    if (!any) return peer;
-    if (stopped) return stop_is_malformed ? peer : stop_at;
-    return leftmost;
+    return walk.client(request.peer());
 }
 
 }  // namespace trustgate

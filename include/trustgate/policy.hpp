@@ -8,6 +8,7 @@
 // The gateway runs policies in the order they are listed, which must follow `stage`.
 #pragma once
 
+#include <array>
 #include <concepts>
 #include <cstdint>
 #include <optional>
@@ -44,6 +45,11 @@ struct request_facts {
     bool user_present = false;        // some line has a non-blank value
     bool user_has_comma = false;
     std::string_view user_value;      // first non-blank line, trimmed
+
+    // The first `x-forwarded-for` lines, kept so attribution needs no second pass.
+    static constexpr unsigned kept_forwarded_for_lines = 4;
+    std::array<std::string_view, kept_forwarded_for_lines> forwarded_for;
+    unsigned forwarded_for_lines = 0;  // all of them, kept or not
 
     bearer_state bearer = bearer_state::absent;
     std::string_view bearer_token;

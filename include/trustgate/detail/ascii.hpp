@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <string>
 #include <string_view>
 
 namespace trustgate::detail {
@@ -53,8 +54,32 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
     return a.size() == b.size() && iequals_same_length(a.data(), b.data(), a.size());
 }
 
-constexpr bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
-    return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+// As iequals, when `lower` is known to hold no capitals (a literal, or a name lowered
+// once at configuration time): only `s` needs folding.
+constexpr bool iequals_lower_same_length(const char* s, const char* lower, std::size_t n) noexcept {
+    if (n < 8) {
+        for (std::size_t i = 0; i < n; ++i)
+            if (ascii_lower(s[i]) != lower[i]) return false;
+        return true;
+    }
+    for (std::size_t i = 0; i + 8 < n; i += 8)
+        if (ascii_lower8(load8(s + i)) != load8(lower + i)) return false;
+    return ascii_lower8(load8(s + n - 8)) == load8(lower + n - 8);
+}
+
+constexpr bool iequals_lower(std::string_view s, std::string_view lower) noexcept {
+    return s.size() == lower.size() && iequals_lower_same_length(s.data(), lower.data(), s.size());
+}
+
+inline std::string lowered(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = ascii_lower(c);
+    return out;
+}
+
+// `prefix` must hold no capitals.
+constexpr bool istarts_with_lower(std::string_view s, std::string_view prefix) noexcept {
+    return s.size() >= prefix.size() && iequals_lower(s.substr(0, prefix.size()), prefix);
 }
 
 constexpr bool is_blank_char(char c) noexcept { return c == ' ' || c == '\t'; }

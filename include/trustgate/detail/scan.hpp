@@ -1,4 +1,5 @@
-// One pass over the header block that fills request_facts (SPEC §1).
+// One pass over the header block that fills request_facts (SPEC §1). `user_header`
+// must be lower case (proxy_identity lowers it once, at configuration time).
 #pragma once
 
 #include <string_view>
@@ -32,7 +33,7 @@ constexpr bool names_local_host(std::string_view host) noexcept {
         }
         if (value > 65535) return false;
     }
-    if (iequals(name, "localhost")) return true;
+    if (iequals_lower(name, "localhost")) return true;
     if (!name.empty() && name.front() != '[' && name.find(':') != std::string_view::npos) return false;
     const auto a = net::address::parse(name);
     return a && a->is_loopback();
@@ -49,7 +50,7 @@ constexpr bool origin_names_local_host(std::string_view origin) noexcept {
 }
 
 constexpr bool is_forwarded_evidence(std::string_view name) noexcept {
-    return iequals(name, "forwarded") || iequals(name, "x-real-ip") || istarts_with(name, "x-forwarded-");
+    return iequals_lower(name, "forwarded") || iequals_lower(name, "x-real-ip") || istarts_with_lower(name, "x-forwarded-");
 }
 
 template <request_view R>
@@ -58,12 +59,12 @@ void scan_request(const R& request, std::string_view user_header, request_facts&
     f.peer_loopback = f.peer.is_loopback();
     f.client_ip = f.peer;
     unsigned host_lines = 0, origin_lines = 0, authorization_lines = 0;
-    const char user_initial = user_header.empty() ? '\0' : ascii_lower(user_header.front());
+    const char user_initial = user_header.empty() ? '\0' : user_header.front();
     request.for_each_header([&](std::string_view name, std::string_view value) {
         if (name.empty()) return;
         // Dispatch on the first letter: most headers are then rejected by one compare.
         const char initial = ascii_lower(name.front());
-        if (initial == user_initial && iequals(name, user_header)) {
+        if (initial == user_initial && iequals_lower(name, user_header)) {
             ++f.user_lines;
             const auto trimmed = trim(value);
             if (trimmed.find(',') != std::string_view::npos) f.user_has_comma = true;
@@ -74,25 +75,25 @@ void scan_request(const R& request, std::string_view user_header, request_facts&
         }
         switch (initial) {
             case 'h':
-                if (iequals(name, "host")) {
+                if (iequals_lower(name, "host")) {
                     ++host_lines;
                     f.host_is_local = host_lines == 1 && names_local_host(trim(value));
                 }
                 break;
             case 'o':
-                if (iequals(name, "origin")) {
+                if (iequals_lower(name, "origin")) {
                     ++origin_lines;
                     f.origin_is_local = origin_lines == 1 && origin_names_local_host(trim(value));
                 }
                 break;
             case 'a':
-                if (iequals(name, "authorization")) {
+                if (iequals_lower(name, "authorization")) {
                     ++authorization_lines;
                     const auto v = trim(value);
                     if (authorization_lines > 1) {
                         f.bearer = bearer_state::malformed;
                         f.bearer_token = {};
-                    } else if (v.size() > 7 && istarts_with(v, "bearer") && is_blank_char(v[6])) {
+                    } else if (v.size() > 7 && istarts_with_lower(v, "bearer") && is_blank_char(v[6])) {
                         f.bearer_token = trim(v.substr(7));
                         f.bearer = f.bearer_token.empty() ? bearer_state::absent : bearer_state::present;
                     }
@@ -102,6 +103,10 @@ void scan_request(const R& request, std::string_view user_header, request_facts&
             case 'x':
                 // Independent of the user header: a blank `x-forwarded-user` is still evidence.
                 if (is_forwarded_evidence(name)) f.forwarded_evidence = true;
+                if (iequals_lower(name, "x-forwarded-for")) {
+                    if (f.forwarded_for_lines < f.forwarded_for.size()) f.forwarded_for[f.forwarded_for_lines] = value;
+                    ++f.forwarded_for_lines;
+                }
                 break;
             default:
                 break;

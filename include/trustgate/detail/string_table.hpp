@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -68,17 +69,28 @@ private:
         return case_insensitive_ ? iequals(a, b) : a == b;
     }
 
-    // FNV-1a over the (folded) bytes, then a final mix so the low bits spread well.
+    // Eight bytes per multiply (folded to lower case when matching case-insensitively),
+    // then a final mix so the low bits, which pick the slot, depend on every byte.
     std::uint64_t hash(std::string_view key) const noexcept {
-        std::uint64_t h = 0xcbf29ce484222325ull;
-        for (char c : key) {
-            h ^= static_cast<unsigned char>(case_insensitive_ ? ascii_lower(c) : c);
-            h *= 0x100000001b3ull;
-        }
+        std::uint64_t h = 0x9e3779b97f4a7c15ull ^ key.size();
+        std::size_t i = 0;
+        for (; i + 8 <= key.size(); i += 8) h = mix(h, word(key.data() + i, 8));
+        if (i < key.size()) h = mix(h, word(key.data() + i, key.size() - i));
         h ^= h >> 33;
         h *= 0xff51afd7ed558ccdull;
         h ^= h >> 33;
         return h;
+    }
+
+    std::uint64_t word(const char* p, std::size_t n) const noexcept {
+        std::uint64_t w = 0;
+        std::memcpy(&w, p, n);
+        return case_insensitive_ ? ascii_lower8(w) : w;
+    }
+
+    static std::uint64_t mix(std::uint64_t h, std::uint64_t w) noexcept {
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+        return h ^ (h >> 31);
     }
 
     std::vector<slot> slots_;

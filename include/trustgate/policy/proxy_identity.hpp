@@ -29,6 +29,7 @@ public:
         if (detail::is_blank(header_)) throw config_error(path, "expected a non-empty header name");
         if (std::any_of(header_.begin(), header_.end(), [](char c) { return c == ' ' || c == ':' || detail::is_control(c); }))
             throw config_error(path, "expected an HTTP header name, got \"" + header_ + "\"");
+        header_ = detail::lowered(header_);
     }
 
     template <class Context>
@@ -36,7 +37,7 @@ public:
         return proxy_identity(config.trusted_proxy.user_header);
     }
 
-    // The gateway reads this header while gathering request_facts.
+    // The gateway reads this header while gathering request_facts; lower case.
     std::string_view user_header() const noexcept { return header_; }
 
     template <request_view R>

@@ -32,6 +32,7 @@ public:
             const auto& n = names_[i];
             if (n.empty() || std::any_of(n.begin(), n.end(), [](char c) { return !is_token_char(c); }))
                 throw config_error(path + "[" + std::to_string(i) + "]", "expected an HTTP header name, got \"" + n + "\"");
+            lowered_names_.push_back(detail::lowered(n));
         }
     }
 
@@ -46,7 +47,8 @@ public:
         std::uint64_t seen = 0;
         request.for_each_header([&](std::string_view header, std::string_view value) {
             for (std::size_t i = 0; i < names_.size(); ++i)
-                if (detail::iequals(header, names_[i]) && !detail::is_blank(value)) seen |= std::uint64_t{1} << i;
+                if (detail::iequals_lower(header, lowered_names_[i]) && !detail::is_blank(value))
+                    seen |= std::uint64_t{1} << i;
         });
         for (std::size_t i = 0; i < names_.size(); ++i)
             if ((seen & (std::uint64_t{1} << i)) == 0)
@@ -62,7 +64,8 @@ private:
                std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
     }
 
-    std::vector<std::string> names_;
+    std::vector<std::string> names_;          // as configured, for decision::detail
+    std::vector<std::string> lowered_names_;  // for matching
 };
 
 }  // namespace trustgate

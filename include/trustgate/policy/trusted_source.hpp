@@ -51,7 +51,13 @@ public:
     verdict check(request_facts& facts, const R& request) const {
         facts.peer_trusted = proxies_.contains(facts.peer);
         if (!facts.peer_trusted) return decision::deny(reason::trusted_proxy_untrusted_source, name);
-        facts.client_ip = attribute_client_ip(request, proxies_);
+        if (facts.forwarded_for_lines > facts.forwarded_for.size()) {
+            facts.client_ip = attribute_client_ip(request, proxies_);
+        } else {
+            detail::forwarded_for_walk walk(proxies_);
+            for (unsigned i = 0; i < facts.forwarded_for_lines; ++i) walk.add_line(facts.forwarded_for[i]);
+            facts.client_ip = walk.client(facts.peer);
+        }
         return next_policy;
     }
 

@@ -1,0 +1,53 @@
+// What every session of one server shares: options, handler, connection registry.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "trustgate/beast/detail/connection_registry.hpp"
+#include "trustgate/beast/handler.hpp"
+#include "trustgate/beast/options.hpp"
+
+namespace trustgate::beast::detail {
+
+struct server_state {
+    server_state(server_options opts, request_handler h)
+        : options(std::move(opts)), handler(std::move(h)), connections(options.max_connections) {}
+
+    void decorate(http::response_header<>& header) const {
+        if (options.decorate) options.decorate(header);
+    }
+
+    // After a final response on a closing connection, how long to read and discard what
+    // the client still sends, so that closing does not reset the connection before the
+    // client has read the response.
+    std::chrono::milliseconds linger_time() const {
+        return std::min<std::chrono::milliseconds>(options.io_timeout, std::chrono::seconds(2));
+    }
+
+    const server_options options;
+    const request_handler handler;
+    connection_registry connections;
+};
+
+// The server's own error responses, shaped like the example gateway's:
+// {"error":{"type":"<type>","message":"<message>"}}. `type` and `message` are fixed
+// texts chosen by the server, never request data.
+inline response error_response(http::status status, unsigned version, std::string_view type, std::string_view message) {
+    response res{status, version};
+    res.set(http::field::content_type, "application/json");
+    res.body() = std::string(R"({"error":{"type":")") + std::string(type) + R"(","message":")" + std::string(message) + "\"}}";
+    res.keep_alive(false);
+    res.prepare_payload();
+    return res;
+}
+
+}  // namespace trustgate::beast::detail

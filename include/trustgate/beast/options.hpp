@@ -1,0 +1,53 @@
+// trustgate/beast/options.hpp — where the server listens and what it tolerates.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/http/fields.hpp>
+#include <boost/beast/http/message.hpp>
+
+#include "trustgate/net/address.hpp"
+
+namespace trustgate::beast {
+
+struct server_options {
+    // `::` listens dual-stack: IPv4 clients then arrive as ::ffff:a.b.c.d, which trustgate
+    // treats as a.b.c.d.
+    net::address bind = net::address::from_v4_uint(0x7f000001);  // 127.0.0.1
+    std::uint16_t port = 0;                                       // 0: the kernel picks one
+
+    std::size_t threads = 1;               // threads running the server
+    std::size_t max_connections = 1024;    // beyond this a connection gets 503 and is closed
+    std::size_t max_header_bytes = 16 * 1024;   // request line + headers; beyond: 431
+    std::size_t max_body_bytes = 1024 * 1024;   // request body or WebSocket message; beyond: 413 / close 1009
+
+    // A new connection must start its request, and a started request header must be
+    // complete, within header_timeout. Bodies, responses and the TLS handshake get
+    // io_timeout; a keep-alive connection or WebSocket with nothing to do is closed after
+    // idle_timeout (WebSockets are pinged meanwhile).
+    std::chrono::milliseconds header_timeout{10'000};
+    std::chrono::milliseconds io_timeout{30'000};
+    std::chrono::milliseconds idle_timeout{60'000};
+
+    // SIGINT/SIGTERM (or server::drain) stop accepting, let requests in flight finish,
+    // close idle connections and WebSockets (1001), and force-close whatever is still
+    // open after drain_timeout. A second signal while draining ends the process at once.
+    bool handle_signals = true;
+    std::chrono::milliseconds drain_timeout{10'000};
+
+    // Serve TLS instead of plain HTTP on the same port (see tls.hpp); a plain HTTP request
+    // on a TLS port gets 400.
+    std::shared_ptr<boost::asio::ssl::context> tls;
+
+    // Called on every response the server sends: handler responses, its own errors
+    // (400, 413, 431, 500) and WebSocket upgrade responses. E.g. adds
+    // Strict-Transport-Security. Must be thread-safe.
+    std::function<void(boost::beast::http::response_header<>&)> decorate;
+};
+
+}  // namespace trustgate::beast

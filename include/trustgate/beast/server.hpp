@@ -1,0 +1,227 @@
+// trustgate/beast/server.hpp — an HTTP + WebSocket server for a trustgate gateway.
+//
+//   trustgate::beast::server_options options;
+//   options.port = 18789;
+//   trustgate::beast::server server(options, [&](const trustgate::beast::incoming& request) {
+//       auto decision = gateway.authenticate(request);
+//       ...
+//   });
+//   std::cerr << "listening on port " << server.local_endpoint().port() << "\n";
+//   server.run();   // until SIGINT/SIGTERM, then drains and returns
+//
+// The server enforces the limits of server_options (timeouts, header and body sizes, a
+// connection cap), answers malformed HTTP with 400 and keeps serving, and optionally
+// speaks TLS. trustgate::beast::run(options, handler) does all of the above in one call.
+#pragma once
+
+#include <chrono>
+#include <csignal>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include "trustgate/beast/detail/connection_registry.hpp"
+#include "trustgate/beast/detail/http_session.hpp"
+#include "trustgate/beast/detail/server_state.hpp"
+#include "trustgate/beast/detail/tls_detector.hpp"
+#include "trustgate/beast/fields_view.hpp"
+#include "trustgate/beast/handler.hpp"
+#include "trustgate/beast/options.hpp"
+#include "trustgate/beast/tls.hpp"
+
+namespace trustgate::beast {
+
+class server {
+public:
+    using endpoint = boost::asio::ip::tcp::endpoint;
+
+    // Binds and listens at once, so the port is known (and taken) before run(); throws
+    // boost::system::system_error when it cannot (e.g. the address is in use).
+    server(server_options options, request_handler handler)
+        : io_(static_cast<int>(std::max<std::size_t>(1, options.threads))),
+          state_(std::make_shared<detail::server_state>(std::move(options), std::move(handler))),
+          strand_(boost::asio::make_strand(io_)),
+          acceptor_(strand_),
+          signals_(strand_),
+          drain_timer_(strand_),
+          retry_timer_(strand_) {
+        const auto& bind = state_->options.bind;
+        const endpoint where(bind.is_v4() ? boost::asio::ip::address(boost::asio::ip::address_v4(bind.v4_uint()))
+                                          : boost::asio::ip::address(boost::asio::ip::address_v6(bind.bytes())),
+                             state_->options.port);
+        acceptor_.open(where.protocol());
+        acceptor_.set_option(boost::asio::socket_base::reuse_address(true));
+        // `::` means both families here, whatever the system default (net.ipv6.bindv6only).
+        if (where.address().is_v6()) acceptor_.set_option(boost::asio::ip::v6_only(false));
+        acceptor_.bind(where);
+        acceptor_.listen(boost::asio::socket_base::max_listen_connections);
+    }
+
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    ~server() { state_->connections.forget_drain_callback(); }
+
+    // Where the server listens; with port 0 this holds the port the kernel chose.
+    endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+
+    // Runs `action` on a server thread whenever `signal_number` arrives (e.g. SIGHUP to
+    // reload configuration), until the server drains. Register before run().
+    void on_signal(int signal_number, std::function<void()> action) {
+        signal_actions_.emplace_back(signal_number, std::move(action));
+    }
+
+    // Runs `action` on a server thread when draining starts: cancel your own timers and
+    // watchers there, or run() waits for them. Register before run().
+    void on_drain(std::function<void()> action) { drain_actions_.push_back(std::move(action)); }
+
+    // Serves until drained, on options.threads threads (this one included).
+    void run() {
+        boost::asio::post(strand_, [this] {
+            listen_for_signals();
+            accept();
+        });
+        std::vector<std::jthread> workers;
+        for (std::size_t i = 1; i < state_->options.threads; ++i) workers.emplace_back([this] { io_.run(); });
+        io_.run();
+    }
+
+    // Starts a graceful drain (what SIGINT/SIGTERM do). Thread-safe; run() returns once
+    // every connection has closed or drain_timeout has passed.
+    void drain() {
+        boost::asio::post(strand_, [this] { begin_drain(); });
+    }
+
+    // Live connections (HTTP and WebSocket).
+    std::size_t connections() const { return state_->connections.size(); }
+
+private:
+    using strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+
+    void listen_for_signals() {
+        if (state_->options.handle_signals) {
+            signals_.add(SIGINT);
+            signals_.add(SIGTERM);
+        }
+        for (const auto& [signal_number, action] : signal_actions_) signals_.add(signal_number);
+        wait_for_signal();
+    }
+
+    void wait_for_signal() {
+        signals_.async_wait([this](boost::beast::error_code ec, int signal_number) {
+            if (ec || draining_) return;
+            const bool stop = state_->options.handle_signals && (signal_number == SIGINT || signal_number == SIGTERM);
+            if (stop) return begin_drain();
+            for (const auto& [wanted, action] : signal_actions_)
+                if (wanted == signal_number) action();
+            wait_for_signal();
+        });
+    }
+
+    void accept() {
+        acceptor_.async_accept(boost::asio::make_strand(io_),
+                               boost::asio::bind_executor(strand_, [this](boost::beast::error_code ec,
+                                                                          boost::asio::ip::tcp::socket socket) {
+                                   on_accept(ec, std::move(socket));
+                               }));
+    }
+
+    void on_accept(boost::beast::error_code ec, boost::asio::ip::tcp::socket socket) {
+        if (draining_) return;
+        if (ec) {
+            // Out of file descriptors and the like: try again shortly instead of spinning.
+            retry_timer_.expires_after(std::chrono::milliseconds(100));
+            retry_timer_.async_wait([this](boost::beast::error_code wait_ec) {
+                if (!wait_ec && !draining_) accept();
+            });
+            return;
+        }
+        admit(std::move(socket));
+        accept();
+    }
+
+    void admit(boost::asio::ip::tcp::socket socket) {
+        boost::beast::error_code ec;
+        const auto remote = socket.remote_endpoint(ec);
+        if (ec) return;  // already gone
+        auto slot = state_->connections.try_admit();
+        if (!slot) return refuse_over_capacity(socket);
+        const auto peer = to_address(remote.address());
+        boost::beast::tcp_stream stream(std::move(socket));
+        if (state_->options.tls) {
+            std::make_shared<detail::tls_detector>(state_, std::move(*slot), std::move(stream), peer)->start();
+        } else {
+            std::make_shared<detail::http_session<boost::beast::tcp_stream>>(state_, std::move(*slot), std::move(stream), peer,
+                                                                             boost::beast::flat_buffer{})
+                ->start();
+        }
+    }
+
+    // Best effort and never blocking, so a full server spends nothing on the refusal.
+    void refuse_over_capacity(boost::asio::ip::tcp::socket& socket) {
+        static constexpr std::string_view busy =
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 72\r\n"
+            "Retry-After: 1\r\nConnection: close\r\n\r\n"
+            R"({"error":{"type":"over_capacity","message":"Too many open connections"}})";
+        boost::beast::error_code ec;
+        socket.non_blocking(true, ec);
+        // Reading what already arrived lets the close below end with FIN, not RST, so the
+        // client gets to read the 503.
+        std::array<char, 4096> ignored;
+        while (socket.available(ec) > 0 && !ec) socket.read_some(boost::asio::buffer(ignored), ec);
+        if (!state_->options.tls) socket.write_some(boost::asio::buffer(busy.data(), busy.size()), ec);
+        socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+        socket.close(ec);
+    }
+
+    void begin_drain() {
+        if (draining_) return;
+        draining_ = true;
+        boost::beast::error_code ignored;
+        acceptor_.close(ignored);
+        retry_timer_.cancel();
+        // Removing the signals restores their default action: a second SIGINT ends the
+        // process at once.
+        signals_.cancel(ignored);
+        signals_.clear(ignored);
+        for (const auto& action : drain_actions_) action();
+        drain_timer_.expires_after(state_->options.drain_timeout);
+        drain_timer_.async_wait([this](boost::beast::error_code ec) {
+            if (!ec) io_.stop();
+        });
+        state_->connections.drain_all([this] { boost::asio::post(strand_, [this] { drain_timer_.cancel(); }); });
+    }
+
+    boost::asio::io_context io_;
+    std::shared_ptr<detail::server_state> state_;
+    strand strand_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+    boost::asio::signal_set signals_;
+    boost::asio::steady_timer drain_timer_;
+    boost::asio::steady_timer retry_timer_;
+    std::vector<std::pair<int, std::function<void()>>> signal_actions_;
+    std::vector<std::function<void()>> drain_actions_;
+    bool draining_ = false;  // touched on strand_ only
+};
+
+// Builds a server and runs it until SIGINT/SIGTERM have drained it.
+inline void run(server_options options, request_handler handler) {
+    server(std::move(options), std::move(handler)).run();
+}
+
+}  // namespace trustgate::beast

@@ -1,0 +1,127 @@
+// trustgate/testing/checks.hpp — verify a gateway composition with property tests
+// (part of trustgate::testing, needs RapidCheck).
+//
+//   using my_gateway = trustgate::gateway<trustgate::trusted_source, trustgate::required_headers,
+//                                         trustgate::proxy_identity, trustgate::allow_users, trustgate::scopes<>>;
+//   bool ok = trustgate::testing::check_against_model<my_gateway>() &&
+//             trustgate::testing::check_invariants<my_gateway>();
+//
+// check_against_model runs SPEC §8.9 (the gateway agrees with the reference model in
+// models/ on generated scenarios); it accepts compositions of trustgate's own policies,
+// with any of them left out (the model then skips those steps). check_invariants runs
+// SPEC §8.1-§8.8, one named property each, and accepts any composition, including ones
+// with policies of your own. Both generate configurations valid for the composition,
+// adjusted by `check_options::configure`, and print each property's result (and any
+// shrunk counterexample) to standard error. RC_PARAMS works as usual (seed,
+// max_success, reproduce=...).
+#pragma once
+
+#include <rapidcheck.h>
+
+#include <cstdint>
+#include <functional>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "trustgate/config.hpp"
+#include "trustgate/decision.hpp"
+#include "trustgate/testing/detail/properties.hpp"
+
+namespace trustgate::testing {
+
+struct check_options {
+    // Test cases per property; 0 uses RC_PARAMS' max_success (RapidCheck's default: 100).
+    int cases = 0;
+    // Fixes the seed; otherwise RC_PARAMS' seed, else a random one (printed on failure).
+    std::optional<std::uint64_t> seed;
+    // Applied to every generated configuration before the gateway is built: add the
+    // required header your proxy always sets, pin the user header, and so on. The
+    // result must still be a valid configuration.
+    std::function<void(auth_config&)> configure;
+    // Sees the reason of every decision in the model check (missing_scope when a
+    // method was refused), for suites that check the generators reach every reason.
+    std::function<void(reason)> on_reason;
+};
+
+// A RapidCheck property: draws its inputs with `*gen`, asserts with RC_ASSERT.
+struct property {
+    std::string name;
+    std::function<void()> body;
+};
+
+struct check_result {
+    std::vector<std::string> failed;  // names of the properties that failed
+
+    bool passed() const noexcept { return failed.empty(); }
+    explicit operator bool() const noexcept { return passed(); }
+};
+
+// SPEC §8.9 for `Gateway`, as a property.
+template <class Gateway>
+std::vector<property> model_properties(const check_options& options = {}) {
+    static_assert(detail::composition<Gateway>::modelled,
+                  "trustgate::testing::check_against_model: the reference model knows trustgate's own policies "
+                  "(and scopes<> with the operator scope set); a composition with other policies can be checked "
+                  "with check_invariants.");
+    return {{"SPEC §8.9: the gateway and the reference model agree",
+             [o = options] { detail::agrees_with_model<Gateway>(o.configure, o.on_reason); }}};
+}
+
+// SPEC §8.1-§8.8 for `Gateway`, one property each (§8.8 only when it has scopes<>).
+template <class Gateway>
+std::vector<property> invariant_properties(const check_options& options = {}) {
+    const auto c = options.configure;
+    std::vector<property> properties = {
+        {"SPEC §8.1: via loopback-user only for a direct-local request without a user header",
+         [c] { detail::loopback_user_only_direct_local<Gateway>(c); }},
+        {"SPEC §8.2: a non-loopback peer never gets loopbackUser or via token in trusted-proxy mode",
+         [c] { detail::remote_peer_never_local<Gateway>(c); }},
+        {"SPEC §8.3: an untrusted peer is never allowed in trusted-proxy mode",
+         [c] { detail::untrusted_peer_never_allowed<Gateway>(c); }},
+        {"SPEC §8.4: via trusted-proxy only with every required header and an allowed user",
+         [c] { detail::proxy_identity_fully_vetted<Gateway>(c); }},
+        {"SPEC §8.5: header-name case, a mapped IPv6 peer and unrelated headers change nothing",
+         [c] { detail::irrelevant_changes_change_nothing<Gateway>(c); }},
+        {"SPEC §8.6: a user header spelled with _ never counts",
+         [c] { detail::underscore_name_never_user_header<Gateway>(c); }},
+        {"SPEC §8.7: narrowing the configuration never turns a deny into an allow",
+         [c] { detail::narrowing_never_allows_more<Gateway>(c); }},
+    };
+    if constexpr (detail::authorizes<Gateway>)
+        properties.push_back({"SPEC §8.8: granted scopes stay within the grant and decide methods exactly",
+                              [c] { detail::scopes_within_grant<Gateway>(c); }});
+    return properties;
+}
+
+// Runs each property, printing its result to standard error; returns those that failed.
+inline check_result run_properties(const std::vector<property>& properties, const check_options& options = {}) {
+    auto params = rc::detail::configuration().testParams;
+    if (options.cases > 0) params.maxSuccess = options.cases;
+    if (options.seed) params.seed = *options.seed;
+    check_result result;
+    for (const auto& p : properties) {
+        rc::detail::TestMetadata metadata;
+        metadata.id = p.name;
+        metadata.description = p.name;
+        std::cerr << "- " << p.name << "\n";
+        const auto outcome = rc::detail::checkTestable(p.body, metadata, params);
+        rc::detail::printResultMessage(outcome, std::cerr);
+        std::cerr << "\n";
+        if (!outcome.template is<rc::detail::SuccessResult>()) result.failed.push_back(p.name);
+    }
+    return result;
+}
+
+template <class Gateway>
+check_result check_against_model(const check_options& options = {}) {
+    return run_properties(model_properties<Gateway>(options), options);
+}
+
+template <class Gateway>
+check_result check_invariants(const check_options& options = {}) {
+    return run_properties(invariant_properties<Gateway>(options), options);
+}
+
+}  // namespace trustgate::testing
