@@ -3,14 +3,14 @@
 # system install or a package registry).
 #
 #   cmake -DCONSUMER_DIR=... -DBINARY_DIR=... -DPREFIX=... -DGENERATOR=... -DCXX_COMPILER=...
-#         [-DEXTRA_OPTIONS=a;b] -P consume.cmake
+#         -P consume.cmake
 include(${CMAKE_CURRENT_LIST_DIR}/script_helpers.cmake)
 require_definitions(CONSUMER_DIR BINARY_DIR PREFIX GENERATOR CXX_COMPILER)
 
 file(REMOVE_RECURSE "${BINARY_DIR}")
 run(${CMAKE_COMMAND} -S "${CONSUMER_DIR}" -B "${BINARY_DIR}" -G "${GENERATOR}"
     -DCMAKE_CXX_COMPILER=${CXX_COMPILER} "-DCMAKE_PREFIX_PATH=${PREFIX}"
-    -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF ${EXTRA_OPTIONS})
+    -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
 
 file(STRINGS "${BINARY_DIR}/CMakeCache.txt" found_dir REGEX "^trustgate_DIR:")
 string(REGEX REPLACE "^[^=]*=" "" found_dir "${found_dir}")

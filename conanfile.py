@@ -1,0 +1,105 @@
+"""Conan 2 recipe for trustgate, a header-only C++20 library.
+
+    conan create . -o "trustgate/*:beast=True" -o "trustgate/*:testing=True"
+
+The package is what `cmake --install` produces (tests/package builds consumers against
+that same install in CI); CMakeDeps and PkgConfigDeps then describe it from package_info(),
+whose components mirror the CMake package's targets.
+"""
+import os
+import re
+
+from conan import ConanFile
+from conan.tools.build import check_min_cppstd
+from conan.tools.cmake import CMake, CMakeToolchain, cmake_layout
+from conan.tools.files import copy, load, rmdir
+
+required_conan_version = ">=2.0"
+
+
+def project_version(cmakelists_text):
+    """The version in CMakeLists.txt's project() call: the one place it lives."""
+    match = re.search(r"project\(\s*trustgate\s+VERSION\s+([0-9]+\.[0-9]+\.[0-9]+)", cmakelists_text)
+    if not match:
+        raise ValueError("CMakeLists.txt: no 'project(trustgate VERSION x.y.z' found")
+    return match.group(1)
+
+
+class TrustgateConan(ConanFile):
+    name = "trustgate"
+    description = "Header-only C++20 trust decisions for gateways behind identity-aware proxies"
+    license = "BSL-1.0"
+    topics = ("gateway", "reverse-proxy", "authentication", "authorization", "header-only")
+    package_type = "header-library"
+    settings = "os", "arch", "compiler", "build_type"
+    options = {
+        "beast": [True, False],    # trustgate::beast, the Boost.Beast adapter
+        "testing": [True, False],  # trustgate::testing, RapidCheck generators and the reference model
+    }
+    default_options = {"beast": False, "testing": False}
+    exports_sources = "CMakeLists.txt", "LICENSE", "cmake/*", "include/*", "models/*"
+    no_copy_source = True
+
+    def set_version(self):
+        self.version = project_version(load(self, os.path.join(self.recipe_folder, "CMakeLists.txt")))
+
+    def layout(self):
+        cmake_layout(self)
+
+    def requirements(self):
+        if self.options.beast:
+            self.requires("boost/[>=1.74 <2]", transitive_headers=True)
+        if self.options.testing:
+            self.requires("rapidcheck/cci.20231215", transitive_headers=True, transitive_libs=True)
+
+    def validate(self):
+        check_min_cppstd(self, 20)
+
+    def generate(self):
+        # The same configuration as ports/trustgate and tests/package: only the library.
+        toolchain = CMakeToolchain(self)
+        for option in ("TRUSTGATE_BUILD_TESTS", "TRUSTGATE_BUILD_EXAMPLES", "TRUSTGATE_BUILD_BENCHMARKS"):
+            toolchain.cache_variables[option] = "OFF"
+        toolchain.generate()
+
+    def build(self):
+        cmake = CMake(self)
+        cmake.configure()  # generates trustgate/version.hpp
+        cmake.build()
+
+    def package(self):
+        CMake(self).install()
+        # Every header is installed whatever the options (a header-library package is one
+        # binary for all of them); CMakeDeps and PkgConfigDeps write the package files
+        # from package_info() instead of these.
+        rmdir(self, os.path.join(self.package_folder, "share", "trustgate"))
+        rmdir(self, os.path.join(self.package_folder, "share", "pkgconfig"))
+        rmdir(self, os.path.join(self.package_folder, "share", "doc"))
+        copy(self, "LICENSE", src=self.source_folder, dst=os.path.join(self.package_folder, "licenses"))
+
+    def package_info(self):
+        self.cpp_info.set_property("cmake_file_name", "trustgate")
+        # CMakeDeps links a package-wide target to every component; it must not be
+        # trustgate::trustgate, which is the core alone.
+        self.cpp_info.set_property("cmake_target_name", "trustgate::all")
+        self.cpp_info.set_property("pkg_config_name", "trustgate-all")
+
+        core = self.cpp_info.components["core"]
+        core.set_property("cmake_target_name", "trustgate::trustgate")
+        core.set_property("pkg_config_name", "trustgate")
+
+        if self.options.beast:
+            beast = self.cpp_info.components["beast"]
+            beast.set_property("cmake_target_name", "trustgate::beast")
+            beast.requires = ["core", "boost::headers"]
+            if self.settings.os in ("Linux", "FreeBSD"):
+                beast.system_libs = ["pthread"]  # Threads::Threads in the CMake package
+
+        if self.options.testing:
+            testing = self.cpp_info.components["testing"]
+            testing.set_property("cmake_target_name", "trustgate::testing")
+            testing.requires = ["core", "rapidcheck::rapidcheck_rapidcheck"]
+
+        for component in self.cpp_info.components.values():
+            component.bindirs = []  # headers only
+            component.libdirs = []
