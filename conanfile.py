@@ -33,7 +33,7 @@ class TrustgateConan(ConanFile):
     package_type = "header-library"
     settings = "os", "arch", "compiler", "build_type"
     options = {
-        "beast": [True, False],    # trustgate::beast, the Boost.Beast adapter
+        "beast": [True, False],    # trustgate::beast, the Boost.Beast adapter and server (with TLS)
         "testing": [True, False],  # trustgate::testing, RapidCheck generators and the reference model
     }
     default_options = {"beast": False, "testing": False}
@@ -49,6 +49,7 @@ class TrustgateConan(ConanFile):
     def requirements(self):
         if self.options.beast:
             self.requires("boost/[>=1.74 <2]", transitive_headers=True)
+            self.requires("openssl/[>=1.1 <4]", transitive_headers=True, transitive_libs=True)
         if self.options.testing:
             self.requires("rapidcheck/cci.20231215", transitive_headers=True, transitive_libs=True)
 
@@ -91,7 +92,7 @@ class TrustgateConan(ConanFile):
         if self.options.beast:
             beast = self.cpp_info.components["beast"]
             beast.set_property("cmake_target_name", "trustgate::beast")
-            beast.requires = ["core", "boost::headers"]
+            beast.requires = ["core", "boost::headers", "openssl::ssl"]
             if self.settings.os in ("Linux", "FreeBSD"):
                 beast.system_libs = ["pthread"]  # Threads::Threads in the CMake package
 
