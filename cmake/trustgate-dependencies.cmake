@@ -6,7 +6,7 @@
 # The core, trustgate::trustgate, needs nothing.
 
 set(trustgate_components beast testing)
-set(trustgate_beast_dependencies "Boost 1.74" "Threads")
+set(trustgate_beast_dependencies "Boost 1.74" "Threads" "OpenSSL")
 set(trustgate_testing_dependencies "rapidcheck CONFIG")
 
 # trustgate_find_component_dependencies(<component> <missing-var> [QUIET])

@@ -70,6 +70,12 @@ public:
         if (where.address().is_v6()) acceptor_.set_option(boost::asio::ip::v6_only(false));
         acceptor_.bind(where);
         acceptor_.listen(boost::asio::socket_base::max_listen_connections);
+        // Caught from here on, so a signal right after start-up still drains (it is
+        // handled once run() starts).
+        if (state_->options.handle_signals) {
+            signals_.add(SIGINT);
+            signals_.add(SIGTERM);
+        }
     }
 
     server(const server&) = delete;
@@ -83,6 +89,7 @@ public:
     // Runs `action` on a server thread whenever `signal_number` arrives (e.g. SIGHUP to
     // reload configuration), until the server drains. Register before run().
     void on_signal(int signal_number, std::function<void()> action) {
+        signals_.add(signal_number);
         signal_actions_.emplace_back(signal_number, std::move(action));
     }
 
@@ -93,7 +100,7 @@ public:
     // Serves until drained, on options.threads threads (this one included).
     void run() {
         boost::asio::post(strand_, [this] {
-            listen_for_signals();
+            wait_for_signal();
             accept();
         });
         std::vector<std::jthread> workers;
@@ -112,15 +119,6 @@ public:
 
 private:
     using strand = boost::asio::strand<boost::asio::io_context::executor_type>;
-
-    void listen_for_signals() {
-        if (state_->options.handle_signals) {
-            signals_.add(SIGINT);
-            signals_.add(SIGTERM);
-        }
-        for (const auto& [signal_number, action] : signal_actions_) signals_.add(signal_number);
-        wait_for_signal();
-    }
 
     void wait_for_signal() {
         signals_.async_wait([this](boost::beast::error_code ec, int signal_number) {
