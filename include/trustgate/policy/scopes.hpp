@@ -123,8 +123,13 @@ public:
 
     template <request_view R>
     authorization authorize(const decision& d, std::string_view method, const R& request) const {
+        return authorize(granted(d, request), method);
+    }
+
+    // The same answer for a grant computed earlier, e.g. once per WebSocket connection
+    // from its upgrade request, when that request is no longer at hand.
+    authorization authorize(scope_mask grant, std::string_view method) const noexcept {
         const auto required = required_scope(method);
-        const auto grant = granted(d, request);
         return {(grant & Set::satisfied_by(required)) != 0, Set::names[required], grant};
     }
 
