@@ -7,10 +7,13 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <new>
 #include <string>
 #include <vector>
 
+#include <trustgate/attempt_limiter.hpp>
+#include <trustgate/detail/ascii.hpp>
 #include <trustgate/presets.hpp>
 
 namespace {
@@ -23,8 +26,12 @@ void* operator new(std::size_t size) {
     if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
     throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }  // NOLINT: pairs with the malloc above
+// g++ cannot see that these pair with the malloc in operator new above.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
 
 namespace {
 
@@ -61,9 +68,15 @@ basic_request proxied_request(const std::string& user) {
     return r;
 }
 
-void run_decisions(benchmark::State& state, const auth_config& config, const basic_request& request, bool expect_allow) {
-    const auto gw = trusted_proxy_gateway::from_config(config);
-    if (gw.authenticate(request).allowed != expect_allow) {
+void count_allocations(benchmark::State& state, std::size_t before) {
+    const auto allocs = allocations.load() - before;
+    if (allocs != 0) allocating_benchmarks.fetch_add(1);
+    state.counters["allocs/op"] = benchmark::Counter(double(allocs) / double(state.iterations()));
+}
+
+template <class Gateway>
+void run_decisions(benchmark::State& state, const Gateway& gw, const basic_request& request, reason expected) {
+    if (gw.authenticate(request).why != expected) {
         state.SkipWithError("unexpected decision");
         return;
     }
@@ -72,38 +85,147 @@ void run_decisions(benchmark::State& state, const auth_config& config, const bas
         auto d = gw.authenticate(request);
         benchmark::DoNotOptimize(d);
     }
-    const auto allocs = allocations.load() - before;
-    if (allocs != 0) allocating_benchmarks.fetch_add(1);
-    state.counters["allocs/op"] = benchmark::Counter(double(allocs) / double(state.iterations()));
+    count_allocations(state, before);
+}
+
+void run_decisions(benchmark::State& state, const auth_config& config, const basic_request& request, reason expected,
+                   attempt_limiter* limiter = nullptr) {
+    run_decisions(state, trusted_proxy_gateway::from_config(config, limiter), request, expected);
+}
+
+const auth_config& typical() {
+    static const auth_config c = make_config(50, 0);
+    return c;
+}
+
+basic_request with_peer(basic_request r, const char* peer) {
+    r.set_peer(*net::address::parse(peer));
+    return r;
+}
+
+basic_request local_request() {
+    basic_request r(*net::address::parse("127.0.0.1"));
+    r.add("Host", "127.0.0.1:18789").add("User-Agent", "openclaw-cli/1.0").add("Accept", "application/json");
+    return r;
+}
+
+// The floor: one case-insensitive pass over the same request looking for the same six
+// headers a decision reads, and nothing else.
+void baseline_header_lookup(benchmark::State& state) {
+    const auto request = proxied_request("user42@example.com");
+    constexpr std::string_view wanted[] = {"x-auth-request-email", "x-auth-request-user", "host",
+                                           "origin", "authorization", "x-forwarded-for"};
+    const auto before = allocations.load();
+    for (auto _ : state) {
+        std::string_view found[std::size(wanted)]{};
+        request.for_each_header([&](std::string_view name, std::string_view value) {
+            for (std::size_t i = 0; i < std::size(wanted); ++i)
+                if (detail::iequals_lower(name, wanted[i])) found[i] = value;
+        });
+        benchmark::DoNotOptimize(found);
+    }
+    count_allocations(state, before);
 }
 
 void allowed_typical(benchmark::State& state) {
-    run_decisions(state, make_config(50, 0), proxied_request("user42@example.com"), true);
+    run_decisions(state, typical(), proxied_request("user42@example.com"), reason::ok);
 }
 void allowed_large(benchmark::State& state) {
-    run_decisions(state, make_config(10'000, 1'000), proxied_request("user4242@example.com"), true);
-}
-void denied_not_allowed(benchmark::State& state) {
-    run_decisions(state, make_config(50, 0), proxied_request("mallory@example.com"), false);
-}
-void denied_untrusted(benchmark::State& state) {
-    auto r = proxied_request("user42@example.com");
-    r.set_peer(*net::address::parse("192.0.2.1"));
-    run_decisions(state, make_config(50, 0), r, false);
+    run_decisions(state, make_config(10'000, 1'000), proxied_request("user4242@example.com"), reason::ok);
 }
 void allowed_loopback_user(benchmark::State& state) {
-    basic_request r(*net::address::parse("127.0.0.1"));
-    r.add("Host", "127.0.0.1:18789").add("User-Agent", "openclaw-cli/1.0");
-    run_decisions(state, make_config(50, 0), r, true);
+    run_decisions(state, typical(), local_request(), reason::ok);
+}
+void allowed_local_token(benchmark::State& state) {
+    auto c = typical();
+    c.token = "0123456789abcdef0123456789abcdef";
+    auto r = local_request();
+    r.add("Authorization", "Bearer 0123456789abcdef0123456789abcdef");
+    run_decisions(state, c, r, reason::ok);
+}
+void denied_untrusted_source(benchmark::State& state) {
+    run_decisions(state, typical(), with_peer(proxied_request("user42@example.com"), "192.0.2.1"),
+                  reason::trusted_proxy_untrusted_source);
+}
+void denied_loopback_source(benchmark::State& state) {
+    auto c = typical();
+    c.trusted_proxy.allow_loopback = false;
+    run_decisions(state, c, with_peer(proxied_request("user42@example.com"), "127.0.0.1"),
+                  reason::trusted_proxy_loopback_source);
+}
+void denied_missing_header(benchmark::State& state) {
+    auto c = typical();
+    c.trusted_proxy.required_headers.push_back("x-proxy-secret");
+    run_decisions(state, c, proxied_request("user42@example.com"), reason::trusted_proxy_missing_header);
+}
+void denied_user_missing(benchmark::State& state) {
+    auto r = proxied_request("user42@example.com");
+    r.headers().erase(r.headers().begin() + 6);
+    run_decisions(state, typical(), r, reason::trusted_proxy_user_missing);
+}
+void denied_user_ambiguous(benchmark::State& state) {
+    run_decisions(state, typical(), proxied_request("user42@example.com, user1@example.com"), reason::trusted_proxy_user_ambiguous);
+}
+void denied_user_invalid(benchmark::State& state) {
+    run_decisions(state, typical(), proxied_request("user42@example.com\x01"), reason::trusted_proxy_user_invalid);
+}
+void denied_user_not_allowed(benchmark::State& state) {
+    run_decisions(state, typical(), proxied_request("mallory@example.com"), reason::trusted_proxy_user_not_allowed);
+}
+void denied_token_missing(benchmark::State& state) {
+    auto c = typical();
+    c.token = "0123456789abcdef0123456789abcdef";
+    c.trusted_proxy.loopback_user.reset();
+    run_decisions(state, c, local_request(), reason::token_missing);
+}
+void denied_token_mismatch(benchmark::State& state) {
+    auto c = typical();
+    c.token = "0123456789abcdef0123456789abcdef";
+    auto r = local_request();
+    r.add("Authorization", "Bearer 0123456789abcdef0123456789abcdeX");
+    run_decisions(state, c, r, reason::token_mismatch);
+}
+void denied_rate_limited(benchmark::State& state) {
+    auto c = typical();
+    c.token = "0123456789abcdef0123456789abcdef";
+    c.rate_limit.exempt_loopback = false;
+    attempt_limiter limiter(c.rate_limit);
+    auto r = local_request();
+    r.add("Authorization", "Bearer wrong");
+    const auto gw = trusted_proxy_gateway::from_config(c, &limiter);
+    for (unsigned i = 0; i < c.rate_limit.max_attempts; ++i) (void)gw.authenticate(r);
+    run_decisions(state, gw, r, reason::rate_limited);
+}
+
+// Cost as the lists grow: state.range(0) allowed users, or trusted CIDRs.
+void scale_allowed_users(benchmark::State& state) {
+    const auto users = static_cast<std::size_t>(state.range(0));
+    run_decisions(state, make_config(users, 0), proxied_request("user" + std::to_string(users / 2) + "@example.com"), reason::ok);
+}
+void scale_trusted_cidrs(benchmark::State& state) {
+    const auto cidrs = static_cast<std::size_t>(state.range(0));
+    run_decisions(state, make_config(50, cidrs - 1), proxied_request("user42@example.com"), reason::ok);
 }
 
 }  // namespace
 
+BENCHMARK(baseline_header_lookup);
 BENCHMARK(allowed_typical);
 BENCHMARK(allowed_large);
-BENCHMARK(denied_not_allowed);
-BENCHMARK(denied_untrusted);
 BENCHMARK(allowed_loopback_user);
+BENCHMARK(allowed_local_token);
+BENCHMARK(denied_untrusted_source);
+BENCHMARK(denied_loopback_source);
+BENCHMARK(denied_missing_header);
+BENCHMARK(denied_user_missing);
+BENCHMARK(denied_user_ambiguous);
+BENCHMARK(denied_user_invalid);
+BENCHMARK(denied_user_not_allowed);
+BENCHMARK(denied_token_missing);
+BENCHMARK(denied_token_mismatch);
+BENCHMARK(denied_rate_limited);
+BENCHMARK(scale_allowed_users)->RangeMultiplier(10)->Range(10, 100'000);
+BENCHMARK(scale_trusted_cidrs)->RangeMultiplier(10)->Range(1, 10'000);
 
 int main(int argc, char** argv) {
     benchmark::Initialize(&argc, argv);
