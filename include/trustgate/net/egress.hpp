@@ -149,7 +149,7 @@ inline route plan_route(std::string_view url, const proxy_settings& proxy, const
         if (literal && literal->is_loopback()) return {route_kind::direct_loopback_gateway, std::move(target)};
     }
     const auto decision = classify_host(target.host, options);
-    if (decision.blocked()) throw egress_error(egress_failure::blocked, target.host + ": " + describe(decision));
+    if (decision.blocked()) throw egress_error(egress_failure::blocked, target.host + ": " + explain(decision));
     if (!proxy.enabled) return {route_kind::direct_checked, std::move(target)};
     const auto kind = target.scheme == url_scheme::http ? route_kind::proxy_absolute_form : route_kind::proxy_connect;
     return {kind, std::move(target)};

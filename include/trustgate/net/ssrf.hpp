@@ -271,22 +271,25 @@ constexpr ssrf_decision classify_host(std::string_view host, const ssrf_options&
     return d;
 }
 
-// One line for logs and the tool, e.g.
-//   "blocked: 127.0.0.0/8 - loopback; embedded IPv4 127.0.0.1 (6to4)"
-//   "allowed: 198.18.0.0/15 - benchmarking (RFC 2544); allowed by option"
-inline std::string describe(const ssrf_decision& d) {
-    std::string out = d.blocked() ? "blocked: " : "allowed: ";
-    if (!d.canonical) return out + "not a canonical address or host name (fail closed)";
+// Why, without the verdict: "127.0.0.0/8 - loopback; embedded IPv4 127.0.0.1 (6to4)".
+inline std::string explain(const ssrf_decision& d) {
+    if (!d.canonical) return "not a canonical address or host name (fail closed)";
+    std::string out;
     if (d.rule) {
         out.append(d.rule->pattern).append(" - ").append(d.rule->why);
         if (d.allowed_by_option()) out += "; allowed by option";
     } else {
-        out += d.is_name ? "host name on no denylist; its resolved addresses are checked before connecting"
-                         : "no special-use range";
+        out = d.is_name ? "host name on no denylist; its resolved addresses are checked before connecting"
+                        : "no special-use range";
     }
     if (d.via.form != ipv4_embedding::none)
         out.append("; embedded IPv4 ").append(d.via.v4.to_string()).append(" (").append(to_string(d.via.form)).append(")");
     return out;
 }
+
+// One line for logs and the tool, e.g.
+//   "blocked: 127.0.0.0/8 - loopback; embedded IPv4 127.0.0.1 (6to4)"
+//   "allowed: 198.18.0.0/15 - benchmarking (RFC 2544); allowed by option"
+inline std::string describe(const ssrf_decision& d) { return (d.blocked() ? "blocked: " : "allowed: ") + explain(d); }
 
 }  // namespace trustgate::net
