@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -134,7 +135,7 @@ inline rc::Gen<auth_config> config_for(const model::steps& steps) {
         for (const auto& e : *detail::some_of(strings(detail::proxy_entries), 5)) c.trusted_proxies.push_back(e);
         if (*rc::gen::inRange(0, 30) == 0 || c.trusted_proxies.empty())
             c.trusted_proxies.push_back(*rc::gen::elementOf(strings(detail::proxy_entries, {detail::everything_ipv4})));
-        if (steps.identity == model::steps::identity_from::bearer_token || *rc::gen::arbitrary<bool>())
+        if (steps.identity == model::steps::identity_from::bearer_token || *rc::gen::inRange(0, 3) > 0)
             c.token = *rc::gen::elementOf(strings(detail::tokens));
 
         auto& tp = c.trusted_proxy;
@@ -170,7 +171,7 @@ inline rc::Gen<auth_config> config_for(const model::steps& steps) {
             c.scopes.methods.emplace_back(method, *rc::gen::elementOf(scope_names));
 
         auto& rl = c.rate_limit;
-        rl.max_attempts = *rc::gen::element(1u, 2u, 3u, 10u);
+        rl.max_attempts = *rc::gen::weightedElement<unsigned>({{3, 1}, {2, 2}, {1, 3}, {1, 10}});
         rl.window = std::chrono::milliseconds(*rc::gen::element(1'000, 60'000));
         rl.lockout = std::chrono::milliseconds(*rc::gen::element(500, 2'000, 300'000));
         rl.exempt_loopback = *rc::gen::arbitrary<bool>();
@@ -185,14 +186,20 @@ inline rc::Gen<auth_config> config_for(const model::steps& steps) {
 inline rc::Gen<net::address> address_for(const auth_config& config) {
     return rc::gen::exec([entries = config.trusted_proxies] {
         const auto parse = [](std::string_view text) { return *net::address::parse(text); };
-        switch (*rc::gen::weightedElement<int>({{5, 0}, {5, 1}, {2, 2}, {2, 3}, {1, 4}, {1, 5}})) {
-            case 0:
+        switch (*rc::gen::weightedElement<int>({{5, 0}, {8, 1}, {2, 2}, {1, 3}, {1, 4}, {1, 5}})) {
+            case 0: {  // loopback, usually a configured (trusted) one
+                std::vector<std::string> configured;
+                std::copy_if(entries.begin(), entries.end(), std::back_inserter(configured), [](const std::string& e) {
+                    return std::find(detail::loopback_entries.begin(), detail::loopback_entries.end(), e) != detail::loopback_entries.end();
+                });
+                if (!configured.empty() && *rc::gen::inRange(0, 3) > 0) return parse(*rc::gen::elementOf(configured) == "::1" ? "::1" : "127.0.0.1");
                 return *rc::gen::weightedOneOf<net::address>({
                     {4, rc::gen::just(parse("127.0.0.1"))},
                     {2, rc::gen::just(parse("::1"))},
                     {1, rc::gen::map(rc::gen::arbitrary<std::uint32_t>(),
                                      [](std::uint32_t v) { return net::address::from_v4_uint(0x7f000000u | (v & 0xffffffu)); })},
                 });
+            }
             case 1: {  // first, last or somewhere inside one of the configuration's entries
                 const auto block = net::cidr::parse(*rc::gen::elementOf(entries));
                 if (!block) return parse("127.0.0.1");
@@ -397,8 +404,18 @@ inline rc::Gen<std::vector<basic_request::header>> headers_for(const auth_config
 inline rc::Gen<basic_request> request_for(const auth_config& config) {
     return rc::gen::exec([config] {
         const auto peer = *address_for(config);
-        const bool local_tool = peer.is_loopback() && *rc::gen::arbitrary<bool>();
+        const bool local_tool = peer.is_loopback() && *rc::gen::inRange(0, 3) > 0;
         return basic_request(peer, *headers_for(config, local_tool));
+    });
+}
+
+// What a CLI or sub-agent on the gateway host sends: from ::1 when that is the
+// configuration's loopback entry, from 127.0.0.1 otherwise.
+inline rc::Gen<basic_request> local_tool_request_for(const auth_config& config) {
+    return rc::gen::exec([config] {
+        const auto& e = config.trusted_proxies;
+        const bool v6 = std::find(e.begin(), e.end(), "::1") != e.end() && *rc::gen::arbitrary<bool>();
+        return basic_request(*net::address::parse(v6 ? "::1" : "127.0.0.1"), *headers_for(config, true));
     });
 }
 
@@ -406,30 +423,37 @@ inline rc::Gen<basic_request> request_for(const auth_config& config) {
 inline rc::Gen<std::string> method() { return rc::gen::elementOf(detail::strings(detail::methods)); }
 
 // A configuration for `steps`, adjusted by `configure`, and one to four exchanges. Later
-// requests often repeat an earlier one with another authorization header, at times
-// around the rate limit's window and lockout, so failed attempts add up.
+// requests often repeat an earlier one with another authorization header (a client
+// retrying, or guessing tokens), at times around the rate limit's window and lockout, so
+// failed attempts add up.
 inline rc::Gen<scenario> scenario_for(const model::steps& steps, std::function<void(auth_config&)> configure = {}) {
     return rc::gen::exec([steps, configure] {
         scenario s;
         s.config = *config_for(steps);
         if (configure) configure(s.config);
         const auto& rl = s.config.rate_limit;
-        const int count = *rc::gen::weightedElement<int>({{6, 1}, {2, 2}, {1, 3}, {1, 4}});
+        const bool guessing = *rc::gen::inRange(0, 4) == 0;
+        const int count = guessing ? *rc::gen::inRange(3, 5) : *rc::gen::weightedElement<int>({{5, 1}, {2, 2}, {2, 3}, {1, 4}});
         for (int i = 0; i < count; ++i) {
             exchange e;
-            if (i > 0 && *rc::gen::inRange(0, 10) < 6) {
+            if (i > 0 && (guessing || *rc::gen::inRange(0, 10) < 6)) {
                 e.request = s.exchanges.back().request;
                 auto& h = e.request.headers();
                 h.erase(std::remove_if(h.begin(), h.end(), [](const basic_request::header& x) { return model::same_ignoring_case(x.name, "authorization"); }),
                         h.end());
-                if (*rc::gen::inRange(0, 5) > 0) h.push_back({"authorization", *authorization(s.config)});
+                if (*rc::gen::inRange(0, 5) > 0)
+                    h.push_back({"authorization", *rc::gen::weightedOneOf<std::string>({
+                                                      {guessing ? 1u : 2u, authorization(s.config)},
+                                                      {guessing ? 3u : 1u, rc::gen::just(std::string("Bearer not-the-token"))},
+                                                  })});
             } else {
-                e.request = *request_for(s.config);
+                e.request = guessing && *rc::gen::arbitrary<bool>() ? *local_tool_request_for(s.config) : *request_for(s.config);
             }
             const auto ms = [](std::chrono::milliseconds d, int delta) { return d + std::chrono::milliseconds(delta); };
             e.after = i == 0 ? std::chrono::milliseconds(0)
-                             : *rc::gen::element(std::chrono::milliseconds(0), std::chrono::milliseconds(1), ms(rl.window, -1),
-                                                 rl.window, ms(rl.lockout, -1), rl.lockout, ms(rl.lockout, 999));
+                             : *rc::gen::weightedElement<std::chrono::milliseconds>({
+                                   {guessing ? 9u : 3u, std::chrono::milliseconds(0)}, {2, std::chrono::milliseconds(1)}, {1, ms(rl.window, -1)},
+                                   {1, rl.window}, {1, ms(rl.lockout, -1)}, {1, rl.lockout}, {1, ms(rl.lockout, 999)}});
             e.method = *method();
             s.exchanges.push_back(std::move(e));
         }

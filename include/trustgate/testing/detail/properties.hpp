@@ -266,9 +266,9 @@ void narrowing_never_allows_more(const configure_function& configure) {
         return after.empty() || !still_valid(after) ? before : after;
     };
     const auto& loopback_user = tp.loopback_user;
-    tp.allow_users = keeps(tp.allow_users, *some_of(tp.allow_users, 2), [&](const std::vector<std::string>& users) {
+    tp.allow_users = keeps(tp.allow_users, *some_of(tp.allow_users, 2), [&](const std::vector<std::string>& kept) {
         auto vetted = tp;
-        vetted.allow_users = users;
+        vetted.allow_users = kept;
         return !loopback_user || model::allowed_user(vetted, *loopback_user);
     });
     narrow.trusted_proxies = keeps(narrow.trusted_proxies, *some_of(narrow.trusted_proxies, 2), [&](const std::vector<std::string>& entries) {

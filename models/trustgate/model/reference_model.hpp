@@ -1,0 +1,644 @@
+// trustgate/model/reference_model.hpp — SPEC.md §1–§6 as plain, executable C++.
+//
+// The reference model the property tests compare the library against. It is written
+// from the SPEC (and the lead's decisions where the SPEC is silent), not from the
+// library: it shares only the public input and output types (auth_config, basic_request,
+// net::address, reason, via) and does its own address parsing, block matching and
+// header scanning. It favours being obviously right over being fast: strings are copied,
+// lists are searched linearly, nothing is precompiled.
+//
+// Read it top to bottom: text helpers, §2 addresses, §1 request facts, §4 client IP,
+// §6 failed attempts, §3 authentication, §5 scopes.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <trustgate/config.hpp>
+#include <trustgate/decision.hpp>
+#include <trustgate/net/address.hpp>
+#include <trustgate/request.hpp>
+
+namespace trustgate::model {
+
+// ---------------------------------------------------------------------------- text
+
+inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
+
+inline std::string lowercase(std::string_view s) {
+    std::string out;
+    for (char c : s) out += lower(c);
+    return out;
+}
+
+// Header names, host names and scope-table keys compare ASCII case-insensitively.
+inline bool same_ignoring_case(std::string_view a, std::string_view b) { return lowercase(a) == lowercase(b); }
+
+// Values are trimmed of spaces and tabs, nothing else.
+inline std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+inline bool is_blank(std::string_view s) { return trim(s).empty(); }
+
+inline bool has_control_character(std::string_view s) {
+    for (char c : s)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return true;
+    return false;
+}
+
+inline bool all_digits(std::string_view s) {
+    if (s.empty()) return false;
+    for (char c : s)
+        if (c < '0' || c > '9') return false;
+    return true;
+}
+
+inline std::vector<std::string_view> split(std::string_view s, char separator) {
+    std::vector<std::string_view> parts;
+    while (true) {
+        const auto at = s.find(separator);
+        parts.push_back(s.substr(0, at));
+        if (at == std::string_view::npos) return parts;
+        s.remove_prefix(at + 1);
+    }
+}
+
+// ----------------------------------------------------------------------- §2 addresses
+
+// 128 bits. SPEC §1: an IPv4 address is kept as its mapped form ::ffff:a.b.c.d, so
+// `1.2.3.4` and `::ffff:1.2.3.4` are one value and an IPv4 block matches both.
+using ip = std::array<std::uint8_t, 16>;
+
+inline bool is_ipv4(const ip& a) {
+    for (int i = 0; i < 10; ++i)
+        if (a[i] != 0) return false;
+    return a[10] == 0xff && a[11] == 0xff;
+}
+
+inline bool is_loopback(const ip& a) {
+    if (is_ipv4(a)) return a[12] == 127;
+    const ip v6_loopback = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    return a == v6_loopback;
+}
+
+inline ip from_library(const net::address& a) { return a.bytes(); }
+inline net::address to_library(const ip& a) { return net::address::from_v6_bytes(a); }
+
+// Four decimal parts 0-255, no leading zeros.
+inline std::optional<std::array<std::uint8_t, 4>> parse_dotted_quad(std::string_view s) {
+    const auto parts = split(s, '.');
+    if (parts.size() != 4) return std::nullopt;
+    std::array<std::uint8_t, 4> out{};
+    for (std::size_t i = 0; i < 4; ++i) {
+        const auto p = parts[i];
+        if (!all_digits(p) || p.size() > 3 || (p.size() > 1 && p[0] == '0')) return std::nullopt;
+        const int value = std::stoi(std::string(p));
+        if (value > 255) return std::nullopt;
+        out[i] = std::uint8_t(value);
+    }
+    return out;
+}
+
+inline std::optional<ip> parse_ipv4(std::string_view s) {
+    const auto quad = parse_dotted_quad(s);
+    if (!quad) return std::nullopt;
+    ip a{};
+    a[10] = a[11] = 0xff;
+    for (int i = 0; i < 4; ++i) a[12 + i] = (*quad)[i];
+    return a;
+}
+
+// Colon-separated 16-bit groups of 1-4 hex digits; the last group of the address may
+// instead be a dotted quad (two groups). Empty text is zero groups.
+inline std::optional<std::vector<std::uint16_t>> parse_groups(std::string_view s, bool may_end_in_quad) {
+    std::vector<std::uint16_t> groups;
+    if (s.empty()) return groups;
+    const auto parts = split(s, ':');
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        const auto p = parts[i];
+        if (may_end_in_quad && i + 1 == parts.size() && p.find('.') != std::string_view::npos) {
+            const auto quad = parse_dotted_quad(p);
+            if (!quad) return std::nullopt;
+            groups.push_back(std::uint16_t((*quad)[0] << 8 | (*quad)[1]));
+            groups.push_back(std::uint16_t((*quad)[2] << 8 | (*quad)[3]));
+            continue;
+        }
+        if (p.empty() || p.size() > 4) return std::nullopt;
+        unsigned value = 0;
+        for (char c : p) {
+            const char l = lower(c);
+            if (l >= '0' && l <= '9') value = value * 16 + unsigned(l - '0');
+            else if (l >= 'a' && l <= 'f') value = value * 16 + unsigned(l - 'a' + 10);
+            else return std::nullopt;
+        }
+        groups.push_back(std::uint16_t(value));
+    }
+    return groups;
+}
+
+// RFC 4291 text: eight groups, or fewer around a single `::`.
+inline std::optional<ip> parse_ipv6(std::string_view s) {
+    std::vector<std::uint16_t> all;
+    const auto gap = s.find("::");
+    if (gap == std::string_view::npos) {
+        const auto groups = parse_groups(s, true);
+        if (!groups || groups->size() != 8) return std::nullopt;
+        all = *groups;
+    } else {
+        const auto before = parse_groups(s.substr(0, gap), false);
+        const auto after = parse_groups(s.substr(gap + 2), true);
+        if (!before || !after || before->size() + after->size() > 7) return std::nullopt;
+        all = *before;
+        all.resize(8 - after->size(), 0);
+        all.insert(all.end(), after->begin(), after->end());
+    }
+    ip a{};
+    for (std::size_t i = 0; i < 8; ++i) {
+        a[2 * i] = std::uint8_t(all[i] >> 8);
+        a[2 * i + 1] = std::uint8_t(all[i] & 0xff);
+    }
+    return a;
+}
+
+// Canonical text only: a dotted quad, or IPv6 text optionally in brackets.
+inline std::optional<ip> parse_address(std::string_view s) {
+    if (s.size() >= 2 && s.front() == '[' && s.back() == ']') return parse_ipv6(s.substr(1, s.size() - 2));
+    if (s.find(':') != std::string_view::npos) return parse_ipv6(s);
+    return parse_ipv4(s);
+}
+
+// A trustedProxies entry: one address, or base/prefix with no host bits set. `bits`
+// counts in the 128-bit space, so an IPv4 /8 is 104 bits.
+struct block {
+    ip base{};
+    int bits = 128;
+};
+
+inline bool same_leading_bits(const ip& a, const ip& b, int bits) {
+    for (int i = 0; i < bits; ++i) {
+        const int byte = i / 8, shift = 7 - i % 8;
+        if (((a[byte] >> shift) & 1) != ((b[byte] >> shift) & 1)) return false;
+    }
+    return true;
+}
+
+inline std::optional<block> parse_block(std::string_view entry) {
+    const auto slash = entry.find('/');
+    const auto base = parse_address(entry.substr(0, slash));
+    if (!base) return std::nullopt;
+    if (slash == std::string_view::npos) return block{*base, 128};
+    const auto digits = entry.substr(slash + 1);
+    if (!all_digits(digits) || digits.size() > 3 || (digits.size() > 1 && digits[0] == '0')) return std::nullopt;
+    const int prefix = std::stoi(std::string(digits));
+    const int width = is_ipv4(*base) ? 32 : 128;
+    if (prefix > width) return std::nullopt;
+    const block b{*base, prefix + (128 - width)};
+    // No host bits: every bit after the prefix is zero.
+    for (int i = b.bits; i < 128; ++i)
+        if ((b.base[i / 8] >> (7 - i % 8)) & 1) return std::nullopt;
+    return b;
+}
+
+inline bool in_block(const ip& a, const block& b) { return same_leading_bits(a, b.base, b.bits); }
+
+inline bool trusted(const ip& a, const std::vector<block>& proxies) {
+    for (const auto& b : proxies)
+        if (in_block(a, b)) return true;
+    return false;
+}
+
+// The configuration's trustedProxies; precondition: every entry is valid (the library
+// refuses to start otherwise, which the tests check separately).
+inline std::vector<block> trusted_blocks(const auth_config& config) {
+    std::vector<block> blocks;
+    for (const auto& entry : config.trusted_proxies)
+        if (const auto b = parse_block(entry)) blocks.push_back(*b);
+    return blocks;
+}
+
+// ------------------------------------------------------------------ §1 request facts
+
+// `localhost`, `127.x.y.z` or a bracketed IPv6 loopback, each with an optional `:port`
+// of 1-5 digits up to 65535.
+inline bool names_local_host(std::string_view host_and_port) {
+    std::string_view host = host_and_port, port;
+    if (!host_and_port.empty() && host_and_port.front() == '[') {
+        const auto close = host_and_port.find(']');
+        if (close == std::string_view::npos) return false;
+        host = host_and_port.substr(0, close + 1);
+        port = host_and_port.substr(close + 1);
+    } else if (const auto colon = host_and_port.find(':'); colon != std::string_view::npos) {
+        host = host_and_port.substr(0, colon);
+        port = host_and_port.substr(colon);
+    }
+    if (!port.empty()) {
+        const auto digits = port.substr(1);
+        if (port[0] != ':' || !all_digits(digits) || digits.size() > 5 || std::stoi(std::string(digits)) > 65535)
+            return false;
+    }
+    if (lowercase(host) == "localhost") return true;
+    if (!host.empty() && host.front() == '[') {
+        const auto a = parse_ipv6(host.substr(1, host.size() - 2));
+        return a && is_loopback(*a);
+    }
+    const auto a = parse_ipv4(host);
+    return a && is_loopback(*a);
+}
+
+// `scheme://host[:port]` with a non-empty scheme of letters, digits, `+`, `-`, `.`.
+inline bool origin_names_local_host(std::string_view origin) {
+    const auto separator = origin.find("://");
+    if (separator == std::string_view::npos || separator == 0) return false;
+    for (char c : origin.substr(0, separator)) {
+        const char l = lower(c);
+        if (!((l >= 'a' && l <= 'z') || (l >= '0' && l <= '9') || c == '+' || c == '-' || c == '.')) return false;
+    }
+    return names_local_host(origin.substr(separator + 3));
+}
+
+inline bool is_forwarded_evidence(std::string_view name) {
+    const auto n = lowercase(name);
+    return n == "forwarded" || n == "x-real-ip" || n.rfind("x-forwarded-", 0) == 0;
+}
+
+enum class bearer { none, token, several_authorization_headers };
+
+// What SPEC §1 and §3 ask of a request's headers.
+struct facts {
+    unsigned user_lines = 0;        // lines of the user header, blank or not
+    bool user_present = false;      // some line is not blank
+    bool user_has_comma = false;
+    std::string user_value;         // the first non-blank line, trimmed
+    bool forwarded_evidence = false;
+    bool host_local = true;         // host absent, or one line naming a local host
+    bool origin_local = true;       // origin absent, or one line naming a local host
+    bearer presented = bearer::none;
+    std::string token;              // when presented == bearer::token
+};
+
+// `user_header` empty: the composition reads no user header (token and none modes).
+inline facts look_at(const basic_request& request, std::string_view user_header) {
+    facts f;
+    std::vector<std::string_view> hosts, origins, authorizations;
+    for (const auto& h : request.headers()) {
+        const auto value = trim(h.value);
+        if (is_forwarded_evidence(h.name)) f.forwarded_evidence = true;
+        if (!user_header.empty() && same_ignoring_case(h.name, user_header)) {
+            ++f.user_lines;
+            if (value.find(',') != std::string_view::npos) f.user_has_comma = true;
+            if (!value.empty() && !f.user_present) {
+                f.user_present = true;
+                f.user_value = std::string(value);
+            }
+        } else if (same_ignoring_case(h.name, "host")) {
+            hosts.push_back(value);
+        } else if (same_ignoring_case(h.name, "origin")) {
+            origins.push_back(value);
+        } else if (same_ignoring_case(h.name, "authorization")) {
+            authorizations.push_back(value);
+        }
+    }
+    f.host_local = hosts.empty() || (hosts.size() == 1 && names_local_host(hosts[0]));
+    f.origin_local = origins.empty() || (origins.size() == 1 && origin_names_local_host(origins[0]));
+    if (authorizations.size() > 1) {
+        f.presented = bearer::several_authorization_headers;
+    } else if (authorizations.size() == 1) {
+        // `Bearer`, in any case, then at least one space or tab, then a token.
+        const auto v = authorizations[0];
+        if (v.size() > 7 && lowercase(v.substr(0, 6)) == "bearer" && (v[6] == ' ' || v[6] == '\t') &&
+            !trim(v.substr(7)).empty()) {
+            f.presented = bearer::token;
+            f.token = std::string(trim(v.substr(7)));
+        }
+    }
+    return f;
+}
+
+// A named header with a non-blank value (SPEC §3 step 4.1).
+inline bool has_non_blank(const basic_request& request, std::string_view name) {
+    for (const auto& h : request.headers())
+        if (same_ignoring_case(h.name, name) && !is_blank(h.value)) return true;
+    return false;
+}
+
+// ---------------------------------------------------------------------- §4 client IP
+
+// `a.b.c.d`, `a.b.c.d:port`, `v6`, `[v6]`, `[v6]:port`; anything else is malformed.
+inline std::optional<ip> parse_forwarded_for_entry(std::string_view entry) {
+    if (!entry.empty() && entry.front() == '[') {
+        const auto close = entry.find(']');
+        if (close == std::string_view::npos) return std::nullopt;
+        const auto rest = entry.substr(close + 1);
+        if (!rest.empty() && (rest[0] != ':' || !all_digits(rest.substr(1)))) return std::nullopt;
+        return parse_ipv6(entry.substr(1, close - 1));
+    }
+    const auto colons = split(entry, ':').size() - 1;
+    if (colons == 1) {
+        const auto colon = entry.find(':');
+        if (!all_digits(entry.substr(colon + 1))) return std::nullopt;
+        return parse_ipv4(entry.substr(0, colon));
+    }
+    return parse_address(entry);
+}
+
+// Walk x-forwarded-for from the right, skipping trusted hops: the first untrusted entry
+// is the client; a malformed entry means the peer; all trusted means the leftmost.
+inline net::address client_ip(const basic_request& request, const std::vector<block>& proxies) {
+    std::vector<std::string_view> entries;
+    for (const auto& h : request.headers())
+        if (same_ignoring_case(h.name, "x-forwarded-for"))
+            for (const auto e : split(h.value, ',')) entries.push_back(trim(e));
+    if (entries.empty()) return request.peer();
+    for (std::size_t i = entries.size(); i-- > 0;) {
+        const auto a = parse_forwarded_for_entry(entries[i]);
+        if (!a) return request.peer();
+        if (!trusted(*a, proxies)) return to_library(*a);
+    }
+    return to_library(*parse_forwarded_for_entry(entries[0]));
+}
+
+// ------------------------------------------------------------- §6 failed attempts
+
+// Milliseconds on some monotonic clock.
+using instant = std::chrono::milliseconds;
+
+// Failed token compares per client IP. A failure counts while it is younger than the
+// window; the max_attempts-th counted failure locks the key for `lockout` (and the
+// count starts again from zero); a successful compare forgets the key. Loopback keys are
+// exempt unless exempt_loopback is false.
+class failed_attempts {
+public:
+    explicit failed_attempts(const rate_limit_config& config) : config_(config) {}
+
+    bool exempt(const net::address& key) const { return config_.exempt_loopback && is_loopback(from_library(key)); }
+
+    // Seconds left, rounded up, while `key` is locked out.
+    std::optional<std::chrono::seconds> locked(const net::address& key, instant now) const {
+        const auto it = keys_.find(from_library(key));
+        if (exempt(key) || it == keys_.end() || !it->second.locked_until || now >= *it->second.locked_until)
+            return std::nullopt;
+        const auto left = *it->second.locked_until - now;
+        return std::chrono::seconds((left.count() + 999) / 1000);
+    }
+
+    void failure(const net::address& key, instant now) {
+        if (exempt(key)) return;
+        auto& k = keys_[from_library(key)];
+        std::vector<instant> counted;
+        for (const auto t : k.failures)
+            if (now - t < config_.window) counted.push_back(t);
+        counted.push_back(now);
+        k.failures = counted;
+        if (k.failures.size() >= config_.max_attempts) {
+            k.failures.clear();
+            k.locked_until = now + config_.lockout;
+        }
+    }
+
+    void success(const net::address& key) {
+        if (!exempt(key)) keys_.erase(from_library(key));
+    }
+
+private:
+    struct history {
+        std::vector<instant> failures;
+        std::optional<instant> locked_until;
+    };
+    rate_limit_config config_;
+    std::map<ip, history> keys_;
+};
+
+// ------------------------------------------------------------ §3 authentication
+
+// Which SPEC §3 steps a gateway runs. The full trusted-proxy gateway runs them all;
+// token and none modes, and custom compositions, leave some out.
+struct steps {
+    enum class identity_from { user_header, bearer_token, nobody };
+
+    bool trusted_source = true;    // step 1 (and §4 client IP)
+    bool loopback = true;          // steps 2, 3 and 5
+    bool required_headers = true;  // step 4.1
+    identity_from identity = identity_from::user_header;  // 4.2-4.4, token mode, none mode
+    bool allow_users = true;       // step 4.5
+};
+
+struct outcome {
+    bool allowed = false;
+    reason why = reason::ok;
+    via how = via::none;
+    std::string identity;
+    std::string detail;  // the missing header's name
+    net::address client_ip;
+    std::chrono::seconds retry_after{0};
+};
+
+// The clock and the failed-attempt record, when the gateway has a limiter.
+struct limiting {
+    failed_attempts* attempts = nullptr;
+    instant now{0};
+};
+
+inline outcome deny(reason why, const net::address& client, std::string detail = {}) {
+    outcome o;
+    o.why = why;
+    o.client_ip = client;
+    o.detail = std::move(detail);
+    return o;
+}
+
+inline outcome allow(via how, std::string identity, const net::address& client) {
+    outcome o;
+    o.allowed = true;
+    o.how = how;
+    o.identity = std::move(identity);
+    o.client_ip = client;
+    return o;
+}
+
+inline bool token_configured(const auth_config& config) { return config.token && !config.token->empty(); }
+
+// Compare a presented bearer with the configured token, counting failures (SPEC §6).
+// Returns the denial, or nothing when the token matched.
+inline std::optional<outcome> compare_token(const auth_config& config, const facts& f, const net::address& client,
+                                            limiting limit) {
+    if (limit.attempts) {
+        if (const auto left = limit.attempts->locked(client, limit.now)) {
+            auto o = deny(reason::rate_limited, client);
+            o.retry_after = *left;
+            return o;
+        }
+    }
+    const bool equal = f.presented == bearer::token && f.token == *config.token;
+    if (limit.attempts) {
+        if (equal) limit.attempts->success(client);
+        else limit.attempts->failure(client, limit.now);
+    }
+    if (!equal) return deny(reason::token_mismatch, client);
+    return std::nullopt;
+}
+
+// Step 5: only ever reached by a direct-local request without a user header.
+inline outcome loopback_fallback(const auth_config& config, const facts& f, const net::address& client,
+                                 bool from_step_2, limiting limit) {
+    const auto& loopback_user = config.trusted_proxy.loopback_user;
+    if (f.presented != bearer::none && token_configured(config)) {
+        if (auto denied = compare_token(config, f, client, limit)) return *denied;
+        return allow(via::token, loopback_user ? *loopback_user : "local", client);
+    }
+    if (loopback_user) return allow(via::loopback_user, *loopback_user, client);
+    if (token_configured(config)) return deny(reason::token_missing, client);
+    return deny(from_step_2 ? reason::trusted_proxy_loopback_source : reason::trusted_proxy_user_missing, client);
+}
+
+inline bool allowed_user(const trusted_proxy_config& tp, std::string_view user) {
+    for (const auto& u : tp.allow_users)
+        if (tp.allow_users_case_insensitive ? same_ignoring_case(u, user) : u == user) return true;
+    return false;
+}
+
+// SPEC §3: steps in order, the first deny wins.
+inline outcome authenticate(const steps& s, const auth_config& config, const basic_request& request,
+                            limiting limit = {}) {
+    const auto& tp = config.trusted_proxy;
+    const auto proxies = trusted_blocks(config);
+    const ip peer = from_library(request.peer());
+    net::address client = request.peer();
+
+    // 1. Only trusted proxies may speak; only their x-forwarded-for is believed.
+    const bool peer_trusted = s.trusted_source && trusted(peer, proxies);
+    if (s.trusted_source) {
+        if (!peer_trusted) return deny(reason::trusted_proxy_untrusted_source, client);
+        client = client_ip(request, proxies);
+    }
+
+    const bool reads_user_header = s.identity == steps::identity_from::user_header;
+    const facts f = look_at(request, reads_user_header ? std::string_view(tp.user_header) : std::string_view());
+    const bool direct_local =
+        is_loopback(peer) && peer_trusted && !f.forwarded_evidence && f.host_local && f.origin_local;
+
+    if (s.loopback) {
+        // 2. A loopback peer is a local tool, or a same-host proxy only if allowLoopback.
+        if (is_loopback(peer) && !tp.allow_loopback) {
+            if (direct_local && !f.user_present) return loopback_fallback(config, f, client, true, limit);
+            return deny(reason::trusted_proxy_loopback_source, client);
+        }
+        // 3. A direct-local request without a user header.
+        if (!f.user_present && direct_local) return loopback_fallback(config, f, client, false, limit);
+    }
+
+    // 4.1 Headers only the proxy sets.
+    if (s.required_headers)
+        for (const auto& name : tp.required_headers)
+            if (!has_non_blank(request, name)) return deny(reason::trusted_proxy_missing_header, client, name);
+
+    std::string identity;
+    via how = via::none;
+    switch (s.identity) {
+        case steps::identity_from::user_header:
+            // 4.2-4.4 The proxy's user header: there, once, plain.
+            if (!f.user_present) return deny(reason::trusted_proxy_user_missing, client);
+            if (f.user_lines > 1 || f.user_has_comma) return deny(reason::trusted_proxy_user_ambiguous, client);
+            if (f.user_value.size() > 256 || has_control_character(f.user_value))
+                return deny(reason::trusted_proxy_user_invalid, client);
+            identity = f.user_value;
+            how = via::trusted_proxy;
+            break;
+        case steps::identity_from::bearer_token:
+            // Token mode: every peer presents the token.
+            if (f.presented == bearer::none) return deny(reason::token_missing, client);
+            if (auto denied = compare_token(config, f, client, limit)) return *denied;
+            identity = "token";
+            how = via::token;
+            break;
+        case steps::identity_from::nobody:
+            // None mode: everyone is anonymous.
+            identity = "anonymous";
+            break;
+    }
+
+    // 4.5 Which identities are welcome.
+    if (s.allow_users && !tp.allow_users.empty() && !allowed_user(tp, identity))
+        return deny(reason::trusted_proxy_user_not_allowed, client);
+
+    // 4.6 (or the token / none mode allow).
+    return allow(how, identity, client);
+}
+
+// ------------------------------------------------------------------------- §5 scopes
+
+// admin satisfies everything; write satisfies read and talk; others only themselves.
+inline bool implies(std::string_view granted, std::string_view required) {
+    if (granted == required || granted == "operator.admin") return true;
+    return granted == "operator.write" && (required == "operator.read" || required == "operator.talk");
+}
+
+// The configured grant, before the request's scopes header narrows it.
+inline std::vector<std::string> configured_grant(const scopes_config& config, const outcome& o) {
+    if (!o.allowed) return {};
+    if (o.how == via::token) return config.token_scopes;
+    for (const auto& [identity, scopes] : config.identity_scopes)
+        if (same_ignoring_case(identity, o.identity)) return scopes;
+    return config.default_scopes;
+}
+
+// The grant, intersected with the scopes header (every line, comma-separated) if sent.
+inline std::vector<std::string> granted_scopes(const scopes_config& config, const outcome& o,
+                                               const basic_request& request) {
+    const auto grant = configured_grant(config, o);
+    bool header_sent = false;
+    std::vector<std::string> asked;
+    for (const auto& h : request.headers()) {
+        if (!same_ignoring_case(h.name, config.header)) continue;
+        header_sent = true;
+        for (const auto name : split(h.value, ',')) asked.emplace_back(trim(name));
+    }
+    if (!header_sent) return grant;
+    std::vector<std::string> granted;
+    for (const auto& g : grant)
+        for (const auto& a : asked)
+            if (g == a) {
+                granted.push_back(g);
+                break;
+            }
+    return granted;
+}
+
+inline std::string required_scope(const scopes_config& config, std::string_view method) {
+    for (const auto& [m, scope] : config.methods)
+        if (m == method) return scope;
+    static const std::vector<std::pair<std::string, std::string>> built_in = {
+        {"health", "operator.read"},      {"status", "operator.read"},      {"chat.send", "operator.write"},
+        {"approvals.resolve", "operator.approvals"}, {"config.get", "operator.read"}, {"config.set", "operator.admin"},
+    };
+    for (const auto& [m, scope] : built_in)
+        if (m == method) return scope;
+    return "operator.admin";
+}
+
+struct authorization {
+    bool allowed = false;
+    std::string required_scope;
+    std::vector<std::string> granted;
+};
+
+inline authorization authorize(const scopes_config& config, const outcome& o, std::string_view method,
+                               const basic_request& request) {
+    authorization a;
+    a.required_scope = required_scope(config, method);
+    a.granted = granted_scopes(config, o, request);
+    for (const auto& g : a.granted)
+        if (implies(g, a.required_scope)) a.allowed = true;
+    return a;
+}
+
+}  // namespace trustgate::model
