@@ -1,0 +1,408 @@
+// examples/gateway/config_json.hpp — SPEC §9's JSON configuration, read strictly.
+//
+//   gateway_config c = parse_config(text, "gateway.jsonc");   // throws trustgate::config_error
+//
+// Comments are allowed. Unknown keys, duplicate keys, wrong types and broken rules are
+// errors naming the JSON path and what was expected, so a typo never silently weakens
+// authentication. The rules trustgate's policies own (trustedProxies entries, loopbackUser,
+// scope names, ...) are checked when the gateway is built from the result (compiled_config.hpp).
+// No Beast here: a fuzz target can link this alone.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <initializer_list>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "trustgate/config.hpp"
+#include "trustgate/detail/ascii.hpp"
+#include "trustgate/net/address.hpp"
+#include "trustgate/net/proxy_settings.hpp"
+
+namespace trustgate_gateway {
+
+using trustgate::config_error;
+
+struct tls_settings {
+    bool enabled = false;
+    std::string certificate_chain_file;  // gateway.tls.certPath
+    std::string private_key_file;        // gateway.tls.keyPath
+};
+
+// Everything the configuration file says, with SPEC §9's defaults.
+struct gateway_config {
+    trustgate::net::address bind = trustgate::net::address::from_v4_uint(0x7f000001);
+    std::uint16_t port = 18789;
+    trustgate::auth_config auth;
+    bool expose_reasons = false;
+    bool allow_insecure_none = false;
+    tls_settings tls;
+    std::optional<std::string> strict_transport_security;
+    trustgate::net::proxy_settings proxy;
+};
+
+// What the gateway runs on without --config (SPEC §9), printed by --print-default-config.
+inline constexpr std::string_view default_config_text = R"jsonc(// trustgate-gateway: the embedded default configuration (SPEC §9).
+//
+// Serves http://127.0.0.1:18789 in trusted-proxy mode. A reverse proxy on this host that
+// authenticates people must set X-Forwarded-User (and X-Forwarded-For, as every proxy
+// does); local tools that connect straight to the gateway (a CLI, sub-agents) get in as
+// operator@localhost. Save this as a file, edit it and pass it with --config FILE.
+{
+  "gateway": {
+    "bind": "127.0.0.1",
+    "port": 18789,
+    "trustedProxies": ["127.0.0.1", "::1"],
+    "auth": {
+      "mode": "trusted-proxy",
+      "trustedProxy": {
+        "userHeader": "x-forwarded-user",
+        // Same-host proxy: its requests come from 127.0.0.1 and carry X-Forwarded-For.
+        "allowLoopback": true,
+        // Direct-local requests without a user header (no proxy in between).
+        "loopbackUser": "operator@localhost"
+      }
+    }
+  }
+}
+)jsonc";
+
+namespace detail {
+
+using json = nlohmann::json;
+
+// Deep enough for any valid configuration; bounds work on hostile input.
+inline constexpr int max_depth = 16;
+
+inline std::string join_path(const std::string& base, std::string_view key) {
+    return base.empty() ? std::string(key) : base + "." + std::string(key);
+}
+
+inline std::string index_path(const std::string& base, std::size_t i) { return base + "[" + std::to_string(i) + "]"; }
+
+// The kind of value found, for messages. Never the value itself: it could be a secret.
+inline std::string kind_of(const json& value) {
+    switch (value.type()) {
+        case json::value_t::null: return "null";
+        case json::value_t::boolean: return value.get<bool>() ? "true" : "false";
+        case json::value_t::string: return "a string";
+        case json::value_t::object: return "an object";
+        case json::value_t::array: return "an array";
+        case json::value_t::number_float: return "a fractional number";
+        default: return "a number";
+    }
+}
+
+[[noreturn]] inline void wrong(const std::string& path, const std::string& expected, const json& found) {
+    throw config_error(path, expected + ", got " + kind_of(found));
+}
+
+// An object whose keys must all be known. The key list is checked first, so a typo is
+// reported as the unknown key it is, not as some consequence of the missing one.
+class object_reader {
+public:
+    object_reader(const json& value, std::string path, std::initializer_list<std::string_view> keys)
+        : value_(value), path_(std::move(path)) {
+        if (!value.is_object()) wrong(path_.empty() ? "(top level)" : path_, "expected an object", value);
+        for (const auto& [key, member] : value.items()) {
+            bool known = false;
+            for (const auto k : keys) known = known || k == key;
+            if (!known) {
+                std::string list;
+                for (const auto k : keys) list += (list.empty() ? "" : ", ") + std::string(k);
+                throw config_error(join_path(path_, key), "expected one of the keys " + list + " (unknown key)");
+            }
+        }
+    }
+
+    const json* find(std::string_view key) const {
+        const auto it = value_.find(std::string(key));
+        return it == value_.end() ? nullptr : &*it;
+    }
+
+    std::string path(std::string_view key) const { return join_path(path_, key); }
+
+    // Calls read(value, path) when `key` is present.
+    template <class Read>
+    void with(std::string_view key, Read&& read) const {
+        if (const json* v = find(key)) read(*v, path(key));
+    }
+
+private:
+    const json& value_;
+    std::string path_;
+};
+
+inline bool read_bool(const json& v, const std::string& path) {
+    if (!v.is_boolean()) wrong(path, "expected true or false", v);
+    return v.get<bool>();
+}
+
+inline std::string read_string(const json& v, const std::string& path) {
+    if (!v.is_string()) wrong(path, "expected a string", v);
+    return v.get<std::string>();
+}
+
+inline std::optional<std::string> read_optional_string(const json& v, const std::string& path) {
+    if (v.is_null()) return std::nullopt;
+    if (!v.is_string()) wrong(path, "expected a string or null", v);
+    return v.get<std::string>();
+}
+
+inline std::vector<std::string> read_string_list(const json& v, const std::string& path) {
+    if (!v.is_array()) wrong(path, "expected an array of strings", v);
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < v.size(); ++i) out.push_back(read_string(v[i], index_path(path, i)));
+    return out;
+}
+
+inline std::uint64_t read_integer(const json& v, const std::string& path, std::uint64_t lowest, std::uint64_t highest) {
+    const std::string expected = "expected an integer from " + std::to_string(lowest) + " to " + std::to_string(highest);
+    if (!v.is_number_integer()) wrong(path, expected, v);
+    if (v.is_number_unsigned()) {
+        const auto n = v.get<std::uint64_t>();
+        if (n >= lowest && n <= highest) return n;
+    } else if (const auto n = v.get<std::int64_t>(); n >= 0 && std::uint64_t(n) >= lowest && std::uint64_t(n) <= highest) {
+        return std::uint64_t(n);
+    }
+    throw config_error(path, expected + ", got " + v.dump());
+}
+
+inline std::chrono::milliseconds read_milliseconds(const json& v, const std::string& path) {
+    // Up to a year: long enough for any lockout, short enough never to overflow a clock.
+    return std::chrono::milliseconds(read_integer(v, path, 1, 365ull * 24 * 3600 * 1000));
+}
+
+inline void read_trusted_proxy(const json& v, const std::string& path, trustgate::trusted_proxy_config& tp) {
+    const object_reader o(v, path, {"userHeader", "requiredHeaders", "allowUsers", "allowUsersCaseInsensitive",
+                                    "allowLoopback", "loopbackUser"});
+    o.with("userHeader", [&](const json& j, const std::string& p) { tp.user_header = read_string(j, p); });
+    o.with("requiredHeaders", [&](const json& j, const std::string& p) { tp.required_headers = read_string_list(j, p); });
+    o.with("allowUsers", [&](const json& j, const std::string& p) { tp.allow_users = read_string_list(j, p); });
+    o.with("allowUsersCaseInsensitive",
+           [&](const json& j, const std::string& p) { tp.allow_users_case_insensitive = read_bool(j, p); });
+    o.with("allowLoopback", [&](const json& j, const std::string& p) { tp.allow_loopback = read_bool(j, p); });
+    o.with("loopbackUser", [&](const json& j, const std::string& p) { tp.loopback_user = read_optional_string(j, p); });
+}
+
+inline void read_scopes(const json& v, const std::string& path, trustgate::scopes_config& sc) {
+    const object_reader o(v, path, {"header", "defaultScopes", "tokenScopes", "identityScopes", "methods"});
+    o.with("header", [&](const json& j, const std::string& p) { sc.header = read_string(j, p); });
+    o.with("defaultScopes", [&](const json& j, const std::string& p) { sc.default_scopes = read_string_list(j, p); });
+    o.with("tokenScopes", [&](const json& j, const std::string& p) { sc.token_scopes = read_string_list(j, p); });
+    o.with("identityScopes", [&](const json& j, const std::string& p) {
+        if (!j.is_object()) wrong(p, "expected an object mapping identities to arrays of scopes", j);
+        for (const auto& [identity, list] : j.items())
+            sc.identity_scopes.emplace_back(identity, read_string_list(list, join_path(p, identity)));
+    });
+    o.with("methods", [&](const json& j, const std::string& p) {
+        if (!j.is_object()) wrong(p, "expected an object mapping method names to scopes", j);
+        for (const auto& [method, scope] : j.items()) sc.methods.emplace_back(method, read_string(scope, join_path(p, method)));
+    });
+}
+
+inline void read_rate_limit(const json& v, const std::string& path, trustgate::rate_limit_config& rl) {
+    const object_reader o(v, path, {"maxAttempts", "windowMs", "lockoutMs", "exemptLoopback"});
+    o.with("maxAttempts", [&](const json& j, const std::string& p) { rl.max_attempts = unsigned(read_integer(j, p, 1, 1000)); });
+    o.with("windowMs", [&](const json& j, const std::string& p) { rl.window = read_milliseconds(j, p); });
+    o.with("lockoutMs", [&](const json& j, const std::string& p) { rl.lockout = read_milliseconds(j, p); });
+    o.with("exemptLoopback", [&](const json& j, const std::string& p) { rl.exempt_loopback = read_bool(j, p); });
+}
+
+inline void read_auth(const json& v, const std::string& path, gateway_config& c) {
+    const object_reader o(v, path, {"mode", "token", "exposeReasons", "allowInsecureNone", "trustedProxy", "scopes",
+                                    "rateLimit"});
+    o.with("mode", [&](const json& j, const std::string& p) {
+        const std::string expected = R"(expected "trusted-proxy", "token" or "none")";
+        if (!j.is_string()) wrong(p, expected, j);
+        const auto mode = j.get<std::string>();
+        if (mode == "trusted-proxy") c.auth.mode = trustgate::auth_mode::trusted_proxy;
+        else if (mode == "token") c.auth.mode = trustgate::auth_mode::token;
+        else if (mode == "none") c.auth.mode = trustgate::auth_mode::none;
+        else throw config_error(p, expected + ", got \"" + mode + "\"");
+    });
+    o.with("token", [&](const json& j, const std::string& p) {
+        if (j.is_object())
+            throw config_error(p, "expected a string: SecretRef tokens need secret providers, which this build "
+                                  "does not have yet");
+        c.auth.token = read_optional_string(j, p);
+        if (c.auth.token && trustgate::detail::is_blank(*c.auth.token))
+            throw config_error(p, "expected a non-empty token, or null for none");
+    });
+    o.with("exposeReasons", [&](const json& j, const std::string& p) { c.expose_reasons = read_bool(j, p); });
+    o.with("allowInsecureNone", [&](const json& j, const std::string& p) { c.allow_insecure_none = read_bool(j, p); });
+    o.with("trustedProxy", [&](const json& j, const std::string& p) { read_trusted_proxy(j, p, c.auth.trusted_proxy); });
+    o.with("scopes", [&](const json& j, const std::string& p) { read_scopes(j, p, c.auth.scopes); });
+    o.with("rateLimit", [&](const json& j, const std::string& p) { read_rate_limit(j, p, c.auth.rate_limit); });
+}
+
+inline void read_tls(const json& v, const std::string& path, tls_settings& tls) {
+    const object_reader o(v, path, {"enabled", "certPath", "keyPath"});
+    std::optional<std::string> cert, key;
+    o.with("enabled", [&](const json& j, const std::string& p) { tls.enabled = read_bool(j, p); });
+    o.with("certPath", [&](const json& j, const std::string& p) { cert = read_optional_string(j, p); });
+    o.with("keyPath", [&](const json& j, const std::string& p) { key = read_optional_string(j, p); });
+    if (!tls.enabled) return;
+    if (!cert || cert->empty())
+        throw config_error(o.path("certPath"), "expected the path of a PEM certificate chain, because "
+                                               "gateway.tls.enabled is true");
+    if (!key || key->empty())
+        throw config_error(o.path("keyPath"), "expected the path of a PEM private key, because gateway.tls.enabled is true");
+    tls.certificate_chain_file = *cert;
+    tls.private_key_file = *key;
+}
+
+inline void read_http(const json& v, const std::string& path, gateway_config& c) {
+    const object_reader o(v, path, {"securityHeaders"});
+    o.with("securityHeaders", [&](const json& j, const std::string& p) {
+        const object_reader headers(j, p, {"strictTransportSecurity"});
+        headers.with("strictTransportSecurity", [&](const json& hsts, const std::string& hp) {
+            const std::string expected = R"(expected false or a header value such as "max-age=31536000")";
+            if (hsts.is_boolean() && !hsts.get<bool>()) return;
+            if (!hsts.is_string()) wrong(hp, expected, hsts);
+            const auto value = hsts.get<std::string>();
+            if (trustgate::detail::is_blank(value) ||
+                std::any_of(value.begin(), value.end(), [](char ch) { return trustgate::detail::is_control(ch); }))
+                throw config_error(hp, expected + ", got a blank value or one with control characters");
+            c.strict_transport_security = value;
+        });
+    });
+}
+
+inline void read_gateway(const json& v, const std::string& path, gateway_config& c) {
+    const object_reader o(v, path, {"bind", "port", "trustedProxies", "auth", "tls", "http"});
+    o.with("bind", [&](const json& j, const std::string& p) {
+        const auto text = read_string(j, p);
+        const auto address = trustgate::net::address::parse(text);
+        if (!address) throw config_error(p, "expected an IP address such as 127.0.0.1 or :: (dual-stack), got \"" + text + "\"");
+        c.bind = *address;
+    });
+    o.with("port", [&](const json& j, const std::string& p) { c.port = std::uint16_t(read_integer(j, p, 0, 65535)); });
+    o.with("trustedProxies", [&](const json& j, const std::string& p) { c.auth.trusted_proxies = read_string_list(j, p); });
+    o.with("auth", [&](const json& j, const std::string& p) { read_auth(j, p, c); });
+    o.with("tls", [&](const json& j, const std::string& p) { read_tls(j, p, c.tls); });
+    o.with("http", [&](const json& j, const std::string& p) { read_http(j, p, c); });
+}
+
+inline void read_secrets(const json& v, const std::string& path) {
+    const object_reader o(v, path, {"providers"});
+    o.with("providers", [&](const json& j, const std::string& p) {
+        if (!j.is_object()) wrong(p, "expected an object", j);
+        if (!j.empty())
+            throw config_error(join_path(p, j.begin().key()), "expected no secret providers: this build does not "
+                                                              "support them yet");
+    });
+}
+
+inline void read_proxy(const json& v, const std::string& path, gateway_config& c) {
+    const object_reader o(v, path, {"enabled", "proxyUrl"});
+    bool enabled = false;
+    std::optional<std::string> url;
+    o.with("enabled", [&](const json& j, const std::string& p) { enabled = read_bool(j, p); });
+    o.with("proxyUrl", [&](const json& j, const std::string& p) { url = read_optional_string(j, p); });
+    c.proxy = trustgate::net::parse_proxy_settings(enabled, url, trustgate::net::environment_proxy_url());
+}
+
+// Rules of the gateway itself (the library checks its own when the gateway is built).
+inline void check_rules(const gateway_config& c) {
+    const bool loopback_bind = c.bind.is_loopback();
+    if (c.auth.mode == trustgate::auth_mode::none && !loopback_bind && !c.allow_insecure_none)
+        throw config_error("gateway.auth.mode", R"(expected "trusted-proxy" or "token" on a non-loopback bind: "none" )"
+                                                "lets anyone who can reach the port in (set gateway.auth.allowInsecureNone "
+                                                "to insist)");
+}
+
+// Parses JSON with comments, refusing duplicate keys (the last one would silently win)
+// and nesting deeper than max_depth.
+inline json parse_strict(std::string_view text, const std::string& source) {
+    struct frame {
+        bool array = false;
+        std::size_t index = 0;
+        std::string key;
+        std::set<std::string> keys;
+    };
+    std::vector<frame> stack;
+    const auto path_to = [&](std::string_view key) {
+        std::string path;
+        for (const auto& f : stack) path = f.array ? index_path(path, f.index) : join_path(path, f.key);
+        return join_path(path, key);
+    };
+    const auto element_done = [&] {
+        if (!stack.empty() && stack.back().array) ++stack.back().index;
+    };
+    const json::parser_callback_t check = [&](int depth, json::parse_event_t event, json& parsed) {
+        if (depth > max_depth) throw config_error(path_to({}), "expected at most " + std::to_string(max_depth) + " levels of nesting");
+        switch (event) {
+            case json::parse_event_t::object_start: stack.emplace_back(); break;
+            case json::parse_event_t::array_start: stack.emplace_back().array = true; break;
+            case json::parse_event_t::key: {
+                auto& f = stack.back();
+                const auto& key = parsed.get_ref<const std::string&>();
+                if (!f.keys.insert(key).second) throw config_error(path_to(key), "expected each key once (duplicate key)");
+                f.key = key;
+                break;
+            }
+            case json::parse_event_t::object_end:
+            case json::parse_event_t::array_end:
+                stack.pop_back();
+                element_done();
+                break;
+            case json::parse_event_t::value: element_done(); break;
+        }
+        return true;
+    };
+    try {
+        return json::parse(text, check, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+    } catch (const json::parse_error& e) {
+        // nlohmann's message quotes the text it last read, which could be part of a
+        // secret: report only the position and the kind of error.
+        const std::string message = e.what();
+        const auto start = message.find(": ", message.find("column"));
+        std::string what = start == std::string::npos ? "syntax error" : message.substr(start + 2);
+        if (const auto quoted = what.find("; last read"); quoted != std::string::npos) {
+            const auto expected = what.rfind("; expected ");
+            what = what.substr(0, quoted) + (expected > quoted && expected != std::string::npos ? what.substr(expected) : "");
+        }
+        std::size_t line = 1, column = 1;
+        for (std::size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
+            if (text[i] == '\n') ++line, column = 1;
+            else ++column;
+        }
+        throw config_error(source + ":" + std::to_string(line) + ":" + std::to_string(column),
+                           "expected JSON (comments allowed): " + what);
+    }
+}
+
+}  // namespace detail
+
+// `source` names the text in syntax errors (the file name, or "<default>").
+inline gateway_config parse_config(std::string_view text, const std::string& source = "<config>") {
+    const auto root = detail::parse_strict(text, source);
+    gateway_config c;
+    const detail::object_reader top(root, "", {"gateway", "secrets", "proxy"});
+    top.with("gateway", [&](const detail::json& j, const std::string& p) { detail::read_gateway(j, p, c); });
+    top.with("secrets", [&](const detail::json& j, const std::string& p) { detail::read_secrets(j, p); });
+    top.with("proxy", [&](const detail::json& j, const std::string& p) { detail::read_proxy(j, p, c); });
+    detail::check_rules(c);
+    return c;
+}
+
+inline gateway_config load_config_file(const std::string& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw config_error(file, "expected a readable configuration file");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse_config(text.str(), file);
+}
+
+}  // namespace trustgate_gateway
