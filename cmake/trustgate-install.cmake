@@ -3,7 +3,8 @@
 # it the same way and builds consumers against it. Included by the top-level
 # CMakeLists.txt when TRUSTGATE_INSTALL is on.
 #
-#   include/trustgate/...                     every header, version.hpp included
+#   include/trustgate/...                     every header, version.hpp and the
+#                                             reference model included
 #   share/trustgate/trustgate-config.cmake    the CMake package, with one targets file per
 #                                             component built (vcpkg_cmake_config_fixup's
 #                                             default place)
@@ -14,6 +15,11 @@
 # same whatever its options, and a component's headers do nothing without its target.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/ ${PROJECT_BINARY_DIR}/include/
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The reference model ships with the testing component. The build tree reads it from
+# models/; installed, it sits beside the other headers (include/trustgate/model/), so
+# the core's include directory serves it.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/models/trustgate DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+        FILES_MATCHING PATTERN "*.hpp")
 
 set(trustgate_cmake_dir ${CMAKE_INSTALL_DATADIR}/trustgate)
 install(TARGETS trustgate EXPORT trustgate-targets)
