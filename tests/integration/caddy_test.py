@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""trustgate-gateway behind Caddy, configured by examples/deploy/Caddyfile (basicauth and
+header_up X-Forwarded-User). Caddy runs on this host, so the gateway trusts 127.0.0.1."""
+
+import os
+import subprocess
+import unittest
+
+import harness
+from harness import Gateway, basic_auth
+from proxy_checks import ProxiedGatewayChecks, gateway_config
+
+harness.require_tools("caddy", "htpasswd")
+ARGS = harness.arguments()
+DIR = harness.work_dir()
+
+PASSWORDS = {"alice": "wonderland", "bob": "builder"}
+
+
+def password_hash(user):
+    """bcrypt at a low cost (Caddy accepts htpasswd's $2y$ hashes): the deploy file's cost
+    of 14 takes about a second per check."""
+    line = subprocess.run(["htpasswd", "-nbB", "-C", "5", user, PASSWORDS[user]], check=True, capture_output=True,
+                          text=True).stdout.strip()
+    return line.split(":", 1)[1]
+
+
+class CaddyBasicAuth(ProxiedGatewayChecks, unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.gw = Gateway(ARGS.gateway, gateway_config(), DIR)
+        cls.proxy_port = harness.free_port()
+        with open(os.path.join(ARGS.deploy, "Caddyfile")) as f:
+            alice_line = next(line.strip() for line in f if line.strip().startswith("alice $2"))
+        caddyfile = "{\n\tadmin off\n}\n\n" + harness.deploy_config(os.path.join(ARGS.deploy, "Caddyfile"), {
+            "gateway.example.com {": f"http://127.0.0.1:{cls.proxy_port} {{",
+            "reverse_proxy 127.0.0.1:18789 {": f"reverse_proxy 127.0.0.1:{cls.gw.port} {{",
+            alice_line: f"alice {password_hash('alice')}\n\t\tbob {password_hash('bob')}",
+        })
+        path = harness.write_file(os.path.join(DIR, "Caddyfile"), caddyfile)
+        env = dict(os.environ, HOME=DIR, XDG_CONFIG_HOME=DIR, XDG_DATA_HOME=DIR)
+        with open(os.path.join(DIR, "caddy.log"), "wb") as log:
+            proc = harness.spawn(["caddy", "run", "--config", path, "--adapter", "caddyfile"], env=env, stdout=log,
+                                 stderr=log)
+        harness.at_exit(lambda: harness.stop(proc))
+        harness.wait_for_port("127.0.0.1", cls.proxy_port)
+
+    def signed_in(self, user):
+        return [basic_auth(user, PASSWORDS[user])]
+
+    def test_deploy_file_password_works_as_documented(self):
+        # The example hash in the deploy file really is "wonderland".
+        with open(os.path.join(ARGS.deploy, "Caddyfile")) as f:
+            documented = next(line.split()[1] for line in f if line.strip().startswith("alice $2"))
+        passwords = harness.write_file(os.path.join(DIR, "documented.htpasswd"), f"alice:{documented}\n")
+        check = subprocess.run(["htpasswd", "-vb", passwords, "alice", "wonderland"], capture_output=True, text=True)
+        self.assertEqual(check.returncode, 0, check.stderr)
+
+
+if __name__ == "__main__":
+    harness.main()
