@@ -48,6 +48,7 @@ struct gateway_config {
     bool allow_insecure_none = false;
     tls_settings tls;
     std::optional<std::string> strict_transport_security;
+    std::size_t max_connections = 1024;  // gateway.http.maxConnections: beyond it, 503 (WebSockets count)
     trustgate::net::proxy_settings proxy;
 };
 
@@ -263,7 +264,8 @@ inline void read_tls(const json& v, const std::string& path, tls_settings& tls) 
 }
 
 inline void read_http(const json& v, const std::string& path, gateway_config& c) {
-    const object_reader o(v, path, {"securityHeaders"});
+    const object_reader o(v, path, {"securityHeaders", "maxConnections"});
+    o.with("maxConnections", [&](const json& j, const std::string& p) { c.max_connections = read_integer(j, p, 1, 1'000'000); });
     o.with("securityHeaders", [&](const json& j, const std::string& p) {
         const object_reader headers(j, p, {"strictTransportSecurity"});
         headers.with("strictTransportSecurity", [&](const json& hsts, const std::string& hp) {

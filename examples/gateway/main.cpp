@@ -85,6 +85,7 @@ int serve(const std::shared_ptr<const compiled_config>& config, std::shared_ptr<
     options.bind = settings.bind;
     options.port = settings.port;
     options.threads = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+    options.max_connections = settings.max_connections;
     options.tls = std::move(tls);
     options.decorate = [&service](http::response_header<>& header) { service.decorate(header); };
     const bool secure = options.tls != nullptr;
