@@ -35,8 +35,6 @@ struct row {
     ipv4_embedding via = ipv4_embedding::none;
 };
 
-constexpr auto none = ipv4_embedding::none;
-
 // Each listed range at its first and last address, and the addresses just outside.
 const row table[] = {
     {"0.0.0.0", defaults, true, "0.0.0.0/8"},

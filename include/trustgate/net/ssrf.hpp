@@ -28,6 +28,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -210,19 +211,30 @@ struct ssrf_decision {
 
 namespace detail {
 
-constexpr const address_rule* longest_match(const address& a) noexcept {
-    const address_rule* best = nullptr;
-    for (const auto& r : ssrf_address_rules)
-        if (r.block.contains(a) && (!best || r.block.normalised_length() > best->block.normalised_length()))
-            best = &r;
+// An index, not a pointer: GCC's UBSan instrumentation makes comparing a pointer into a
+// static table with null non-constant, and the classifier must stay constexpr.
+constexpr std::size_t longest_match(const address& a) noexcept {
+    std::size_t best = ssrf_address_rules.size();
+    unsigned best_length = 0;
+    for (std::size_t i = 0; i < ssrf_address_rules.size(); ++i) {
+        const auto& block = ssrf_address_rules[i].block;
+        if (block.contains(a) && (best == ssrf_address_rules.size() || block.normalised_length() > best_length)) {
+            best = i;
+            best_length = block.normalised_length();
+        }
+    }
     return best;
 }
 
 constexpr ssrf_decision judge(const address& a, const ssrf_options& options) noexcept {
     ssrf_decision d;
-    const auto* match = longest_match(a);
-    d.rule = match ? &match->rule : nullptr;
-    d.verdict = (!match || match->rule.lifted_by(options)) ? ssrf_verdict::allowed : ssrf_verdict::blocked;
+    const auto i = longest_match(a);
+    if (i == ssrf_address_rules.size()) {
+        d.verdict = ssrf_verdict::allowed;
+        return d;
+    }
+    d.rule = &ssrf_address_rules[i].rule;
+    d.verdict = ssrf_address_rules[i].rule.lifted_by(options) ? ssrf_verdict::allowed : ssrf_verdict::blocked;
     return d;
 }
 
