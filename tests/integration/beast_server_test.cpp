@@ -1,0 +1,402 @@
+// The Beast adapter on its own: the zero-copy request view, and the server's limits,
+// timeouts, connection cap, WebSocket handling and graceful drain, with limits small
+// enough to test in milliseconds. Servers run on free loopback ports.
+#include <support/catch.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <boost/system/system_error.hpp>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <trustgate/beast/server.hpp>
+
+namespace {
+
+namespace tb = trustgate::beast;
+namespace http = boost::beast::http;
+namespace websocket = boost::beast::websocket;
+using boost::asio::ip::tcp;
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+tb::server_options small_options() {
+    tb::server_options options;
+    options.handle_signals = false;  // the test process keeps its own signal handling
+    options.threads = 2;
+    options.max_header_bytes = 1024;
+    options.max_body_bytes = 1024;
+    options.header_timeout = 300ms;
+    options.io_timeout = 300ms;
+    options.idle_timeout = 300ms;
+    options.drain_timeout = 2s;
+    return options;
+}
+
+// Answers every request with its peer and body; /ws accepts an echoing WebSocket.
+tb::reply echo(const tb::incoming& request) {
+    if (request.path() == "/ws")
+        return tb::websocket_accept{[](std::string_view text) {
+            if (text == "throw") throw std::runtime_error("handler failure");
+            return "echo:" + std::string(text);
+        }};
+    if (request.path() == "/throw") throw std::runtime_error("handler failure");
+    return tb::make_response(request, http::status::ok, request.peer().to_string() + " " + request.message().body(),
+                             "text/plain");
+}
+
+// A server on its own thread, drained when the test ends.
+class running_server {
+public:
+    explicit running_server(tb::server_options options = small_options(), tb::request_handler handler = echo)
+        : server_(std::move(options), std::move(handler)), thread_([this] { server_.run(); }) {}
+    ~running_server() {
+        server_.drain();
+        thread_.join();
+    }
+
+    tb::server& get() { return server_; }
+    std::uint16_t port() const { return server_.local_endpoint().port(); }
+
+    // Drains and returns how long run() took to return.
+    clock_type::duration drain_and_wait() {
+        const auto start = clock_type::now();
+        server_.drain();
+        thread_.join();
+        thread_ = std::jthread([] {});
+        return clock_type::now() - start;
+    }
+
+private:
+    tb::server server_;
+    std::jthread thread_;
+};
+
+// A plain blocking client connection with a receive timeout.
+class client {
+public:
+    explicit client(std::uint16_t port, const char* host = "127.0.0.1") : socket_(io_) {
+        socket_.connect({boost::asio::ip::make_address(host), port});
+        const timeval five_seconds{5, 0};
+        setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &five_seconds, sizeof five_seconds);
+    }
+
+    void send(std::string_view data) { boost::asio::write(socket_, boost::asio::buffer(data.data(), data.size())); }
+
+    // One response, or nothing when the server closed the connection first.
+    std::optional<http::response<http::string_body>> response() {
+        http::response_parser<http::string_body> parser;
+        boost::system::error_code ec;
+        http::read(socket_, buffer_, parser, ec);
+        if (ec) return std::nullopt;
+        return parser.release();
+    }
+
+    // Waits until the server closes the connection; true if it did within `limit`.
+    bool closed_within(clock_type::duration limit) {
+        pollfd p{socket_.native_handle(), POLLIN, 0};
+        const auto deadline = clock_type::now() + limit;
+        char scratch[4096];
+        while (clock_type::now() < deadline) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now());
+            if (::poll(&p, 1, static_cast<int>(left.count()) + 1) <= 0) continue;
+            const auto n = ::recv(socket_.native_handle(), scratch, sizeof scratch, 0);
+            if (n <= 0) return true;
+        }
+        return false;
+    }
+
+private:
+    boost::asio::io_context io_;
+    tcp::socket socket_;
+    boost::beast::flat_buffer buffer_;
+};
+
+std::string get(std::string_view target, std::string_view extra_headers = "") {
+    return "GET " + std::string(target) + " HTTP/1.1\r\nHost: localhost\r\n" + std::string(extra_headers) + "\r\n";
+}
+
+}  // namespace
+
+TEST_CASE("fields_view visits the request's own header storage in wire order") {
+    http::request_parser<http::string_body> parser;
+    boost::system::error_code ec;
+    const std::string_view wire =
+        "GET / HTTP/1.1\r\nHost: gw\r\nX-Forwarded-User: alice\r\nx-forwarded-user: bob\r\nX_Forwarded_User: eve\r\n\r\n";
+    parser.put(boost::asio::buffer(wire.data(), wire.size()), ec);
+    REQUIRE_FALSE(ec);
+    const auto& request = parser.get();
+    const auto peer = *trustgate::net::address::parse("10.0.0.7");
+
+    const tb::fields_view<> view(request, peer);
+    std::vector<std::pair<std::string_view, std::string_view>> seen;
+    view.for_each_header([&](std::string_view name, std::string_view value) { seen.emplace_back(name, value); });
+
+    REQUIRE(seen.size() == 4);
+    CHECK(seen[0] == std::pair<std::string_view, std::string_view>{"Host", "gw"});
+    CHECK(seen[1] == std::pair<std::string_view, std::string_view>{"X-Forwarded-User", "alice"});
+    CHECK(seen[2] == std::pair<std::string_view, std::string_view>{"x-forwarded-user", "bob"});  // as received
+    CHECK(seen[3].first == "X_Forwarded_User");
+    // No copy: the views point at the fields' own bytes.
+    auto field = request.begin();
+    for (const auto& [name, value] : seen) {
+        CHECK(name.data() == field->name_string().data());
+        CHECK(value.data() == field->value().data());
+        ++field;
+    }
+    CHECK(view.peer() == peer);
+}
+
+TEST_CASE("to_address normalises IPv4-mapped peers") {
+    using boost::asio::ip::make_address;
+    CHECK(tb::to_address(make_address("::ffff:127.0.0.1")) == *trustgate::net::address::parse("127.0.0.1"));
+    CHECK(tb::to_address(make_address("::ffff:127.0.0.1")).is_loopback());
+    CHECK(tb::to_address(make_address("198.18.0.2")) == *trustgate::net::address::parse("198.18.0.2"));
+    CHECK(tb::to_address(make_address("::1")) == *trustgate::net::address::parse("::1"));
+    CHECK(tb::to_address(make_address("2001:db8::7")).to_string() == "2001:db8::7");
+}
+
+TEST_CASE("requests are answered and connections kept alive, pipelined requests in order") {
+    running_server server;
+    client c(server.port());
+    c.send(get("/a") + "POST /b HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello");
+    const auto first = c.response();
+    const auto second = c.response();
+    REQUIRE(first);
+    REQUIRE(second);
+    CHECK(first->body() == "127.0.0.1 ");
+    CHECK(second->body() == "127.0.0.1 hello");
+    CHECK(second->keep_alive());
+}
+
+TEST_CASE("a dual-stack listener reports IPv4 peers as IPv4 addresses") {
+    auto options = small_options();
+    options.bind = *trustgate::net::address::parse("::");
+    std::optional<running_server> server;
+    try {
+        server.emplace(options);
+    } catch (const boost::system::system_error&) {
+        WARN("no IPv6 on this machine: nothing to check");
+        return;
+    }
+    client v4(server->port(), "127.0.0.1");
+    v4.send(get("/"));
+    CHECK(v4.response()->body() == "127.0.0.1 ");
+    client v6(server->port(), "::1");
+    v6.send(get("/"));
+    CHECK(v6.response()->body() == "::1 ");
+}
+
+TEST_CASE("limits: 431, 413, 400 and the server keeps serving") {
+    running_server server;
+    SECTION("header too large") {
+        client c(server.port());
+        c.send(get("/", "X-Padding: " + std::string(2000, 'a') + "\r\n"));
+        const auto res = c.response();
+        REQUIRE(res);
+        CHECK(res->result() == http::status::request_header_fields_too_large);
+        CHECK(res->body() == R"({"error":{"type":"header_too_large","message":"Request Header Fields Too Large"}})");
+        CHECK(c.closed_within(2s));
+    }
+    SECTION("declared body too large") {
+        client c(server.port());
+        c.send("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5000\r\n\r\n");
+        const auto res = c.response();
+        REQUIRE(res);
+        CHECK(res->result() == http::status::payload_too_large);
+    }
+    SECTION("chunked body too large") {
+        client c(server.port());
+        c.send("POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" + std::string(0x800, 'b') +
+               "\r\n");
+        const auto res = c.response();
+        REQUIRE(res);
+        CHECK(res->result() == http::status::payload_too_large);
+    }
+    SECTION("malformed request") {
+        client c(server.port());
+        c.send("GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1, 2\r\n\r\n");
+        const auto res = c.response();
+        REQUIRE(res);
+        CHECK(res->result() == http::status::bad_request);
+        CHECK_FALSE(res->keep_alive());
+    }
+    SECTION("handler exception") {
+        client c(server.port());
+        c.send(get("/throw"));
+        const auto res = c.response();
+        REQUIRE(res);
+        CHECK(res->result() == http::status::internal_server_error);
+    }
+    client after(server.port());
+    after.send(get("/still-up"));
+    const auto res = after.response();
+    REQUIRE(res);
+    CHECK(res->result() == http::status::ok);
+}
+
+TEST_CASE("decorate applies to every response, the server's own errors included") {
+    auto options = small_options();
+    options.decorate = [](http::response_header<>& h) { h.set("X-Decorated", "yes"); };
+    running_server server(options);
+    client ok(server.port());
+    ok.send(get("/"));
+    CHECK(ok.response()->at("X-Decorated") == "yes");
+    client bad(server.port());
+    bad.send("BROKEN\r\n\r\n");
+    CHECK(bad.response()->at("X-Decorated") == "yes");
+}
+
+TEST_CASE("timeouts close silent, slow and idle connections") {
+    running_server server;
+    const auto started = clock_type::now();
+    SECTION("a connection that never sends a request") {
+        client c(server.port());
+        CHECK(c.closed_within(3s));
+        CHECK(clock_type::now() - started >= 250ms);
+    }
+    SECTION("a header that never completes") {
+        client c(server.port());
+        c.send("GET / HTTP/1.1\r\nHost: loc");
+        CHECK(c.closed_within(3s));
+    }
+    SECTION("a body that never completes") {
+        client c(server.port());
+        c.send("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\nabc");
+        CHECK(c.closed_within(3s));
+    }
+    SECTION("an idle keep-alive connection") {
+        client c(server.port());
+        c.send(get("/"));
+        REQUIRE(c.response());
+        const auto answered = clock_type::now();
+        CHECK(c.closed_within(3s));
+        CHECK(clock_type::now() - answered >= 250ms);
+    }
+}
+
+TEST_CASE("the connection cap refuses extra connections with 503") {
+    auto options = small_options();
+    options.max_connections = 2;
+    options.header_timeout = 5s;
+    running_server server(options);
+    std::optional<client> first(std::in_place, server.port());
+    client second(server.port());
+    while (server.get().connections() < 2) std::this_thread::sleep_for(5ms);
+    client third(server.port());
+    const auto refused = third.response();
+    REQUIRE(refused);
+    CHECK(refused->result() == http::status::service_unavailable);
+    first.reset();
+    while (server.get().connections() > 1) std::this_thread::sleep_for(5ms);
+    client fourth(server.port());
+    fourth.send(get("/"));
+    const auto res = fourth.response();
+    REQUIRE(res);
+    CHECK(res->result() == http::status::ok);
+}
+
+TEST_CASE("WebSocket sessions: text in, text out; misuse closes with a code") {
+    running_server server;
+    boost::asio::io_context io;
+    websocket::stream<tcp::socket> ws(io);
+    ws.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), server.port()});
+    ws.handshake("localhost", "/ws");
+    boost::beast::flat_buffer buffer;
+
+    ws.write(boost::asio::buffer(std::string("hi")));
+    ws.read(buffer);
+    CHECK(boost::beast::buffers_to_string(buffer.data()) == "echo:hi");
+    buffer.consume(buffer.size());
+
+    // The read fails (the server closed, possibly tearing the connection down before our
+    // close reply); what matters is the close code the server sent.
+    const auto close_code_after = [&](auto&& misuse) {
+        misuse();
+        boost::system::error_code ec;
+        ws.read(buffer, ec);
+        CHECK(ec);
+        return ws.reason().code;
+    };
+    SECTION("binary message") {
+        ws.binary(true);
+        CHECK(close_code_after([&] { ws.write(boost::asio::buffer(std::string("\x01\x02"))); }) ==
+              websocket::close_code::unknown_data);
+    }
+    SECTION("message over the size limit") {
+        CHECK(close_code_after([&] { ws.write(boost::asio::buffer(std::string(2000, 'x'))); }) ==
+              websocket::close_code::too_big);
+    }
+    SECTION("handler exception") {
+        CHECK(close_code_after([&] { ws.write(boost::asio::buffer(std::string("throw"))); }) ==
+              websocket::close_code::internal_error);
+    }
+}
+
+TEST_CASE("accepting a WebSocket for a plain request is a 400") {
+    running_server server;
+    client c(server.port());
+    c.send(get("/ws"));
+    const auto res = c.response();
+    REQUIRE(res);
+    CHECK(res->result() == http::status::bad_request);
+}
+
+TEST_CASE("drain closes idle connections and WebSockets, then run() returns") {
+    auto options = small_options();
+    options.idle_timeout = 30s;  // only the drain may close them
+    options.header_timeout = 30s;
+    running_server server(options);
+    const auto port = server.port();
+
+    client idle(port);
+    idle.send(get("/"));
+    REQUIRE(idle.response());
+    boost::asio::io_context io;
+    websocket::stream<tcp::socket> ws(io);
+    ws.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), port});
+    ws.handshake("localhost", "/ws");
+
+    std::thread close_reader([&] {
+        boost::beast::flat_buffer buffer;
+        boost::system::error_code ec;
+        ws.read(buffer, ec);
+        CHECK(ec == websocket::error::closed);
+        CHECK(ws.reason().code == websocket::close_code::going_away);
+    });
+    const auto took = server.drain_and_wait();
+    close_reader.join();
+    CHECK(idle.closed_within(1s));
+    CHECK(took < 1500ms);
+    boost::system::error_code ec;
+    tcp::socket late(io);
+    late.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
+    CHECK(ec);  // no longer listening
+}
+
+TEST_CASE("drain gives up on stuck connections after drain_timeout") {
+    auto options = small_options();
+    options.header_timeout = 30s;
+    options.drain_timeout = 300ms;
+    running_server server(options);
+    client stuck(server.port());
+    stuck.send("GET / HTTP/1.1\r\nHost: loc");  // a request in progress is not cut short by drain
+    while (server.get().connections() < 1) std::this_thread::sleep_for(5ms);
+    const auto took = server.drain_and_wait();
+    CHECK(took >= 250ms);
+    CHECK(took < 2s);
+}
