@@ -126,15 +126,25 @@ constexpr std::optional<embedded_ipv4> find_embedded_ipv4(const address& a) noex
 
 namespace detail {
 
+// The block's ends as 64-bit halves, worked out once at compile time: a lookup is then
+// four integer compares per rule.
 struct address_rule {
     ssrf_rule rule;
     cidr block;
+    std::uint64_t first_high, first_low, last_high, last_low;
+
+    constexpr bool contains(std::uint64_t high, std::uint64_t low) const noexcept {
+        return (high > first_high || (high == first_high && low >= first_low)) &&
+               (high < last_high || (high == last_high && low <= last_low));
+    }
 };
 
 // Compile-time parse: a typo in the table below is a compile error, not a hole.
 constexpr address_rule block(std::string_view pattern, std::string_view why,
                              ssrf_allowance allowance = ssrf_allowance::never, bool metadata = false) {
-    return {ssrf_rule{pattern, why, ssrf_rule_kind::address_block, allowance, metadata}, cidr::parse(pattern).value()};
+    const auto b = cidr::parse(pattern).value();
+    return {ssrf_rule{pattern, why, ssrf_rule_kind::address_block, allowance, metadata}, b,
+            b.first().high(), b.first().low(), b.last().high(), b.last().low()};
 }
 
 constexpr ssrf_rule name(std::string_view pattern, std::string_view why, bool metadata = false) {
@@ -214,13 +224,14 @@ namespace detail {
 // An index, not a pointer: GCC's UBSan instrumentation makes comparing a pointer into a
 // static table with null non-constant, and the classifier must stay constexpr.
 constexpr std::size_t longest_match(const address& a) noexcept {
+    const auto high = a.high(), low = a.low();
     std::size_t best = ssrf_address_rules.size();
     unsigned best_length = 0;
     for (std::size_t i = 0; i < ssrf_address_rules.size(); ++i) {
-        const auto& block = ssrf_address_rules[i].block;
-        if (block.contains(a) && (best == ssrf_address_rules.size() || block.normalised_length() > best_length)) {
+        const auto& r = ssrf_address_rules[i];
+        if (r.contains(high, low) && (best == ssrf_address_rules.size() || r.block.normalised_length() > best_length)) {
             best = i;
-            best_length = block.normalised_length();
+            best_length = r.block.normalised_length();
         }
     }
     return best;
