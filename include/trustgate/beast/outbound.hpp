@@ -12,6 +12,9 @@
 // - Without a proxy: the host is resolved here, every address is classified, and the
 //   connection goes to those checked addresses only, never to a second lookup.
 // - On every route a blocked host (address or name) is refused before anything is sent.
+// - A proxy that refuses a plain HTTP request answers it (squid: 403 with
+//   X-Squid-Error), and that response is returned; a refused CONNECT throws
+//   egress_error(proxy_refused).
 // - The gateway control plane (`egress_purpose::gateway_control`) on a literal loopback
 //   address (127.0.0.1, [::1]) connects directly; nothing else does.
 //
