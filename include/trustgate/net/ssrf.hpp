@@ -11,8 +11,8 @@
 //   d.rule->pattern;      // "169.254.169.254/32"
 //   describe(d);          // "blocked: 169.254.169.254/32 - cloud metadata service"
 //
-// Rules, most specific first (`ssrf_address_rules`, `ssrf_name_rules` below):
-// - every IPv4 and IPv6 special-use range of the table below;
+// Rules (the tables `ssrf_address_rules` and `ssrf_name_rules` below):
+// - every IPv4 and IPv6 special-use range of the table; the longest matching block decides;
 // - IPv4 embedded in IPv6 (IPv4-compatible, NAT64, 6to4, Teredo, ISATAP) is also judged
 //   by the IPv4 rules, so `2002:7f00:1::` reports 127.0.0.0/8 rather than only 2002::/16;
 // - an IPv4-mapped address (`::ffff:a.b.c.d`) *is* its IPv4 address here (SPEC §1):
@@ -23,8 +23,8 @@
 //   `0x7f.0.0.1`, `0177.0.0.1`, `2130706433`, `fe80::1%eth0`, `localhost.`) fails closed.
 //
 // Options allow the benchmark range 198.18.0.0/15 (test networks) and IPv6 unique-local
-// fc00::/7 (private IPv6 services). The cloud metadata addresses inside those ranges
-// stay blocked whatever the options say.
+// fc00::/7 (private IPv6 services). The cloud metadata addresses (169.254.169.254,
+// 100.100.100.200, fd00:ec2::254) stay blocked whatever the options say.
 #pragma once
 
 #include <array>
