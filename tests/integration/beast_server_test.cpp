@@ -126,6 +126,22 @@ private:
     boost::beast::flat_buffer buffer_;
 };
 
+// Sends `text` on a new connection; the response must come.
+http::response<http::string_body> answer(std::uint16_t port, std::string_view text) {
+    client c(port);
+    c.send(text);
+    auto res = c.response();
+    REQUIRE(res);
+    return std::move(*res);
+}
+
+websocket::stream<tcp::socket> open_websocket(boost::asio::io_context& io, std::uint16_t port) {
+    websocket::stream<tcp::socket> ws(io);
+    ws.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), port});
+    ws.handshake("localhost", "/ws");
+    return ws;
+}
+
 std::string get(std::string_view target, std::string_view extra_headers = "") {
     return "GET " + std::string(target) + " HTTP/1.1\r\nHost: localhost\r\n" + std::string(extra_headers) + "\r\n";
 }
@@ -183,6 +199,19 @@ TEST_CASE("requests are answered and connections kept alive, pipelined requests 
     CHECK(second->keep_alive());
 }
 
+TEST_CASE("a client that expects 100-continue gets the go-ahead before sending its body") {
+    running_server server;
+    client c(server.port());
+    c.send("POST / HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+    const auto go_ahead = c.response();
+    REQUIRE(go_ahead);
+    CHECK(go_ahead->result() == http::status::continue_);
+    c.send("body");
+    const auto res = c.response();
+    REQUIRE(res);
+    CHECK(res->body() == "127.0.0.1 body");
+}
+
 TEST_CASE("a dual-stack listener reports IPv4 peers as IPv4 addresses") {
     auto options = small_options();
     options.bind = *trustgate::net::address::parse("::");
@@ -213,52 +242,33 @@ TEST_CASE("limits: 431, 413, 400 and the server keeps serving") {
         CHECK(c.closed_within(2s));
     }
     SECTION("declared body too large") {
-        client c(server.port());
-        c.send("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5000\r\n\r\n");
-        const auto res = c.response();
-        REQUIRE(res);
-        CHECK(res->result() == http::status::payload_too_large);
+        const auto res = answer(server.port(), "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5000\r\n\r\n");
+        CHECK(res.result() == http::status::payload_too_large);
     }
     SECTION("chunked body too large") {
-        client c(server.port());
-        c.send("POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" + std::string(0x800, 'b') +
-               "\r\n");
-        const auto res = c.response();
-        REQUIRE(res);
-        CHECK(res->result() == http::status::payload_too_large);
+        const auto res = answer(server.port(), "POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" +
+                                                   std::string(0x800, 'b') + "\r\n");
+        CHECK(res.result() == http::status::payload_too_large);
     }
     SECTION("malformed request") {
-        client c(server.port());
-        c.send("GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1, 2\r\n\r\n");
-        const auto res = c.response();
-        REQUIRE(res);
-        CHECK(res->result() == http::status::bad_request);
-        CHECK_FALSE(res->keep_alive());
+        const auto res = answer(server.port(), "GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1, 2\r\n\r\n");
+        CHECK(res.result() == http::status::bad_request);
+        CHECK_FALSE(res.keep_alive());
     }
     SECTION("handler exception") {
-        client c(server.port());
-        c.send(get("/throw"));
-        const auto res = c.response();
-        REQUIRE(res);
-        CHECK(res->result() == http::status::internal_server_error);
+        const auto res = answer(server.port(), get("/throw"));
+        CHECK(res.result() == http::status::internal_server_error);
     }
-    client after(server.port());
-    after.send(get("/still-up"));
-    const auto res = after.response();
-    REQUIRE(res);
-    CHECK(res->result() == http::status::ok);
+    const auto res = answer(server.port(), get("/still-up"));
+    CHECK(res.result() == http::status::ok);
 }
 
 TEST_CASE("decorate applies to every response, the server's own errors included") {
     auto options = small_options();
     options.decorate = [](http::response_header<>& h) { h.set("X-Decorated", "yes"); };
     running_server server(options);
-    client ok(server.port());
-    ok.send(get("/"));
-    CHECK(ok.response()->at("X-Decorated") == "yes");
-    client bad(server.port());
-    bad.send("BROKEN\r\n\r\n");
-    CHECK(bad.response()->at("X-Decorated") == "yes");
+    CHECK(answer(server.port(), get("/")).at("X-Decorated") == "yes");
+    CHECK(answer(server.port(), "BROKEN\r\n\r\n").at("X-Decorated") == "yes");
 }
 
 TEST_CASE("timeouts close silent, slow and idle connections") {
@@ -303,19 +313,14 @@ TEST_CASE("the connection cap refuses extra connections with 503") {
     CHECK(refused->result() == http::status::service_unavailable);
     first.reset();
     while (server.get().connections() > 1) std::this_thread::sleep_for(5ms);
-    client fourth(server.port());
-    fourth.send(get("/"));
-    const auto res = fourth.response();
-    REQUIRE(res);
-    CHECK(res->result() == http::status::ok);
+    const auto res = answer(server.port(), get("/"));
+    CHECK(res.result() == http::status::ok);
 }
 
 TEST_CASE("WebSocket sessions: text in, text out; misuse closes with a code") {
     running_server server;
     boost::asio::io_context io;
-    websocket::stream<tcp::socket> ws(io);
-    ws.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), server.port()});
-    ws.handshake("localhost", "/ws");
+    auto ws = open_websocket(io, server.port());
     boost::beast::flat_buffer buffer;
 
     ws.write(boost::asio::buffer(std::string("hi")));
@@ -349,11 +354,8 @@ TEST_CASE("WebSocket sessions: text in, text out; misuse closes with a code") {
 
 TEST_CASE("accepting a WebSocket for a plain request is a 400") {
     running_server server;
-    client c(server.port());
-    c.send(get("/ws"));
-    const auto res = c.response();
-    REQUIRE(res);
-    CHECK(res->result() == http::status::bad_request);
+    const auto res = answer(server.port(), get("/ws"));
+    CHECK(res.result() == http::status::bad_request);
 }
 
 TEST_CASE("drain closes idle connections and WebSockets, then run() returns") {
@@ -367,9 +369,7 @@ TEST_CASE("drain closes idle connections and WebSockets, then run() returns") {
     idle.send(get("/"));
     REQUIRE(idle.response());
     boost::asio::io_context io;
-    websocket::stream<tcp::socket> ws(io);
-    ws.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), port});
-    ws.handshake("localhost", "/ws");
+    auto ws = open_websocket(io, port);
 
     std::thread close_reader([&] {
         boost::beast::flat_buffer buffer;

@@ -14,28 +14,20 @@ harness.require_tools("caddy", "htpasswd")
 ARGS = harness.arguments()
 DIR = harness.work_dir()
 
-PASSWORDS = {"alice": "wonderland", "bob": "builder"}
-
-
-def password_hash(user):
-    """bcrypt at a low cost (Caddy accepts htpasswd's $2y$ hashes): the deploy file's cost
-    of 14 takes about a second per check."""
-    line = subprocess.run(["htpasswd", "-nbB", "-C", "5", user, PASSWORDS[user]], check=True, capture_output=True,
-                          text=True).stdout.strip()
-    return line.split(":", 1)[1]
-
 
 class CaddyBasicAuth(ProxiedGatewayChecks, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.gw = Gateway(ARGS.gateway, gateway_config(), DIR)
+        # The deploy file's bcrypt cost of 14 takes about a second per check: the test
+        # users get cheap hashes (Caddy accepts htpasswd's $2y$ form).
         cls.proxy_port = harness.free_port()
         with open(os.path.join(ARGS.deploy, "Caddyfile")) as f:
             alice_line = next(line.strip() for line in f if line.strip().startswith("alice $2"))
         caddyfile = "{\n\tadmin off\n}\n\n" + harness.deploy_config(os.path.join(ARGS.deploy, "Caddyfile"), {
             "gateway.example.com {": f"http://127.0.0.1:{cls.proxy_port} {{",
             "reverse_proxy 127.0.0.1:18789 {": f"reverse_proxy 127.0.0.1:{cls.gw.port} {{",
-            alice_line: f"alice {password_hash('alice')}\n\t\tbob {password_hash('bob')}",
+            alice_line: "\n\t\t".join(harness.htpasswd_line(user).replace(":", " ", 1) for user in harness.PASSWORDS),
         })
         path = harness.write_file(os.path.join(DIR, "Caddyfile"), caddyfile)
         env = dict(os.environ, HOME=DIR, XDG_CONFIG_HOME=DIR, XDG_DATA_HOME=DIR)
@@ -46,7 +38,7 @@ class CaddyBasicAuth(ProxiedGatewayChecks, unittest.TestCase):
         harness.wait_for_port("127.0.0.1", cls.proxy_port)
 
     def signed_in(self, user):
-        return [basic_auth(user, PASSWORDS[user])]
+        return [basic_auth(user, harness.PASSWORDS[user])]
 
     def test_deploy_file_password_works_as_documented(self):
         # The example hash in the deploy file really is "wonderland".

@@ -38,6 +38,16 @@ def trusted_proxy_config(**auth):
     return config
 
 
+def start_or_skip(test, config, problem, reason):
+    """The gateway on `config`, or the test skipped when it fails to start with `problem`."""
+    try:
+        return Gateway(ARGS.gateway, config, DIR)
+    except AssertionError as e:
+        if problem in str(e):
+            test.skipTest(reason)
+        raise
+
+
 class CommandLine(unittest.TestCase):
     def check(self, config):
         return harness.run_gateway_once(ARGS.gateway, "--check-config", config=config, directory=DIR)
@@ -145,12 +155,7 @@ class DefaultConfiguration(unittest.TestCase):
     """What a new user sees: the embedded default on 127.0.0.1:18789."""
 
     def test_default_serves_local_tools_as_loopback_user(self):
-        try:
-            gateway = Gateway(ARGS.gateway, None, DIR)
-        except AssertionError as e:
-            if "in use" in str(e):
-                self.skipTest("port 18789 is taken on this machine")
-            raise
+        gateway = start_or_skip(self, None, "in use", "port 18789 is taken on this machine")
         self.assertEqual(gateway.url, "http://127.0.0.1:18789")
         health = request("GET", "127.0.0.1", 18789, "/healthz")
         self.assertEqual((health.status, health.json()), (200, {"ok": True}))
@@ -358,12 +363,7 @@ class DualStack(unittest.TestCase):
         config = {"gateway": {"bind": "::", "port": 0, "trustedProxies": ["127.0.0.1"],
                               "auth": {"exposeReasons": True,
                                        "trustedProxy": {"allowLoopback": True, "loopbackUser": "operator@localhost"}}}}
-        try:
-            gw = Gateway(ARGS.gateway, config, DIR)
-        except AssertionError as e:
-            if "Address family not supported" in str(e):
-                self.skipTest("no IPv6 on this machine")
-            raise
+        gw = start_or_skip(self, config, "Address family not supported", "no IPv6 on this machine")
         self.assertEqual(gw.host, "::")
         v4, (line,) = gw.observe(lambda: request("GET", "127.0.0.1", gw.port, "/whoami"))
         self.assertEqual(v4.json(), {"user": "operator@localhost", "via": "loopback-user", "scopes": ["operator.read"],
@@ -439,6 +439,7 @@ class MinimalExample(unittest.TestCase):
         spoofed = request("GET", "127.0.0.1", port, "/", [("X-Forwarded-For", "1.2.3.4")])
         self.assertEqual(spoofed.status, 401)
         self.assertEqual(harness.stop(proc), 0)
+        proc.stderr.close()
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ import os
 import shutil
 import signal
 import socket
-import ssl
 import struct
 import subprocess
 import sys
@@ -289,6 +288,30 @@ def start_nginx(directory, site_text, host, port, netns=None):
         with open(os.path.join(directory, "nginx-error.log")) as log:
             raise AssertionError("nginx did not start: " + log.read())
     return proc
+
+
+# The people the proxies' password files know; alice is in the tests' allowUsers, bob not.
+PASSWORDS = {"alice": "wonderland", "bob": "builder"}
+
+
+def htpasswd_line(user):
+    """bcrypt at a low cost: real deployments use more, but tests check many requests."""
+    out = subprocess.run(["htpasswd", "-nbB", "-C", "5", user, PASSWORDS[user]], check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def start_nginx_basic_auth(directory, deploy, listen_host, upstream, netns=None):
+    """nginx from examples/deploy/nginx-auth-basic.conf on a free port of `listen_host`,
+    forwarding to `upstream` (host:port); returns the port."""
+    htpasswd = write_file(os.path.join(directory, "htpasswd"), "".join(htpasswd_line(u) + "\n" for u in PASSWORDS))
+    port = free_port()  # free on this host's loopback: free in a new namespace too
+    site = deploy_config(os.path.join(deploy, "nginx-auth-basic.conf"), {
+        "listen 8080;": f"listen {listen_host}:{port};",
+        "proxy_pass http://127.0.0.1:18789;": f"proxy_pass http://{upstream};",
+        "/etc/nginx/trustgate.htpasswd": htpasswd,
+    })
+    start_nginx(directory, site, listen_host, port, netns=netns)
+    return port
 
 
 class Namespace:

@@ -4,8 +4,6 @@ that spoofs identity headers. A network namespace joined by a veth pair holds bo
 (examples/deploy/nginx-auth-basic.conf) runs inside it on one address, which the gateway
 trusts; the second address is trusted by nobody. Needs root (ip netns)."""
 
-import os
-import subprocess
 import unittest
 
 import harness
@@ -27,17 +25,7 @@ class RemoteProxy(unittest.TestCase):
                                                         "allowUsers": ["alice", "operator@localhost"]},
                                        "scopes": {"identityScopes": {"alice": ["operator.write"]}}}}}
         cls.gw = Gateway(ARGS.gateway, config, DIR)
-        htpasswd = os.path.join(DIR, "htpasswd")
-        subprocess.run(["htpasswd", "-cbB", "-C", "5", htpasswd, "alice", "wonderland"], check=True, capture_output=True)
-        subprocess.run(["htpasswd", "-bB", "-C", "5", htpasswd, "bob", "builder"], check=True, capture_output=True)
-        os.chmod(htpasswd, 0o644)
-        cls.proxy_port = harness.free_port()
-        site = harness.deploy_config(os.path.join(ARGS.deploy, "nginx-auth-basic.conf"), {
-            "listen 8080;": f"listen {PROXY}:{cls.proxy_port};",
-            "proxy_pass http://127.0.0.1:18789;": f"proxy_pass http://{NS.local}:{cls.gw.port};",
-            "/etc/nginx/trustgate.htpasswd": htpasswd,
-        })
-        harness.start_nginx(DIR, site, PROXY, cls.proxy_port, netns=NS.name)
+        cls.proxy_port = harness.start_nginx_basic_auth(DIR, ARGS.deploy, PROXY, f"{NS.local}:{cls.gw.port}", netns=NS.name)
 
     def through_proxy(self, user, password):
         return request("GET", PROXY, self.proxy_port, "/whoami", [basic_auth(user, password)])

@@ -5,7 +5,6 @@ auth_basic with an htpasswd file, and auth_request in front of an authentication
 
 import http.server
 import os
-import subprocess
 import threading
 import unittest
 
@@ -22,20 +21,10 @@ class AuthBasic(ProxiedGatewayChecks, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.gw = Gateway(ARGS.gateway, gateway_config(), DIR)
-        htpasswd = os.path.join(DIR, "htpasswd")
-        subprocess.run(["htpasswd", "-cbB", "-C", "5", htpasswd, "alice", "wonderland"], check=True, capture_output=True)
-        subprocess.run(["htpasswd", "-bB", "-C", "5", htpasswd, "bob", "builder"], check=True, capture_output=True)
-        os.chmod(htpasswd, 0o644)
-        cls.proxy_port = harness.free_port()
-        site = harness.deploy_config(os.path.join(ARGS.deploy, "nginx-auth-basic.conf"), {
-            "listen 8080;": f"listen 127.0.0.1:{cls.proxy_port};",
-            "proxy_pass http://127.0.0.1:18789;": f"proxy_pass http://127.0.0.1:{cls.gw.port};",
-            "/etc/nginx/trustgate.htpasswd": htpasswd,
-        })
-        harness.start_nginx(DIR, site, "127.0.0.1", cls.proxy_port)
+        cls.proxy_port = harness.start_nginx_basic_auth(DIR, ARGS.deploy, "127.0.0.1", f"127.0.0.1:{cls.gw.port}")
 
     def signed_in(self, user):
-        return [basic_auth(user, {"alice": "wonderland", "bob": "builder"}[user])]
+        return [basic_auth(user, harness.PASSWORDS[user])]
 
     def test_wrong_password(self):
         res, lines = self.gw.observe(lambda: self.get("/whoami", [basic_auth("alice", "nope")]))

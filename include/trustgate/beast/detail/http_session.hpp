@@ -14,6 +14,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -29,6 +30,7 @@
 #include "trustgate/beast/detail/server_state.hpp"
 #include "trustgate/beast/detail/websocket_session.hpp"
 #include "trustgate/beast/handler.hpp"
+#include "trustgate/detail/ascii.hpp"
 #include "trustgate/net/address.hpp"
 
 namespace trustgate::beast::detail {
@@ -127,6 +129,22 @@ private:
         if (ec) return on_read_error(ec);
         if (parser_->is_done()) return answer();
         lowest().expires_after(state_->options.io_timeout);
+        // A client that asked may wait (curl: a second) for the go-ahead before sending the body.
+        const auto expect = parser_->get()[http::field::expect];
+        if (trustgate::detail::iequals(std::string_view(expect.data(), expect.size()), "100-continue")) {
+            static constexpr std::string_view go_ahead = "HTTP/1.1 100 Continue\r\n\r\n";
+            return boost::asio::async_write(stream_, boost::asio::buffer(go_ahead.data(), go_ahead.size()),
+                                            bind(&http_session::on_go_ahead));
+        }
+        read_body();
+    }
+
+    void on_go_ahead(boost::beast::error_code ec, std::size_t) {
+        if (ec) return;
+        read_body();
+    }
+
+    void read_body() {
         http::async_read(stream_, buffer_, *parser_, bind(&http_session::on_body));
     }
 
