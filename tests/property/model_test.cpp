@@ -39,7 +39,7 @@ std::map<reason, int> reasons_from_model_check(int cases) {
 
 TEST_CASE("the full trusted-proxy gateway agrees with the model, reaching every reason", "[differential]") {
     const auto seen = reasons_from_model_check<trusted_proxy_gateway>(10'000);
-    std::cout << "reasons over every exchange:\n";
+    std::cout << "reasons over every exchange (missing_scope: some method refused):\n";
     for (const auto& [r, count] : seen) std::cout << "  " << count << " " << to_string(r) << "\n";
     for (const auto r : all_reasons) {
         INFO("reason " << to_string(r) << " reached " << (seen.count(r) ? seen.at(r) : 0) << " times");
@@ -80,10 +80,10 @@ rc::Gen<std::string> address_like_text() {
         config.trusted_proxies = {"10.0.0.0/8", "2001:db8::/32", "127.0.0.1"};
         auto text = *testing::gen::forwarded_for_entry(config);
         const std::string alphabet = "0123456789abcdefABCDEF:.[]/% x";
-        if (*rc::gen::inRange(0, 3) == 0) {
-            const auto at = *rc::gen::inRange<std::size_t>(0, text.size() + 1);
-            const char c = *rc::gen::elementOf(alphabet);
-            switch (*rc::gen::inRange(0, 3)) {
+        if (testing::detail::chance(1, 3)) {
+            const auto at = *rc::gen::resize(100, rc::gen::inRange<std::size_t>(0, text.size() + 1));
+            const char c = alphabet[testing::detail::pick(alphabet.size())];
+            switch (testing::detail::pick(3)) {
                 case 0: text.insert(text.begin() + std::ptrdiff_t(at), c); break;
                 case 1: if (at < text.size()) text.erase(at, 1); break;
                 default: if (at < text.size()) text[at] = c; break;
@@ -105,8 +105,8 @@ testing::property same_address_parse() {
 
 testing::property same_block_parse() {
     return {"SPEC §2: model and library accept the same trustedProxies entries", [] {
-                const auto text = *address_like_text() + *rc::gen::element<std::string>("", "/0", "/8", "/24", "/32", "/33",
-                                                                                      "/64", "/96", "/128", "/129", "/08", "/", "/-1");
+                const auto text = *address_like_text() + testing::detail::one_of<std::string>(
+                                  {"", "/0", "/8", "/24", "/32", "/33", "/64", "/96", "/128", "/129", "/08", "/", "/-1"});
                 const auto library = net::cidr::parse(text);
                 const auto expected = model::parse_block(text);
                 RC_ASSERT(library.has_value() == expected.has_value());
@@ -156,6 +156,7 @@ const std::vector<choice> user_choices = {
 const std::vector<choice> secret_choices = {
     {"no secret", {}},
     {"secret", {{"x-proxy-secret", "s"}}},
+    {"blank secret", {{"X-Proxy-Secret", " "}}},
     {"secret twice", {{"x-proxy-secret", ""}, {"x-proxy-secret", "s"}}},
 };
 const std::vector<choice> forwarded_choices = {

@@ -36,11 +36,10 @@
 
 namespace trustgate::testing {
 
-// One request of a scenario, sent `after` the previous one, then authorised for `method`.
+// One request of a scenario, sent `after` the previous one.
 struct exchange {
     std::chrono::milliseconds after{0};
     basic_request request;
-    std::string method;
 };
 
 // A configuration and the requests a client sends to one gateway built from it.
@@ -53,7 +52,7 @@ inline void showValue(const scenario& s, std::ostream& os) {
     os << "config ";
     trustgate::showValue(s.config, os);
     for (const auto& e : s.exchanges) {
-        os << "  after " << e.after.count() << "ms, method " << detail::quoted(e.method) << ": ";
+        os << "  after " << e.after.count() << "ms: ";
         trustgate::showValue(e.request, os);
         os << "\n";
     }
@@ -72,12 +71,49 @@ std::vector<std::string> strings(const std::array<std::string_view, N>& list, st
     return out;
 }
 
-// Each element of `pool`, kept with probability 1 in `one_in`.
-inline rc::Gen<std::vector<std::string>> some_of(std::vector<std::string> pool, int one_in) {
+// Uniform in [0, n) whatever the test size, shrinking toward 0. (RapidCheck's element,
+// elementOf and weightedElement never shrink, and inRange leans toward its minimum while
+// the test size is small.) These helpers draw like `*gen`: call them inside a generator
+// or a property.
+inline std::size_t pick(std::size_t n) {
+    return *rc::gen::resize(100, rc::gen::inRange<std::size_t>(0, n));
+}
+
+// True `in` times out of `out_of`; shrinks toward false.
+inline bool chance(std::size_t in, std::size_t out_of) { return pick(out_of) >= out_of - in; }
+
+// One of `options`; shrinks toward the first.
+template <class T>
+T one_of(const std::vector<T>& options) {
+    return options[pick(options.size())];
+}
+
+// One of `options`, each as often as its weight; shrinks toward the first.
+template <class T>
+T weighted(const std::vector<std::pair<std::size_t, T>>& options) {
+    std::size_t total = 0;
+    for (const auto& o : options) total += o.first;
+    auto r = pick(total);
+    for (const auto& [weight, value] : options) {
+        if (r < weight) return value;
+        r -= weight;
+    }
+    return options.back().second;
+}
+
+// A value of T from its whole range, whatever the test size.
+template <class T>
+T any() {
+    return *rc::gen::resize(100, rc::gen::arbitrary<T>());
+}
+
+// Each element of `pool`, kept with probability 1 in `one_in`. Shrinks toward keeping
+// none, so counterexamples keep only the elements that matter.
+inline rc::Gen<std::vector<std::string>> some_of(std::vector<std::string> pool, std::size_t one_in) {
     return rc::gen::exec([pool, one_in] {
         std::vector<std::string> kept;
         for (const auto& p : pool)
-            if (*rc::gen::inRange(0, one_in) == 0) kept.push_back(p);
+            if (chance(1, one_in)) kept.push_back(p);
         return kept;
     });
 }
@@ -86,7 +122,7 @@ inline rc::Gen<std::string> with_random_case(std::string s) {
     return rc::gen::exec([s] {
         std::string out = s;
         for (auto& c : out) {
-            if (*rc::gen::arbitrary<bool>()) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+            if (detail::chance(1, 2)) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
             else c = model::lower(c);
         }
         return out;
@@ -123,36 +159,36 @@ namespace gen {
 
 // A configuration for a gateway that runs `steps` (SPEC §9's fields that those steps
 // read; the others keep their defaults so a check never reports a policy the
-// composition leaves out).
-inline rc::Gen<auth_config> config_for(const model::steps& steps) {
-    return rc::gen::exec([steps] {
+// composition leaves out), then adjusted by `configure` (which must keep it valid).
+inline rc::Gen<auth_config> config_for(const model::steps& steps, std::function<void(auth_config&)> configure = {}) {
+    return rc::gen::exec([steps, configure] {
         using detail::strings;
         auth_config c;
         c.mode = steps.identity == model::steps::identity_from::user_header ? auth_mode::trusted_proxy
                  : steps.identity == model::steps::identity_from::bearer_token ? auth_mode::token
                                                                                 : auth_mode::none;
-        if (*rc::gen::inRange(0, 10) < 7) c.trusted_proxies.push_back(*rc::gen::elementOf(strings(detail::loopback_entries)));
+        if (detail::chance(7, 10)) c.trusted_proxies.push_back(detail::one_of(strings(detail::loopback_entries)));
         for (const auto& e : *detail::some_of(strings(detail::proxy_entries), 5)) c.trusted_proxies.push_back(e);
-        if (*rc::gen::inRange(0, 30) == 0 || c.trusted_proxies.empty())
-            c.trusted_proxies.push_back(*rc::gen::elementOf(strings(detail::proxy_entries, {detail::everything_ipv4})));
-        if (steps.identity == model::steps::identity_from::bearer_token || *rc::gen::inRange(0, 3) > 0)
-            c.token = *rc::gen::elementOf(strings(detail::tokens));
+        if (detail::chance(1, 30) || c.trusted_proxies.empty())
+            c.trusted_proxies.push_back(detail::one_of(strings(detail::proxy_entries, {detail::everything_ipv4})));
+        if (steps.identity == model::steps::identity_from::bearer_token || detail::chance(2, 3))
+            c.token = detail::one_of(strings(detail::tokens));
 
         auto& tp = c.trusted_proxy;
-        tp.user_header = *rc::gen::elementOf(strings(detail::user_headers));
-        if (steps.required_headers && *rc::gen::arbitrary<bool>())
+        tp.user_header = detail::one_of(strings(detail::user_headers));
+        if (steps.required_headers && detail::chance(1, 2))
             tp.required_headers = *detail::some_of(strings(detail::required_header_names), 3);
-        if (steps.allow_users && *rc::gen::arbitrary<bool>()) {
+        if (steps.allow_users && detail::chance(1, 2)) {
             tp.allow_users = *detail::some_of(strings(detail::users), 2);
-            if (tp.allow_users.empty()) tp.allow_users.push_back(*rc::gen::elementOf(strings(detail::users)));
+            if (tp.allow_users.empty()) tp.allow_users.push_back(detail::one_of(strings(detail::users)));
         }
-        tp.allow_users_case_insensitive = *rc::gen::arbitrary<bool>();
+        tp.allow_users_case_insensitive = detail::chance(1, 2);
         if (steps.loopback) {
-            tp.allow_loopback = *rc::gen::inRange(0, 10) < 3;
-            if (*rc::gen::arbitrary<bool>()) {
+            tp.allow_loopback = detail::chance(3, 10);
+            if (detail::chance(1, 2)) {
                 // Valid by construction: in allowUsers when that is set, and a loopback
                 // entry to apply to.
-                tp.loopback_user = *rc::gen::elementOf(tp.allow_users.empty() ? strings(detail::users) : tp.allow_users);
+                tp.loopback_user = detail::one_of(tp.allow_users.empty() ? strings(detail::users) : tp.allow_users);
                 const bool trusts_loopback = std::any_of(c.trusted_proxies.begin(), c.trusted_proxies.end(), [](const std::string& e) {
                     return e == detail::everything_ipv4 || std::find(detail::loopback_entries.begin(), detail::loopback_entries.end(), e) !=
                                                                 detail::loopback_entries.end();
@@ -163,19 +199,20 @@ inline rc::Gen<auth_config> config_for(const model::steps& steps) {
 
         c.scopes = default_scopes_config();
         const auto scope_names = strings(openclaw_scopes::names);
-        if (*rc::gen::arbitrary<bool>()) c.scopes.default_scopes = *detail::some_of(scope_names, 3);
-        if (*rc::gen::arbitrary<bool>()) c.scopes.token_scopes = *detail::some_of(scope_names, 3);
+        if (detail::chance(1, 2)) c.scopes.default_scopes = *detail::some_of(scope_names, 3);
+        if (detail::chance(1, 2)) c.scopes.token_scopes = *detail::some_of(scope_names, 3);
         for (const auto& user : *detail::some_of(strings(detail::users, {"anonymous", "local"}), 4))
             c.scopes.identity_scopes.emplace_back(*detail::with_random_case(user), *detail::some_of(scope_names, 3));
-        for (const auto& method : *detail::some_of(strings(detail::methods), 6))
-            c.scopes.methods.emplace_back(method, *rc::gen::elementOf(scope_names));
+        for (const auto& method : *detail::some_of(strings(detail::methods), 3))
+            c.scopes.methods.emplace_back(method, detail::one_of(scope_names));
 
         auto& rl = c.rate_limit;
-        rl.max_attempts = *rc::gen::weightedElement<unsigned>({{3, 1}, {2, 2}, {1, 3}, {1, 10}});
-        rl.window = std::chrono::milliseconds(*rc::gen::element(1'000, 60'000));
-        rl.lockout = std::chrono::milliseconds(*rc::gen::element(500, 2'000, 300'000));
-        rl.exempt_loopback = *rc::gen::arbitrary<bool>();
+        rl.max_attempts = detail::weighted<unsigned>({{3, 1}, {2, 2}, {1, 3}, {1, 10}});
+        rl.window = std::chrono::milliseconds(detail::one_of<int>({1'000, 60'000}));
+        rl.lockout = std::chrono::milliseconds(detail::one_of<int>({500, 2'000, 300'000}));
+        rl.exempt_loopback = detail::chance(1, 2);
         rl.max_keys = 64;  // a scenario uses a handful of keys; keeps each gateway small
+        if (configure) configure(c);
         return c;
     });
 }
@@ -184,53 +221,53 @@ inline rc::Gen<auth_config> config_for(const model::steps& steps) {
 // the addresses just outside them, random IPv4 and IPv6, and the special cases
 // (unspecified, IPv4-compatible ::127.0.0.1, link-local, the edges of 127.0.0.0/8).
 inline rc::Gen<net::address> address_for(const auth_config& config) {
-    return rc::gen::exec([entries = config.trusted_proxies] {
+    // The loopback entries have their own case: the others are drawn from `remote`.
+    std::vector<std::string> loopback, remote;
+    for (const auto& e : config.trusted_proxies)
+        (std::find(detail::loopback_entries.begin(), detail::loopback_entries.end(), e) != detail::loopback_entries.end() ? loopback : remote).push_back(e);
+    if (remote.empty()) remote = loopback;
+    return rc::gen::exec([loopback, remote] {
         const auto parse = [](std::string_view text) { return *net::address::parse(text); };
-        switch (*rc::gen::weightedElement<int>({{5, 0}, {8, 1}, {2, 2}, {1, 3}, {1, 4}, {1, 5}})) {
+        switch (detail::weighted<int>({{4, 0}, {10, 1}, {2, 2}, {1, 3}, {1, 4}, {1, 5}})) {
             case 0: {  // loopback, usually a configured (trusted) one
-                std::vector<std::string> configured;
-                std::copy_if(entries.begin(), entries.end(), std::back_inserter(configured), [](const std::string& e) {
-                    return std::find(detail::loopback_entries.begin(), detail::loopback_entries.end(), e) != detail::loopback_entries.end();
-                });
-                if (!configured.empty() && *rc::gen::inRange(0, 3) > 0) return parse(*rc::gen::elementOf(configured) == "::1" ? "::1" : "127.0.0.1");
-                return *rc::gen::weightedOneOf<net::address>({
-                    {4, rc::gen::just(parse("127.0.0.1"))},
-                    {2, rc::gen::just(parse("::1"))},
-                    {1, rc::gen::map(rc::gen::arbitrary<std::uint32_t>(),
-                                     [](std::uint32_t v) { return net::address::from_v4_uint(0x7f000000u | (v & 0xffffffu)); })},
-                });
+                if (!loopback.empty() && detail::chance(2, 3)) return parse(detail::one_of(loopback) == "::1" ? "::1" : "127.0.0.1");
+                switch (detail::weighted<int>({{4, 0}, {2, 1}, {1, 2}})) {
+                    case 0: return parse("127.0.0.1");
+                    case 1: return parse("::1");
+                    default: return net::address::from_v4_uint(0x7f000000u | (detail::any<std::uint32_t>() & 0xffffffu));
+                }
             }
             case 1: {  // first, last or somewhere inside one of the configuration's entries
-                const auto block = net::cidr::parse(*rc::gen::elementOf(entries));
+                const auto block = net::cidr::parse(detail::one_of(remote));
                 if (!block) return parse("127.0.0.1");
-                net::address a = *rc::gen::element(block->first(), block->last());
-                if (*rc::gen::arbitrary<bool>()) {
+                net::address a = detail::chance(1, 2) ? block->last() : block->first();
+                if (detail::chance(1, 2)) {
                     auto bytes = block->first().bytes();
                     const auto last = block->last().bytes();
                     for (std::size_t i = 0; i < 16; ++i)
-                        bytes[i] = static_cast<std::uint8_t>(bytes[i] | (*rc::gen::arbitrary<std::uint8_t>() & (bytes[i] ^ last[i])));
+                        bytes[i] = static_cast<std::uint8_t>(bytes[i] | (detail::any<std::uint8_t>() & (bytes[i] ^ last[i])));
                     a = net::address::from_v6_bytes(bytes);
                 }
                 return a;
             }
             case 2: {  // just outside one of them
-                const auto block = net::cidr::parse(*rc::gen::elementOf(entries));
+                const auto block = net::cidr::parse(detail::one_of(remote));
                 if (!block) return parse("127.0.0.1");
-                const bool below = *rc::gen::arbitrary<bool>();
+                const bool below = detail::chance(1, 2);
                 net::address a = below ? block->first() : block->last();
                 detail::step_address(a, below ? -1 : 1);
                 return a;
             }
             case 3:
-                return net::address::from_v4_uint(*rc::gen::arbitrary<std::uint32_t>());
+                return net::address::from_v4_uint(detail::any<std::uint32_t>());
             case 4: {
                 net::address::bytes_type bytes{};
-                for (auto& b : bytes) b = *rc::gen::arbitrary<std::uint8_t>();
+                for (auto& b : bytes) b = detail::any<std::uint8_t>();
                 return net::address::from_v6_bytes(bytes);
             }
             default:
-                return parse(*rc::gen::element<std::string>("::", "0.0.0.0", "::127.0.0.1", "126.255.255.255",
-                                                            "128.0.0.0", "::2", "fe80::1", "::ffff:0:0", "::ffff:7f00:1"));
+                return parse(detail::one_of<std::string>({"::", "0.0.0.0", "::127.0.0.1", "126.255.255.255",
+                                                            "128.0.0.0", "::2", "fe80::1", "::ffff:0:0", "::ffff:7f00:1"}));
         }
     });
 }
@@ -240,8 +277,8 @@ inline rc::Gen<net::address> address_for(const auth_config& config) {
 inline rc::Gen<std::string> forwarded_for_entry(const auth_config& config) {
     return rc::gen::exec([config] {
         const auto a = *address_for(config);
-        const auto port = std::to_string(*rc::gen::inRange(0, 70000));
-        switch (*rc::gen::weightedElement<int>({{6, 0}, {2, 1}, {2, 2}, {1, 3}, {1, 4}, {2, 5}})) {
+        const auto port = std::to_string(detail::one_of<int>({80, 0, 443, 18789, 65535, 65536, 123456}));
+        switch (detail::weighted<int>({{6, 0}, {2, 1}, {2, 2}, {1, 3}, {1, 4}, {2, 5}})) {
             case 0: return a.to_string();
             case 1: return detail::mapped_text(a);
             case 2: return a.is_v4() ? a.to_string() + ":" + port : "[" + a.to_string() + "]:" + port;
@@ -251,31 +288,27 @@ inline rc::Gen<std::string> forwarded_for_entry(const auth_config& config) {
                 std::transform(text.begin(), text.end(), text.begin(), [](char c) { return c >= 'a' && c <= 'f' ? char(c - 32) : c; });
                 return text;
             }
-            default: return *rc::gen::elementOf(detail::strings(detail::malformed_addresses));
+            default: return detail::one_of(detail::strings(detail::malformed_addresses));
         }
     });
 }
 
 // A `host` value: mostly local spellings, sometimes near misses.
 inline rc::Gen<std::string> host() {
-    return rc::gen::weightedOneOf<std::string>({
-        {3, rc::gen::elementOf(detail::strings(detail::local_hosts))},
-        {1, rc::gen::elementOf(detail::strings(detail::non_local_hosts))},
+    return rc::gen::exec([] {
+        return detail::one_of(detail::chance(1, 4) ? detail::strings(detail::non_local_hosts) : detail::strings(detail::local_hosts));
     });
 }
 
 // An `origin` value: scheme://host, with odd schemes, paths and `null`.
 inline rc::Gen<std::string> origin() {
     return rc::gen::exec([] {
-        const auto scheme = *rc::gen::weightedOneOf<std::string>({
-            {4, rc::gen::element<std::string>("http", "https")},
-            {1, rc::gen::elementOf(detail::strings(detail::origin_schemes))},
-        });
-        return *rc::gen::weightedOneOf<std::string>({
-            {8, rc::gen::just(scheme + "://" + *host())},
-            {1, rc::gen::element<std::string>("null", "http://localhost/", "http://localhost:18789/app", "localhost",
-                                              "file://", "http:/localhost", "://localhost")},
-        });
+        if (detail::chance(1, 9))
+            return detail::one_of<std::string>({"null", "http://localhost/", "http://localhost:18789/app", "localhost", "file://",
+                                                "http:/localhost", "://localhost"});
+        const auto scheme = detail::chance(1, 5) ? detail::one_of(detail::strings(detail::origin_schemes))
+                                                 : detail::one_of<std::string>({"http", "https"});
+        return scheme + "://" + *host();
     });
 }
 
@@ -284,8 +317,8 @@ inline rc::Gen<std::string> origin() {
 inline rc::Gen<std::string> authorization(const auth_config& config) {
     return rc::gen::exec([token = config.token] {
         const auto right = token ? *token : std::string(detail::tokens[0]);
-        const auto some = *rc::gen::weightedElement<std::string>({{3, right}, {1, std::string(detail::tokens[1])}, {1, right + "x"}});
-        return *rc::gen::weightedElement<std::string>({
+        const auto some = detail::weighted<std::string>({{3, right}, {1, std::string(detail::tokens[1])}, {1, right + "x"}});
+        return detail::weighted<std::string>({
             {8, "Bearer " + some},
             {1, "bearer\t" + some},
             {1, "BEARER   " + some + "  "},
@@ -304,18 +337,18 @@ inline rc::Gen<std::string> user_value(const auth_config& config) {
     return rc::gen::exec([config] {
         const auto& tp = config.trusted_proxy;
         const auto any_user = detail::strings(detail::users);
-        const auto user = *rc::gen::elementOf(tp.allow_users.empty() || *rc::gen::inRange(0, 4) == 0 ? any_user : tp.allow_users);
-        switch (*rc::gen::weightedElement<int>({{10, 0}, {2, 1}, {2, 2}, {1, 3}, {2, 4}, {1, 5}, {1, 6}, {1, 7}})) {
+        const auto user = detail::one_of(tp.allow_users.empty() || detail::chance(1, 4) ? any_user : tp.allow_users);
+        switch (detail::weighted<int>({{10, 0}, {2, 1}, {2, 2}, {1, 3}, {2, 4}, {1, 5}, {1, 6}, {1, 7}})) {
             case 0: return user;
             case 1: return tp.loopback_user ? *tp.loopback_user : user;
             case 2: return *detail::with_random_case(user);
-            case 3: return *rc::gen::element<std::string>(" ", "\t") + user + *rc::gen::element<std::string>("", " ", " \t");
-            case 4: return *rc::gen::element<std::string>("", " ", "\t ");
-            case 5: return user + *rc::gen::element<std::string>(",", ", bob@example.com", " ,");
-            case 6: return *rc::gen::element<std::string>("\x01", "\x7f", "\t", "\r", "\n") + user;
+            case 3: return detail::one_of<std::string>({" ", "\t"}) + user + detail::one_of<std::string>({"", " ", " \t"});
+            case 4: return detail::one_of<std::string>({"", " ", "\t "});
+            case 5: return user + detail::one_of<std::string>({",", ", bob@example.com", " ,"});
+            case 6: return detail::one_of<std::string>({"\x01", "\x7f", "\t", "\r", "\n"}) + user;
             default: {
-                const int length = *rc::gen::element(255, 256, 257);
-                return *rc::gen::element<std::string>("", "  ") + std::string(std::size_t(length), 'a') + *rc::gen::element<std::string>("", " ");
+                const int length = detail::one_of<int>({256, 255, 257});
+                return detail::one_of<std::string>({"", "  "}) + std::string(std::size_t(length), 'a') + detail::one_of<std::string>({"", " "});
             }
         }
     });
@@ -329,67 +362,68 @@ inline rc::Gen<std::vector<basic_request::header>> headers_for(const auth_config
         const auto& tp = config.trusted_proxy;
         const auto add = [&h](std::string name, std::string value) { h.push_back({std::move(name), std::move(value)}); };
 
-        const int user_lines = local_tool ? *rc::gen::weightedElement<int>({{8, 0}, {1, 1}})
-                                          : *rc::gen::weightedElement<int>({{3, 0}, {10, 1}, {2, 2}, {1, 3}});
+        const int user_lines = local_tool ? detail::weighted<int>({{8, 0}, {1, 1}})
+                                          : detail::weighted<int>({{3, 0}, {10, 1}, {2, 2}, {1, 3}});
         for (int i = 0; i < user_lines; ++i) {
-            const auto value = local_tool ? *rc::gen::element<std::string>("", " ") : *user_value(config);
-            const auto name = *rc::gen::weightedOneOf<std::string>({
-                {12, rc::gen::just(tp.user_header)},
-                {2, detail::with_random_case(tp.user_header)},
-                {1, rc::gen::just(detail::with_underscores(tp.user_header))},
-                {1, rc::gen::elementOf(detail::strings(detail::user_headers))},
-            });
+            const auto value = local_tool ? detail::one_of<std::string>({"", " "}) : *user_value(config);
+            std::string name = tp.user_header;
+            switch (detail::weighted<int>({{12, 0}, {2, 1}, {1, 2}, {1, 3}})) {
+                case 0: break;
+                case 1: name = *detail::with_random_case(name); break;
+                case 2: name = detail::with_underscores(name); break;
+                default: name = detail::one_of(detail::strings(detail::user_headers)); break;
+            }
             add(name, value);
         }
 
         for (const auto& required : tp.required_headers) {
-            const auto name = *rc::gen::weightedOneOf<std::string>({{4, rc::gen::just(required)}, {1, detail::with_random_case(required)}});
-            switch (*rc::gen::weightedElement<int>({{8, 0}, {2, 1}, {1, 2}, {1, 3}})) {
+            const auto name = detail::chance(1, 5) ? *detail::with_random_case(required) : required;
+            switch (detail::weighted<int>({{8, 0}, {2, 1}, {1, 2}, {1, 3}})) {
                 case 0: add(name, "proxy-set"); break;
                 case 1: break;
-                case 2: add(name, *rc::gen::element<std::string>("", " \t")); break;
+                case 2: add(name, detail::one_of<std::string>({"", " \t"})); break;
                 default: add(name, ""); add(name, "proxy-set"); break;
             }
         }
 
         if (!local_tool) {
-            if (*rc::gen::inRange(0, 10) < 4) {
-                const int lines = *rc::gen::weightedElement<int>({{4, 1}, {1, 2}});
+            if (detail::chance(4, 10)) {
+                const int lines = detail::weighted<int>({{4, 1}, {1, 2}});
                 for (int i = 0; i < lines; ++i) {
                     std::string value;
-                    const int entries = *rc::gen::inRange(1, 4);
+                    const int entries = detail::one_of<int>({1, 2, 3});
                     for (int e = 0; e < entries; ++e)
-                        value += (e ? *rc::gen::element<std::string>(",", ", ", " ,\t") : "") + *forwarded_for_entry(config);
-                    add(*rc::gen::weightedElement<std::string>({{6, "x-forwarded-for"}, {1, "X-Forwarded-For"}}), value);
+                        value += (e ? detail::one_of<std::string>({",", ", ", " ,\t"}) : "") + *forwarded_for_entry(config);
+                    add(detail::weighted<std::string>({{6, "x-forwarded-for"}, {1, "X-Forwarded-For"}}), value);
                 }
             }
-            if (*rc::gen::inRange(0, 10) == 0)
-                add(*rc::gen::element<std::string>("forwarded", "x-real-ip", "x-forwarded-proto", "X-Forwarded-Host", "x-forwarded-"),
-                    *rc::gen::element<std::string>("for=198.51.100.7", "https", "", "gateway.example.com"));
+            if (detail::chance(1, 10))
+                add(detail::one_of<std::string>({"forwarded", "x-real-ip", "x-forwarded-proto", "X-Forwarded-Host", "x-forwarded-"}),
+                    detail::one_of<std::string>({"for=198.51.100.7", "https", "", "gateway.example.com"}));
         }
 
-        const auto host_lines = *rc::gen::weightedElement<int>({{3, 0}, {6, 1}, {1, 2}});
+        const auto host_lines = detail::weighted<int>({{3, 0}, {6, 1}, {1, 2}});
         for (int i = 0; i < host_lines; ++i)
-            add(*rc::gen::weightedElement<std::string>({{5, "host"}, {1, "Host"}}), local_tool ? *rc::gen::elementOf(detail::strings(detail::local_hosts)) : *host());
-        const auto origin_lines = *rc::gen::weightedElement<int>({{7, 0}, {3, 1}, {1, 2}});
-        for (int i = 0; i < origin_lines; ++i) add(*rc::gen::element<std::string>("origin", "Origin"), *origin());
+            add(detail::weighted<std::string>({{5, "host"}, {1, "Host"}}), local_tool ? detail::one_of(detail::strings(detail::local_hosts)) : *host());
+        const auto origin_lines = detail::weighted<int>({{7, 0}, {3, 1}, {1, 2}});
+        for (int i = 0; i < origin_lines; ++i) add(detail::one_of<std::string>({"origin", "Origin"}), *origin());
 
-        const auto authorization_lines = *rc::gen::weightedElement<int>({{5, 0}, {6, 1}, {1, 2}});
+        const auto authorization_lines = detail::weighted<int>({{5, 0}, {6, 1}, {1, 2}});
         for (int i = 0; i < authorization_lines; ++i)
-            add(*rc::gen::element<std::string>("authorization", "Authorization"), *authorization(config));
+            add(detail::one_of<std::string>({"authorization", "Authorization"}), *authorization(config));
 
-        if (*rc::gen::inRange(0, 4) == 0) {
+        if (detail::chance(1, 4)) {
             std::string asked;
             for (const auto& s : *detail::some_of(detail::strings(openclaw_scopes::names, {"operator.root", ""}), 3))
-                asked += (asked.empty() ? "" : *rc::gen::element<std::string>(",", ", ")) + s;
-            add(*rc::gen::element(config.scopes.header, detail::with_underscores(config.scopes.header)), asked);
+                asked += (asked.empty() ? "" : detail::one_of<std::string>({",", ", "})) + s;
+            add(detail::chance(1, 5) ? detail::with_underscores(config.scopes.header) : config.scopes.header, asked);
         }
 
         for (const auto& name : *detail::some_of(detail::strings(detail::unrelated_headers), 8))
-            add(name, *rc::gen::element<std::string>("1", "text/html", "a=b; c=d", "127.0.0.1", ""));
+            add(name, detail::one_of<std::string>({"1", "text/html", "a=b; c=d", "127.0.0.1", ""}));
 
         // Wire order matters (first non-blank user line, x-forwarded-for order): shuffle.
-        const auto keys = *rc::gen::container<std::vector<int>>(h.size(), rc::gen::inRange(0, 1000));
+        const auto keys = *rc::gen::container<std::vector<int>>(h.size(), rc::gen::resize(100, rc::gen::arbitrary<int>()));
         std::vector<std::size_t> order(h.size());
         for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
         std::stable_sort(order.begin(), order.end(), [&keys](std::size_t a, std::size_t b) { return keys[a] < keys[b]; });
@@ -404,7 +438,7 @@ inline rc::Gen<std::vector<basic_request::header>> headers_for(const auth_config
 inline rc::Gen<basic_request> request_for(const auth_config& config) {
     return rc::gen::exec([config] {
         const auto peer = *address_for(config);
-        const bool local_tool = peer.is_loopback() && *rc::gen::inRange(0, 3) > 0;
+        const bool local_tool = peer.is_loopback() && detail::chance(2, 3);
         return basic_request(peer, *headers_for(config, local_tool));
     });
 }
@@ -414,13 +448,10 @@ inline rc::Gen<basic_request> request_for(const auth_config& config) {
 inline rc::Gen<basic_request> local_tool_request_for(const auth_config& config) {
     return rc::gen::exec([config] {
         const auto& e = config.trusted_proxies;
-        const bool v6 = std::find(e.begin(), e.end(), "::1") != e.end() && *rc::gen::arbitrary<bool>();
+        const bool v6 = std::find(e.begin(), e.end(), "::1") != e.end() && detail::chance(1, 2);
         return basic_request(*net::address::parse(v6 ? "::1" : "127.0.0.1"), *headers_for(config, true));
     });
 }
-
-// A method name: built-in ones, unknown ones, near misses.
-inline rc::Gen<std::string> method() { return rc::gen::elementOf(detail::strings(detail::methods)); }
 
 // A configuration for `steps`, adjusted by `configure`, and one to four exchanges. Later
 // requests often repeat an earlier one with another authorization header (a client
@@ -429,32 +460,28 @@ inline rc::Gen<std::string> method() { return rc::gen::elementOf(detail::strings
 inline rc::Gen<scenario> scenario_for(const model::steps& steps, std::function<void(auth_config&)> configure = {}) {
     return rc::gen::exec([steps, configure] {
         scenario s;
-        s.config = *config_for(steps);
-        if (configure) configure(s.config);
+        s.config = *config_for(steps, configure);
         const auto& rl = s.config.rate_limit;
-        const bool guessing = *rc::gen::inRange(0, 4) == 0;
-        const int count = guessing ? *rc::gen::inRange(3, 5) : *rc::gen::weightedElement<int>({{5, 1}, {2, 2}, {2, 3}, {1, 4}});
+        const bool guessing = detail::chance(1, 4);
+        const int count = guessing ? detail::one_of<int>({3, 4}) : detail::weighted<int>({{5, 1}, {2, 2}, {2, 3}, {1, 4}});
         for (int i = 0; i < count; ++i) {
             exchange e;
-            if (i > 0 && (guessing || *rc::gen::inRange(0, 10) < 6)) {
+            if (i > 0 && (guessing || detail::chance(6, 10))) {
                 e.request = s.exchanges.back().request;
                 auto& h = e.request.headers();
                 h.erase(std::remove_if(h.begin(), h.end(), [](const basic_request::header& x) { return model::same_ignoring_case(x.name, "authorization"); }),
                         h.end());
-                if (*rc::gen::inRange(0, 5) > 0)
-                    h.push_back({"authorization", *rc::gen::weightedOneOf<std::string>({
-                                                      {guessing ? 1u : 2u, authorization(s.config)},
-                                                      {guessing ? 3u : 1u, rc::gen::just(std::string("Bearer not-the-token"))},
-                                                  })});
+                if (detail::chance(4, 5))
+                    h.push_back({"authorization", detail::chance(guessing ? 3 : 1, 4) ? std::string("Bearer not-the-token")
+                                                                                       : *authorization(s.config)});
             } else {
-                e.request = guessing && *rc::gen::arbitrary<bool>() ? *local_tool_request_for(s.config) : *request_for(s.config);
+                e.request = guessing && detail::chance(1, 2) ? *local_tool_request_for(s.config) : *request_for(s.config);
             }
             const auto ms = [](std::chrono::milliseconds d, int delta) { return d + std::chrono::milliseconds(delta); };
             e.after = i == 0 ? std::chrono::milliseconds(0)
-                             : *rc::gen::weightedElement<std::chrono::milliseconds>({
+                             : detail::weighted<std::chrono::milliseconds>({
                                    {guessing ? 9u : 3u, std::chrono::milliseconds(0)}, {2, std::chrono::milliseconds(1)}, {1, ms(rl.window, -1)},
                                    {1, rl.window}, {1, ms(rl.lockout, -1)}, {1, rl.lockout}, {1, ms(rl.lockout, 999)}});
-            e.method = *method();
             s.exchanges.push_back(std::move(e));
         }
         return s;

@@ -41,6 +41,10 @@ inline std::string quoted(std::string_view s) {
     return out + "\"";
 }
 
+// For std::string arguments: otherwise argument-dependent lookup prefers std::quoted
+// (an exact-match template) wherever <iomanip> happens to be included.
+inline std::string quoted(const std::string& s) { return quoted(std::string_view(s)); }
+
 inline std::string quoted_list(const std::vector<std::string>& list) {
     std::string out = "{";
     for (std::size_t i = 0; i < list.size(); ++i) out += (i ? ", " : "") + quoted(list[i]);

@@ -1,0 +1,146 @@
+// SPEC §8.1-§8.8, each its own property, for the presets and partial compositions; a
+// composition that breaks them is caught; SPEC §6's limiter as a state machine.
+#include <support/catch.hpp>
+
+#include <rapidcheck/state.h>
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <trustgate/model/reference_model.hpp>
+#include <trustgate/testing/checks.hpp>
+#include <trustgate/trustgate.hpp>
+
+#include "support/suite_options.hpp"
+
+using namespace trustgate;
+using trustgate_tests::suite_options;
+
+namespace {
+
+void require_passed(const testing::check_result& result) {
+    for (const auto& name : result.failed) INFO("failed: " << name);
+    REQUIRE(result.passed());
+}
+
+}  // namespace
+
+TEST_CASE("the full trusted-proxy gateway holds every invariant", "[invariants]") {
+    const auto properties = testing::invariant_properties<trusted_proxy_gateway>();
+    REQUIRE(properties.size() == 8);
+    require_passed(testing::run_properties(properties, suite_options(10'000)));
+}
+
+TEST_CASE("token mode, none mode and partial compositions hold every invariant", "[invariants]") {
+    using no_loopback = gateway<trusted_source, required_headers, proxy_identity, allow_users, scopes<>>;
+    using token_behind_proxy = gateway<trusted_source, bearer_token, allow_users>;
+    const auto options = suite_options(1'000);
+    require_passed(testing::check_invariants<token_gateway>(options));
+    require_passed(testing::check_invariants<open_gateway>(options));
+    require_passed(testing::check_invariants<no_loopback>(options));
+    require_passed(testing::check_invariants<token_behind_proxy>(options));
+}
+
+// The checks must be able to fail: a gateway that believes the user header from anyone
+// breaks §8.3, and one that ignores the configured requiredHeaders breaks §8.4.
+TEST_CASE("the invariant checks catch unsafe compositions", "[invariants]") {
+    const auto options = suite_options(1'000);
+    std::cerr << "(the next two checks are expected to fail)\n";
+
+    using header_from_anyone = gateway<proxy_identity, scopes<>>;
+    const auto anyone = testing::check_invariants<header_from_anyone>(options);
+    CHECK(std::count_if(anyone.failed.begin(), anyone.failed.end(), [](const std::string& n) { return n.find("§8.3") != std::string::npos; }) == 1);
+
+    using ignores_required_headers = gateway<trusted_source, loopback_policy, proxy_identity, allow_users, scopes<>>;
+    auto with_required = options;
+    with_required.configure = [](auth_config& c) { c.trusted_proxy.required_headers.push_back("x-proxy-secret"); };
+    const auto ignoring = testing::check_invariants<ignores_required_headers>(with_required);
+    CHECK(std::count_if(ignoring.failed.begin(), ignoring.failed.end(), [](const std::string& n) { return n.find("§8.4") != std::string::npos; }) == 1);
+}
+
+// SPEC §6 as a state machine: the library's attempt_limiter, on an injected clock,
+// against the model's failed_attempts, over random sequences of failures, successes,
+// queries and clock steps on a few keys.
+namespace {
+
+using std::chrono::milliseconds;
+
+struct limiter_model {
+    model::failed_attempts attempts;
+    rate_limit_config config;
+    milliseconds now{1'000'000};
+};
+
+struct limiter_under_test {
+    milliseconds now{1'000'000};
+    attempt_limiter limiter;
+
+    explicit limiter_under_test(const rate_limit_config& config)
+        : limiter(config, [this] { return attempt_limiter::time_point(now); }) {}
+};
+
+using limiter_command = rc::state::Command<limiter_model, limiter_under_test>;
+
+net::address some_key() {
+    return *net::address::parse(testing::detail::one_of<std::string>({"10.0.0.1", "10.0.0.2", "2001:db8::7", "127.0.0.1", "::1"}));
+}
+
+struct advance_clock : limiter_command {
+    milliseconds by;
+    explicit advance_clock(const limiter_model& m)
+        : by(testing::detail::one_of<milliseconds>({milliseconds(1), milliseconds(999), m.config.window - milliseconds(1), m.config.window,
+                                                    m.config.lockout - milliseconds(1), m.config.lockout,
+                                                    milliseconds(*rc::gen::resize(100, rc::gen::inRange(0, 400'000)))})) {}
+    void apply(limiter_model& m) const override { m.now += by; }
+    void run(const limiter_model&, limiter_under_test& s) const override { s.now += by; }
+    void show(std::ostream& os) const override { os << "advance " << by.count() << "ms"; }
+};
+
+// A failed compare; the gateway asks `locked` first and never counts a locked key.
+struct record_failure : limiter_command {
+    net::address key = some_key();
+    void checkPreconditions(const limiter_model& m) const override { RC_PRE(!m.attempts.locked(key, m.now)); }
+    void apply(limiter_model& m) const override { m.attempts.failure(key, m.now); }
+    void run(const limiter_model& m, limiter_under_test& s) const override {
+        auto after = m;
+        apply(after);
+        RC_ASSERT(s.limiter.record_failure(key) == after.attempts.locked(key, after.now));
+    }
+    void show(std::ostream& os) const override { os << "failure " << key.to_string(); }
+};
+
+struct record_success : limiter_command {
+    net::address key = some_key();
+    void checkPreconditions(const limiter_model& m) const override { RC_PRE(!m.attempts.locked(key, m.now)); }
+    void apply(limiter_model& m) const override { m.attempts.success(key); }
+    void run(const limiter_model&, limiter_under_test& s) const override { s.limiter.record_success(key); }
+    void show(std::ostream& os) const override { os << "success " << key.to_string(); }
+};
+
+struct ask_locked : limiter_command {
+    net::address key = some_key();
+    void run(const limiter_model& m, limiter_under_test& s) const override {
+        RC_ASSERT(s.limiter.locked(key) == m.attempts.locked(key, m.now));
+    }
+    void show(std::ostream& os) const override { os << "locked? " << key.to_string(); }
+};
+
+}  // namespace
+
+TEST_CASE("attempt_limiter behaves as SPEC §6's model on an injected clock", "[stateful]") {
+    const testing::property stateful{"SPEC §6: attempt_limiter follows the failed-attempts model", [] {
+        rate_limit_config config;
+        config.max_attempts = testing::detail::one_of<unsigned>({1, 2, 3, 4});
+        config.window = milliseconds(testing::detail::one_of<int>({1'000, 60'000}));
+        config.lockout = milliseconds(testing::detail::one_of<int>({500, 1'500, 300'000}));
+        config.exempt_loopback = testing::detail::chance(1, 2);
+        config.max_keys = 1'024;  // no evictions among five keys: the model has none
+        limiter_under_test sut(config);
+        rc::state::check(limiter_model{model::failed_attempts(config), config}, sut,
+                         rc::state::gen::execOneOfWithArgs<advance_clock, record_failure, record_success, ask_locked>());
+    }};
+    require_passed(testing::run_properties({stateful}, suite_options(2'000)));
+}
