@@ -1,14 +1,23 @@
 // examples/gateway/compiled_config.hpp — a configuration turned into a ready gateway.
 //
-// Immutable once built and shared by pointer: a request takes one snapshot and is decided
-// wholly under it, so replacing the pointer (a reload) never mixes two configurations.
+//   auto config = compile(parse_config(text));                  // start-up: generation 1
+//   auto next = compile(parse_config(new_text), config.get());  // a reload: generation 2
+//
+// compile() resolves the secrets, validates everything and builds the gateway, or throws
+// trustgate::config_error naming the JSON path; nothing is half-built. The result is
+// immutable and shared by pointer: a request takes one snapshot and is decided wholly
+// under it, so replacing the pointer (a reload) never mixes two configurations.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "config_json.hpp"
+#include "secrets.hpp"
+#include "security_audit.hpp"
 #include "trustgate/attempt_limiter.hpp"
 #include "trustgate/policy/trusted_source.hpp"
 #include "trustgate/presets.hpp"
@@ -19,7 +28,9 @@ namespace trustgate_gateway {
 using any_gateway = std::variant<trustgate::trusted_proxy_gateway, trustgate::token_gateway, trustgate::open_gateway>;
 
 struct compiled_config {
-    gateway_config settings;
+    gateway_config settings;  // with gateway.auth.token resolved
+    std::uint64_t generation = 1;  // 1 at start-up, one more for each successful reload
+    std::vector<finding> findings;  // the security audit of these settings
     // Failed token compares (SPEC §6); outlives the gateway, which points into it.
     std::shared_ptr<trustgate::attempt_limiter> limiter;
     any_gateway gateway;
@@ -37,15 +48,36 @@ inline any_gateway build_gateway(const trustgate::auth_config& auth, trustgate::
                        trustgate::trusted_proxy_gateway::from_config(auth, limiter));
 }
 
-// Validates everything trustgate's policies check and builds the gateway; throws
-// trustgate::config_error naming the JSON path.
-inline std::shared_ptr<const compiled_config> compile(gateway_config settings) {
+inline bool same_limits(const trustgate::rate_limit_config& a, const trustgate::rate_limit_config& b) {
+    return a.max_attempts == b.max_attempts && a.window == b.window && a.lockout == b.lockout &&
+           a.exempt_loopback == b.exempt_loopback && a.max_keys == b.max_keys;
+}
+
+// Replaces the SecretRef fields by their values; returns what the resolvers noticed.
+inline std::vector<secret_notice> resolve_secret_fields(gateway_config& settings) {
+    if (!settings.token_ref) return {};
+    const secret_field fields[] = {{"gateway.auth.token", *settings.token_ref}};
+    auto resolved = resolve_secrets(fields, settings.providers);
+    detail::check_token_text(resolved.values[0], fields[0].path, "the value of " + detail::describe(fields[0].ref));
+    settings.auth.token = std::move(resolved.values[0]);
+    return std::move(resolved.notices);
+}
+
+// `previous` is the configuration being replaced, if any: the new one is its next
+// generation, and keeps its failed-attempt counts and lockouts unless the rateLimit
+// settings changed.
+inline std::shared_ptr<const compiled_config> compile(gateway_config settings, const compiled_config* previous = nullptr) {
     // SPEC §2 holds in every mode: an entry that does not parse is an error even where
     // the mode does not use the list.
     if (!settings.auth.trusted_proxies.empty()) trustgate::trusted_source::parse(settings.auth.trusted_proxies);
-    auto limiter = std::make_shared<trustgate::attempt_limiter>(settings.auth.rate_limit);
+    const auto notices = resolve_secret_fields(settings);
+    const bool keep_limiter = previous != nullptr && same_limits(previous->settings.auth.rate_limit, settings.auth.rate_limit);
+    auto limiter = keep_limiter ? previous->limiter : std::make_shared<trustgate::attempt_limiter>(settings.auth.rate_limit);
     auto gateway = build_gateway(settings.auth, limiter.get());
-    return std::make_shared<const compiled_config>(compiled_config{std::move(settings), std::move(limiter), std::move(gateway)});
+    auto findings = security_audit(settings, notices);
+    const auto generation = previous != nullptr ? previous->generation + 1 : 1;
+    return std::make_shared<const compiled_config>(
+        compiled_config{std::move(settings), generation, std::move(findings), std::move(limiter), std::move(gateway)});
 }
 
 }  // namespace trustgate_gateway

@@ -6,17 +6,16 @@
 // errors naming the JSON path and what was expected, so a typo never silently weakens
 // authentication. The rules trustgate's policies own (trustedProxies entries, loopbackUser,
 // scope names, ...) are checked when the gateway is built from the result (compiled_config.hpp).
+// SecretRefs are checked against secrets.providers here and resolved there (secrets.hpp).
 // No Beast here: a fuzz target can link this alone.
 #pragma once
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <fstream>
 #include <initializer_list>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "secrets.hpp"
 #include "trustgate/config.hpp"
 #include "trustgate/detail/ascii.hpp"
 #include "trustgate/net/address.hpp"
@@ -43,7 +43,9 @@ struct tls_settings {
 struct gateway_config {
     trustgate::net::address bind = trustgate::net::address::from_v4_uint(0x7f000001);
     std::uint16_t port = 18789;
-    trustgate::auth_config auth;
+    trustgate::auth_config auth;  // auth.token holds the token once resolved
+    std::optional<secret_ref> token_ref;  // gateway.auth.token given as a SecretRef
+    secret_providers providers;           // secrets.providers
     bool expose_reasons = false;
     bool allow_insecure_none = false;
     tls_settings tls;
@@ -213,11 +215,145 @@ inline void read_scopes(const json& v, const std::string& path, trustgate::scope
 }
 
 inline void read_rate_limit(const json& v, const std::string& path, trustgate::rate_limit_config& rl) {
-    const object_reader o(v, path, {"maxAttempts", "windowMs", "lockoutMs", "exemptLoopback"});
+    const object_reader o(v, path, {"maxAttempts", "windowMs", "lockoutMs", "exemptLoopback", "maxKeys"});
     o.with("maxAttempts", [&](const json& j, const std::string& p) { rl.max_attempts = unsigned(read_integer(j, p, 1, 1000)); });
+    o.with("maxKeys", [&](const json& j, const std::string& p) { rl.max_keys = read_integer(j, p, 4, 1u << 20); });
     o.with("windowMs", [&](const json& j, const std::string& p) { rl.window = read_milliseconds(j, p); });
     o.with("lockoutMs", [&](const json& j, const std::string& p) { rl.lockout = read_milliseconds(j, p); });
     o.with("exemptLoopback", [&](const json& j, const std::string& p) { rl.exempt_loopback = read_bool(j, p); });
+}
+
+// A token a bearer header could carry: the header scan trims spaces and tabs and a header
+// value holds no control characters, so any other token could never match.
+inline void check_token_text(std::string_view token, const std::string& path, const std::string& what) {
+    if (token != trustgate::detail::trim(token) ||
+        std::any_of(token.begin(), token.end(), [](char ch) { return trustgate::detail::is_control(ch); }))
+        throw config_error(path, "expected a token without control characters or surrounding spaces: " + what +
+                                     " could never match a bearer token");
+}
+
+// {"source": "env"|"file"|"exec", "provider": …, "id": …}; checked against the providers
+// once both are read (check_secret_ref).
+inline secret_ref read_secret_ref(const json& v, const std::string& path) {
+    const object_reader o(v, path, {"source", "provider", "id"});
+    for (const auto key : {"source", "provider", "id"})
+        if (o.find(key) == nullptr) throw config_error(o.path(key), "expected a string (a SecretRef has source, provider and id)");
+    secret_ref ref;
+    const auto source = read_string(*o.find("source"), o.path("source"));
+    if (source == "env") ref.source = secret_source::env;
+    else if (source == "file") ref.source = secret_source::file;
+    else if (source == "exec") ref.source = secret_source::exec;
+    else throw config_error(o.path("source"), R"(expected "env", "file" or "exec", got )" + in_quotes(source));
+    ref.provider = read_string(*o.find("provider"), o.path("provider"));
+    ref.id = read_string(*o.find("id"), o.path("id"));
+    return ref;
+}
+
+inline std::vector<std::string> read_absolute_paths(const json& v, const std::string& path) {
+    auto paths = read_string_list(v, path);
+    for (std::size_t i = 0; i < paths.size(); ++i)
+        if (!paths[i].starts_with('/'))
+            throw config_error(index_path(path, i), "expected an absolute path, got " + in_quotes(paths[i]));
+    return paths;
+}
+
+inline bool valid_env_name(std::string_view name) {
+    const auto word = [](char ch) { return ch == '_' || is_lower_alnum(ch) || is_upper_alnum(ch); };
+    return !name.empty() && !(name[0] >= '0' && name[0] <= '9') && std::all_of(name.begin(), name.end(), word);
+}
+
+inline exec_provider read_exec_provider(const object_reader& o) {
+    exec_provider p;
+    const json* command = o.find("command");
+    if (command == nullptr) throw config_error(o.path("command"), "expected the absolute path of the resolver program");
+    p.command = read_string(*command, o.path("command"));
+    if (!p.command.starts_with('/'))
+        throw config_error(o.path("command"), "expected an absolute path (no shell, no PATH lookup), got " + in_quotes(p.command));
+    o.with("args", [&](const json& j, const std::string& path) { p.args = read_string_list(j, path); });
+    o.with("passEnv", [&](const json& j, const std::string& path) {
+        p.pass_env = read_string_list(j, path);
+        for (std::size_t i = 0; i < p.pass_env.size(); ++i)
+            if (!valid_env_name(p.pass_env[i]))
+                throw config_error(index_path(path, i), "expected an environment variable name, got " + in_quotes(p.pass_env[i]));
+    });
+    o.with("timeoutMs",
+           [&](const json& j, const std::string& path) { p.timeout = std::chrono::milliseconds(read_integer(j, path, 1, 120'000)); });
+    o.with("jsonOnly", [&](const json& j, const std::string& path) { p.json_only = read_bool(j, path); });
+    o.with("trustedDirs", [&](const json& j, const std::string& path) { p.trusted_dirs = read_absolute_paths(j, path); });
+    o.with("allowSymlinkCommand", [&](const json& j, const std::string& path) { p.allow_symlink_command = read_bool(j, path); });
+    return p;
+}
+
+inline file_provider read_file_provider(const object_reader& o) {
+    file_provider p;
+    const json* path = o.find("path");
+    if (path == nullptr) throw config_error(o.path("path"), "expected the path of the secrets file");
+    p.path = read_string(*path, o.path("path"));
+    if (!p.path.starts_with('/') && !p.path.starts_with("~/"))
+        throw config_error(o.path("path"), "expected an absolute path or one starting with ~/, got " + in_quotes(p.path));
+    o.with("mode", [&](const json& j, const std::string& mp) {
+        const std::string expected = R"(expected "json" or "singleValue")";
+        const auto mode = read_string(j, mp);
+        if (mode == "json") p.mode = file_provider::format::json;
+        else if (mode == "singleValue") p.mode = file_provider::format::single_value;
+        else throw config_error(mp, expected + ", got " + in_quotes(mode));
+    });
+    return p;
+}
+
+// One entry of secrets.providers; its keys depend on its source.
+inline secret_provider read_provider(const json& v, const std::string& path) {
+    if (!v.is_object()) wrong(path, R"(expected a provider object such as {"source": "env"})", v);
+    const auto source = v.find("source");
+    if (source == v.end() || !source->is_string())
+        throw config_error(join_path(path, "source"), R"(expected "env", "file" or "exec" (secret providers need a source))");
+    const auto& kind = source->get_ref<const std::string&>();
+    if (kind == "env") {
+        const object_reader no_other_keys(v, path, {"source"});
+        return env_provider{};
+    }
+    if (kind == "file") return read_file_provider(object_reader(v, path, {"source", "path", "mode"}));
+    if (kind == "exec")
+        return read_exec_provider(object_reader(v, path, {"source", "command", "args", "passEnv", "timeoutMs", "jsonOnly",
+                                                          "trustedDirs", "allowSymlinkCommand"}));
+    throw config_error(join_path(path, "source"), R"(expected "env", "file" or "exec", got )" + in_quotes(kind));
+}
+
+// A SecretRef must name a provider of its own source, with an id that provider accepts.
+inline void check_secret_ref(const secret_ref& ref, const secret_providers& providers, const std::string& path) {
+    const auto source = std::string(to_string(ref.source));
+    if (!valid_provider_name(ref.provider))
+        throw config_error(path + ".provider",
+                           "expected a provider name matching ^[a-z][a-z0-9_-]{0,63}$, got " + in_quotes(ref.provider));
+    const auto it = providers.find(ref.provider);
+    const bool implicit = it == providers.end() && ref.source == secret_source::env && ref.provider == implicit_env_provider;
+    if (it == providers.end() && !implicit)
+        throw config_error(path + ".provider", "expected a provider defined in secrets.providers, got " + in_quotes(ref.provider));
+    if (!implicit && source_of(it->second) != ref.source)
+        throw config_error(path + ".source", "expected " + in_quotes(to_string(source_of(it->second))) + ", the source of provider " +
+                                                 in_quotes(ref.provider) + ", got " + in_quotes(source));
+    switch (ref.source) {
+        case secret_source::env:
+            if (!valid_env_id(ref.id))
+                throw config_error(path + ".id", "expected an environment variable name matching ^[A-Z][A-Z0-9_]{0,127}$, got " +
+                                                     in_quotes(ref.id));
+            break;
+        case secret_source::file:
+            if (std::get<file_provider>(it->second).mode == file_provider::format::single_value) {
+                if (ref.id != "value")
+                    throw config_error(path + ".id", R"(expected "value" (provider )" + in_quotes(ref.provider) +
+                                                         R"( has mode "singleValue"), got )" + in_quotes(ref.id));
+            } else if (!valid_json_pointer(ref.id)) {
+                throw config_error(path + ".id", R"(expected an absolute JSON pointer such as "/gateway/token" (RFC 6901: ~0 )"
+                                                 "for ~, ~1 for /), got " + in_quotes(ref.id));
+            }
+            break;
+        case secret_source::exec:
+            if (!valid_exec_id(ref.id))
+                throw config_error(path + ".id", "expected an id matching ^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,255}$ without . or .. "
+                                                 "segments, got " + in_quotes(ref.id));
+            break;
+    }
 }
 
 inline void read_auth(const json& v, const std::string& path, gateway_config& c) {
@@ -230,15 +366,18 @@ inline void read_auth(const json& v, const std::string& path, gateway_config& c)
         if (mode == "trusted-proxy") c.auth.mode = trustgate::auth_mode::trusted_proxy;
         else if (mode == "token") c.auth.mode = trustgate::auth_mode::token;
         else if (mode == "none") c.auth.mode = trustgate::auth_mode::none;
-        else throw config_error(p, expected + ", got \"" + mode + "\"");
+        else throw config_error(p, expected + ", got " + in_quotes(mode));
     });
     o.with("token", [&](const json& j, const std::string& p) {
-        if (j.is_object())
-            throw config_error(p, "expected a string: SecretRef tokens need secret providers, which this build "
-                                  "does not have yet");
+        if (j.is_object()) {
+            c.token_ref = read_secret_ref(j, p);
+            return;
+        }
+        if (!j.is_null() && !j.is_string()) wrong(p, "expected a string, a SecretRef object or null", j);
         c.auth.token = read_optional_string(j, p);
         if (c.auth.token && trustgate::detail::is_blank(*c.auth.token))
             throw config_error(p, "expected a non-empty token, or null for none");
+        if (c.auth.token) check_token_text(*c.auth.token, p, "the token");
     });
     o.with("exposeReasons", [&](const json& j, const std::string& p) { c.expose_reasons = read_bool(j, p); });
     o.with("allowInsecureNone", [&](const json& j, const std::string& p) { c.allow_insecure_none = read_bool(j, p); });
@@ -286,7 +425,7 @@ inline void read_gateway(const json& v, const std::string& path, gateway_config&
     o.with("bind", [&](const json& j, const std::string& p) {
         const auto text = read_string(j, p);
         const auto address = trustgate::net::address::parse(text);
-        if (!address) throw config_error(p, "expected an IP address such as 127.0.0.1 or :: (dual-stack), got \"" + text + "\"");
+        if (!address) throw config_error(p, "expected an IP address such as 127.0.0.1 or :: (dual-stack), got " + in_quotes(text));
         c.bind = *address;
     });
     o.with("port", [&](const json& j, const std::string& p) { c.port = std::uint16_t(read_integer(j, p, 0, 65535)); });
@@ -296,13 +435,16 @@ inline void read_gateway(const json& v, const std::string& path, gateway_config&
     o.with("http", [&](const json& j, const std::string& p) { read_http(j, p, c); });
 }
 
-inline void read_secrets(const json& v, const std::string& path) {
+inline void read_secrets(const json& v, const std::string& path, secret_providers& providers) {
     const object_reader o(v, path, {"providers"});
     o.with("providers", [&](const json& j, const std::string& p) {
-        if (!j.is_object()) wrong(p, "expected an object", j);
-        if (!j.empty())
-            throw config_error(join_path(p, j.begin().key()), "expected no secret providers: this build does not "
-                                                              "support them yet");
+        if (!j.is_object()) wrong(p, "expected an object mapping provider names to providers", j);
+        for (const auto& [name, provider] : j.items()) {
+            const auto at = join_path(p, name);
+            if (!valid_provider_name(name))
+                throw config_error(at, "expected a provider name matching ^[a-z][a-z0-9_-]{0,63}$ (secret providers are named in lower case)");
+            providers.emplace(name, read_provider(provider, at));
+        }
     });
 }
 
@@ -317,6 +459,13 @@ inline void read_proxy(const json& v, const std::string& path, gateway_config& c
 
 // Rules of the gateway itself (the library checks its own when the gateway is built).
 inline void check_rules(const gateway_config& c) {
+    if (c.token_ref) check_secret_ref(*c.token_ref, c.providers, "gateway.auth.token");
+    // The limiter allocates a slot per key and attempt up front.
+    constexpr std::uint64_t max_failure_slots = 1u << 24;
+    if (std::uint64_t(c.auth.rate_limit.max_keys) * c.auth.rate_limit.max_attempts > max_failure_slots)
+        throw config_error("gateway.auth.rateLimit.maxKeys", "expected maxKeys × maxAttempts of at most " +
+                                                                 std::to_string(max_failure_slots) +
+                                                                 " (the limiter allocates its memory at start-up)");
     const bool loopback_bind = c.bind.is_loopback();
     if (c.auth.mode == trustgate::auth_mode::none && !loopback_bind && !c.allow_insecure_none)
         throw config_error("gateway.auth.mode", R"(expected "trusted-proxy" or "token" on a non-loopback bind: "none" )"
@@ -393,18 +542,10 @@ inline gateway_config parse_config(std::string_view text, const std::string& sou
     gateway_config c;
     const detail::object_reader top(root, "", {"gateway", "secrets", "proxy"});
     top.with("gateway", [&](const detail::json& j, const std::string& p) { detail::read_gateway(j, p, c); });
-    top.with("secrets", [&](const detail::json& j, const std::string& p) { detail::read_secrets(j, p); });
+    top.with("secrets", [&](const detail::json& j, const std::string& p) { detail::read_secrets(j, p, c.providers); });
     top.with("proxy", [&](const detail::json& j, const std::string& p) { detail::read_proxy(j, p, c); });
     detail::check_rules(c);
     return c;
-}
-
-inline gateway_config load_config_file(const std::string& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw config_error(file, "expected a readable configuration file");
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse_config(text.str(), file);
 }
 
 }  // namespace trustgate_gateway

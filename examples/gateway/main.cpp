@@ -2,10 +2,13 @@
 //
 //   trustgate-gateway [--config FILE] [--check-config] [--print-default-config]
 //
-// Without --config it serves the embedded default (config_json.hpp). A bad configuration
-// prints one line `config error: <json.path>: <what was expected>` and exits 2. The
-// audit log (JSON lines) goes to standard error. SIGINT/SIGTERM drain and exit 0.
+// Without --config it serves the embedded default (config_json.hpp). A bad configuration,
+// an unresolvable secret included, prints one line `config error: <json.path>: <what was
+// expected>` and exits 2. The security audit's findings go to standard error with
+// --check-config and onto the audit log (JSON lines, standard error) at start. SIGHUP, or
+// a change of the file, reloads it (reloader.hpp). SIGINT/SIGTERM drain and exit 0.
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -18,6 +21,7 @@
 #include "audit_log.hpp"
 #include "compiled_config.hpp"
 #include "config_json.hpp"
+#include "reloader.hpp"
 #include "service.hpp"
 #include "trustgate/beast/server.hpp"
 #include "trustgate/beast/tls.hpp"
@@ -76,10 +80,12 @@ std::string url_of(const boost::asio::ip::tcp::endpoint& where, bool tls) {
     return std::string(tls ? "https://" : "http://") + host + ":" + std::to_string(where.port());
 }
 
-int serve(const std::shared_ptr<const compiled_config>& config, std::shared_ptr<boost::asio::ssl::context> tls) {
+int serve(const std::shared_ptr<const compiled_config>& config, config_source source,
+          std::shared_ptr<boost::asio::ssl::context> tls) {
     const audit_log audit(stderr);
-    const gateway_service service(config, audit);
+    gateway_service service(config, audit);
     const auto& settings = config->settings;
+    detail::log_findings(audit, *config);
 
     trustgate::beast::server_options options;
     options.bind = settings.bind;
@@ -92,9 +98,12 @@ int serve(const std::shared_ptr<const compiled_config>& config, std::shared_ptr<
     const std::string where = settings.bind.to_string() + " port " + std::to_string(settings.port);
     try {
         trustgate::beast::server server(std::move(options), [&service](const incoming& request) { return service(request); });
+        // Reloads are caught before anyone can learn the port and send SIGHUP.
+        config_reloader reloader(std::move(source), service, audit);
+        server.on_signal(SIGHUP, [&reloader] { reloader.request(); });
+        server.on_drain([&audit] { audit.write("draining", log_line::object()); });
         const auto url = url_of(server.local_endpoint(), secure);
         audit.write("listening", {{"message", "listening on " + url}, {"url", url}, {"mode", std::string(mode_name(settings.auth.mode))}});
-        server.on_drain([&audit] { audit.write("draining", log_line::object()); });
         server.run();
     } catch (const boost::system::system_error& e) {
         audit.write("error", {{"message", "cannot listen on " + where + ": " + e.code().message()}});
@@ -117,10 +126,11 @@ int main(int argc, char** argv) {
         return 0;
     }
 
+    auto source = cli->config_file ? config_source::file(*cli->config_file) : config_source::embedded();
     std::shared_ptr<const compiled_config> config;
     std::shared_ptr<boost::asio::ssl::context> tls;
     try {
-        auto settings = cli->config_file ? load_config_file(*cli->config_file) : parse_config(default_config_text, "<default>");
+        auto settings = source.read();
         tls = load_tls(settings.tls);
         config = compile(std::move(settings));
     } catch (const config_error& e) {
@@ -130,7 +140,8 @@ int main(int argc, char** argv) {
     if (cli->check_only) {
         std::printf("config ok: %s mode, %s port %u\n", mode_name(config->settings.auth.mode).data(),
                     config->settings.bind.to_string().c_str(), unsigned(config->settings.port));
+        for (const auto& f : config->findings) std::fprintf(stderr, "%s\n", format_finding(f).c_str());
         return 0;
     }
-    return serve(config, std::move(tls));
+    return serve(config, std::move(source), std::move(tls));
 }

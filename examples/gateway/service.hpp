@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -93,8 +94,10 @@ inline log_line scope_names(trustgate::scope_mask granted) {
 
 inline std::string missing_scope_message(std::string_view scope) { return "missing scope: " + std::string(scope); }
 
-// The audit fields of an authentication decision (SPEC §7).
-inline log_line decision_fields(const trustgate::decision::owned_decision& d, const trustgate::net::address& peer) {
+// The audit fields of an authentication decision (SPEC §7), and the configuration
+// generation that decided it.
+inline log_line decision_fields(const trustgate::decision::owned_decision& d, const trustgate::net::address& peer,
+                                std::uint64_t generation) {
     log_line line;
     line["decision"] = d.allowed ? "allow" : "deny";
     line["reason"] = std::string(to_string(d.why));
@@ -104,6 +107,7 @@ inline log_line decision_fields(const trustgate::decision::owned_decision& d, co
     line["user"] = d.allowed ? log_line(d.identity) : log_line(nullptr);
     line["policy"] = d.policy;
     if (!d.detail.empty()) line["detail"] = d.detail;
+    line["generation"] = generation;
     return line;
 }
 
@@ -141,7 +145,7 @@ public:
                             {"error", {{"code", "INVALID_REQUEST"}, {"message", R"(expected {"id":N,"method":M,"params":{…}})"}}}});
 
         const auto& name = method->get_ref<const std::string&>();
-        log_line line = decision_fields(admitted_, peer_);
+        log_line line = decision_fields(admitted_, peer_, config_->generation);
         line["route"] = "/ws";
         line["method"] = name;
         const auto authorization = scopes_->authorize(grant_, name);
@@ -161,7 +165,7 @@ public:
     }
 
 private:
-    std::shared_ptr<const compiled_config> config_;  // keeps *scopes_ alive
+    std::shared_ptr<const compiled_config> config_;  // keeps *scopes_ alive; its generation decided
     const trustgate::scopes<>* scopes_;
     trustgate::decision::owned_decision admitted_;
     trustgate::scope_mask grant_;
@@ -171,11 +175,17 @@ private:
 
 }  // namespace detail
 
-// The request handler. Thread-safe; every request reads one configuration snapshot.
+// The request handler. Thread-safe; every request reads one configuration snapshot and is
+// decided wholly under it, however often replace() runs meanwhile.
 class gateway_service {
 public:
     gateway_service(std::shared_ptr<const compiled_config> config, const audit_log& audit)
-        : current_(std::move(config)), audit_(audit) {}
+        : strict_transport_security_(config->settings.strict_transport_security), current_(std::move(config)), audit_(audit) {}
+
+    std::shared_ptr<const compiled_config> current() const { return current_.load(); }
+
+    // A reload: requests that start from now on are decided under `config`.
+    void replace(std::shared_ptr<const compiled_config> config) { current_.store(std::move(config)); }
 
     trustgate::beast::reply operator()(const incoming& request) const {
         const auto config = current_.load();
@@ -186,11 +196,10 @@ public:
         return std::visit([&](const auto& gateway) { return serve(config, gateway, request); }, config->gateway);
     }
 
-    // server_options::decorate: headers every response carries.
+    // server_options::decorate: headers every response carries. They come from start-up
+    // settings, which a reload may not change.
     void decorate(http::response_header<>& header) const {
-        const auto config = current_.load();
-        if (const auto& hsts = config->settings.strict_transport_security)
-            header.set(http::field::strict_transport_security, *hsts);
+        if (strict_transport_security_) header.set(http::field::strict_transport_security, *strict_transport_security_);
     }
 
 private:
@@ -200,7 +209,7 @@ private:
         const bool expose_reasons = config->settings.expose_reasons;
         const trustgate::decision d = gateway.authenticate(request);
         const auto path = request.path();
-        log_line line = detail::decision_fields(d.owned(), request.peer());
+        log_line line = detail::decision_fields(d.owned(), request.peer(), config->generation);
         line["route"] = std::string(path);
         const auto answer = [&](trustgate::beast::response res) -> trustgate::beast::reply {
             line["status"] = res.result_int();
@@ -259,7 +268,8 @@ private:
         return answer(detail::error_response(request, http::status::not_found, "not_found", "Not Found"));
     }
 
-    // A configuration reload stores a new snapshot here; requests in flight keep theirs.
+    const std::optional<std::string> strict_transport_security_;
+    // A reload stores a new snapshot here; requests in flight keep theirs.
     std::atomic<std::shared_ptr<const compiled_config>> current_;
     const audit_log& audit_;
 };

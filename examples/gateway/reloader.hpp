@@ -1,0 +1,182 @@
+// examples/gateway/reloader.hpp — where the configuration comes from, and hot reload.
+//
+//   config_source source = config_source::file("/etc/trustgate/gateway.jsonc");
+//   auto config = compile(source.read());
+//   gateway_service service(config, audit);
+//   config_reloader reloader(source, service, audit);   // watches the file from here on
+//   server.on_signal(SIGHUP, [&] { reloader.request(); });
+//
+// A reload reads the file, parses, validates and resolves every secret again (SIGHUP is
+// also how rotated secrets are picked up), then swaps the new configuration in with one
+// atomic store. Any failure keeps the configuration that is serving and says why on the
+// audit log. Settings the listener was built from (bind, port, tls, http) apply only at
+// start-up: a reload that changes them is refused, so what runs is always what the file
+// said when it was last accepted. Reloads run on a thread of their own, one at a time, so
+// a slow exec resolver never holds up a request.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+#include <sys/stat.h>
+
+#include "audit_log.hpp"
+#include "compiled_config.hpp"
+#include "config_json.hpp"
+#include "service.hpp"
+
+namespace trustgate_gateway {
+
+// What identifies a version of a file without reading it: an editor that writes in place
+// changes the size or mtime, one that renames a new file over it changes the inode.
+struct file_signature {
+    dev_t device = 0;
+    ino_t inode = 0;
+    off_t size = 0;
+    std::int64_t mtime_ns = 0;
+    friend bool operator==(const file_signature&, const file_signature&) = default;
+};
+
+inline std::optional<file_signature> signature_of(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+    return file_signature{st.st_dev, st.st_ino, st.st_size, std::int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
+// The configuration file given with --config, or the embedded default.
+class config_source {
+public:
+    static config_source file(std::string path) { return config_source(std::move(path)); }
+    static config_source embedded() { return config_source(std::nullopt); }
+
+    // Parses the current text; throws config_error. Remembers which version of the file it
+    // read, so changed() tells whether there is a newer one.
+    gateway_config read() {
+        if (!path_) return parse_config(default_config_text, "<default>");
+        signature_ = signature_of(*path_);
+        std::ifstream in(*path_, std::ios::binary);
+        if (!in) throw config_error(*path_, "expected a readable configuration file");
+        std::ostringstream text;
+        text << in.rdbuf();
+        return parse_config(text.str(), *path_);
+    }
+
+    bool changed() const { return path_ && signature_of(*path_) != signature_; }
+
+private:
+    explicit config_source(std::optional<std::string> path) : path_(std::move(path)) {}
+
+    std::optional<std::string> path_;
+    std::optional<file_signature> signature_;
+};
+
+namespace detail {
+
+[[noreturn]] inline void restart_needed(const std::string& path) {
+    throw config_error(path, "expected the value the gateway started with: it applies only at start-up (restart the gateway "
+                             "to change it)");
+}
+
+// Refuses a new configuration that changes what the listener was built from.
+inline void check_restart_only(const gateway_config& running, const gateway_config& next) {
+    if (next.bind != running.bind) restart_needed("gateway.bind");
+    if (next.port != running.port) restart_needed("gateway.port");
+    if (next.tls.enabled != running.tls.enabled) restart_needed("gateway.tls.enabled");
+    if (next.tls.certificate_chain_file != running.tls.certificate_chain_file) restart_needed("gateway.tls.certPath");
+    if (next.tls.private_key_file != running.tls.private_key_file) restart_needed("gateway.tls.keyPath");
+    if (next.max_connections != running.max_connections) restart_needed("gateway.http.maxConnections");
+    if (next.strict_transport_security != running.strict_transport_security)
+        restart_needed("gateway.http.securityHeaders.strictTransportSecurity");
+}
+
+inline void log_findings(const audit_log& audit, const compiled_config& config) {
+    for (const auto& f : config.findings)
+        audit.write("finding", {{"id", std::string(f.id)},
+                                {"severity", std::string(to_string(f.level))},
+                                {"path", f.path},
+                                {"message", f.message},
+                                {"generation", config.generation}});
+}
+
+}  // namespace detail
+
+class config_reloader {
+public:
+    static constexpr auto poll_interval = std::chrono::milliseconds(500);
+
+    // Starts watching `source` (when it is a file) for changes.
+    config_reloader(config_source source, gateway_service& service, const audit_log& audit)
+        : source_(std::move(source)),
+          service_(service),
+          audit_(audit),
+          running_(service.current()),
+          thread_([this](std::stop_token stop) { run(stop); }) {}
+
+    config_reloader(const config_reloader&) = delete;
+    config_reloader& operator=(const config_reloader&) = delete;
+
+    // Asks for a reload (SIGHUP). Cheap and thread-safe; the reload runs on the reloader's
+    // thread.
+    void request() {
+        {
+            std::lock_guard lock(mutex_);
+            requested_ = true;
+        }
+        wake_.notify_one();
+    }
+
+private:
+    void run(std::stop_token stop) {
+        std::unique_lock lock(mutex_);
+        while (!stop.stop_requested()) {
+            wake_.wait_for(lock, stop, poll_interval, [this] { return requested_; });
+            if (stop.stop_requested()) return;
+            const bool signalled = std::exchange(requested_, false);
+            lock.unlock();
+            if (signalled) reload("signal");
+            else if (source_.changed()) reload("file");
+            lock.lock();
+        }
+    }
+
+    void reload(std::string_view trigger) {
+        const auto current = service_.current();
+        try {
+            auto settings = source_.read();
+            detail::check_restart_only(running_->settings, settings);
+            const auto next = compile(std::move(settings), current.get());
+            service_.replace(next);
+            audit_.write("reload", {{"result", "ok"}, {"trigger", std::string(trigger)}, {"generation", next->generation}});
+            detail::log_findings(audit_, *next);
+        } catch (const std::exception& e) {
+            // config_error names the JSON path and never a secret's value.
+            audit_.write("reload", {{"result", "failed"},
+                                    {"trigger", std::string(trigger)},
+                                    {"generation", current->generation},
+                                    {"error", e.what()},
+                                    {"message", "kept generation " + std::to_string(current->generation)}});
+        }
+    }
+
+    config_source source_;
+    gateway_service& service_;
+    const audit_log& audit_;
+    const std::shared_ptr<const compiled_config> running_;  // what the listener was built from
+    std::mutex mutex_;
+    std::condition_variable_any wake_;
+    bool requested_ = false;
+    std::jthread thread_;  // last: starts once everything above is ready, stops and joins first
+};
+
+}  // namespace trustgate_gateway

@@ -1,0 +1,107 @@
+// examples/gateway/security_audit.hpp — the start-up security audit (SPEC §3's risky
+// settings, and a few of the gateway's own).
+//
+//   for (const finding& f : security_audit(settings, notices)) …
+//
+// A finding has a stable id (documented in README.md, safe to match in scripts), a
+// severity, the JSON path of the setting to look at, and a sentence for people. Findings
+// never stop the gateway: what must stop it is a config_error instead (for example
+// "none" on a non-loopback bind without allowInsecureNone). --check-config prints them;
+// at start and after every reload each is one `finding` line on the audit log.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config_json.hpp"
+#include "secrets.hpp"
+#include "trustgate/net/cidr.hpp"
+
+namespace trustgate_gateway {
+
+enum class severity { info, warn, critical };
+
+inline std::string_view to_string(severity s) {
+    switch (s) {
+        case severity::warn: return "warn";
+        case severity::critical: return "critical";
+        case severity::info: break;
+    }
+    return "info";
+}
+
+struct finding {
+    std::string_view id;
+    severity level;
+    std::string path;
+    std::string message;
+};
+
+// Stable ids.
+namespace finding_id {
+inline constexpr std::string_view none_exposed = "auth.none_exposed";
+inline constexpr std::string_view allow_users_empty = "trusted_proxy.allow_users_empty";
+inline constexpr std::string_view loopback_user_with_allow_loopback = "trusted_proxy.loopback_user_with_allow_loopback";
+inline constexpr std::string_view wide_trusted_cidr = "trusted_proxies.wide_cidr";
+inline constexpr std::string_view plaintext_exposed = "tls.plaintext_exposed";
+inline constexpr std::string_view short_token = "auth.token_short";
+inline constexpr std::string_view secret_file_permissions = "secrets.file_permissions";
+}  // namespace finding_id
+
+// The widest trustedProxies block that draws no finding, per family.
+inline constexpr unsigned narrowest_wide_v4 = 16, narrowest_wide_v6 = 48;
+inline constexpr std::size_t min_token_length = 32;
+
+inline std::vector<finding> security_audit(const gateway_config& c, std::span<const secret_notice> notices) {
+    using trustgate::auth_mode;
+    std::vector<finding> out;
+    const bool loopback_bind = c.bind.is_loopback();
+    const auto& tp = c.auth.trusted_proxy;
+
+    if (c.auth.mode == auth_mode::none && !loopback_bind)
+        out.push_back({finding_id::none_exposed, severity::critical, "gateway.auth.mode",
+                       "auth mode \"none\" on a non-loopback bind: anyone who reaches the port is let in"});
+
+    if (c.auth.mode == auth_mode::trusted_proxy) {
+        if (tp.allow_users.empty())
+            out.push_back({finding_id::allow_users_empty, severity::warn, "gateway.auth.trustedProxy.allowUsers",
+                           "empty: every identity the proxy vouches for is let in; list the people who may use the gateway"});
+        if (tp.allow_loopback && tp.loopback_user)
+            out.push_back({finding_id::loopback_user_with_allow_loopback, severity::warn, "gateway.auth.trustedProxy.allowLoopback",
+                           "allowLoopback together with loopbackUser: a same-host proxy that strips forwarding headers "
+                           "would hand out loopbackUser to everyone behind it"});
+        for (std::size_t i = 0; i < c.auth.trusted_proxies.size(); ++i) {
+            const auto block = trustgate::net::cidr::parse(c.auth.trusted_proxies[i]);
+            if (!block) continue;  // compile() has refused it already
+            const unsigned limit = block->base().is_v4() ? narrowest_wide_v4 : narrowest_wide_v6;
+            if (block->prefix_length() < limit)
+                out.push_back({finding_id::wide_trusted_cidr, severity::warn, "gateway.trustedProxies[" + std::to_string(i) + "]",
+                               block->to_string() + " is wider than /" + std::to_string(limit) +
+                                   ": every address in it may claim any identity; list only the proxies' addresses"});
+        }
+    }
+
+    // Behind a trusted proxy, TLS ends at the proxy; otherwise a token (or, in none mode,
+    // everything) crosses the network in clear text.
+    if (!c.tls.enabled && !loopback_bind && c.auth.mode != auth_mode::trusted_proxy)
+        out.push_back({finding_id::plaintext_exposed, severity::warn, "gateway.tls.enabled",
+                       "TLS is off on a non-loopback bind with no proxy in front: requests and bearer tokens travel in "
+                       "clear text"});
+
+    if (c.auth.token && c.auth.token->size() < min_token_length)
+        out.push_back({finding_id::short_token, severity::warn, "gateway.auth.token",
+                       "shorter than " + std::to_string(min_token_length) + " characters: use a long random token"});
+
+    for (const auto& notice : notices)
+        out.push_back({finding_id::secret_file_permissions, severity::warn, notice.path, notice.message});
+    return out;
+}
+
+// `warn [trusted_proxy.allow_users_empty] gateway.auth.trustedProxy.allowUsers: …`
+inline std::string format_finding(const finding& f) {
+    return std::string(to_string(f.level)) + " [" + std::string(f.id) + "] " + f.path + ": " + f.message;
+}
+
+}  // namespace trustgate_gateway
