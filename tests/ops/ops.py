@@ -41,22 +41,24 @@ def reloads(gateway):
 
 def reload_with(gateway, config):
     """Rewrites the gateway's configuration, sends SIGHUP and returns the reload line
-    that answers it (whether it succeeded or not)."""
+    that answers the signal (whether it succeeded or not)."""
     seen = len(reloads(gateway))
     write_json(config_path(gateway), config)
     gateway.proc.send_signal(signal.SIGHUP)
-    return wait_for_reload(gateway, seen)
+    return wait_for_reload(gateway, seen, "signal")
 
 
-def wait_for_reload(gateway, seen, timeout=10):
-    """The first reload line after the `seen` ones already in the log."""
+def wait_for_reload(gateway, seen, trigger, timeout=10):
+    """The first reload line with `trigger` ("signal" or "file") after the `seen` lines
+    already in the log. (The watcher may notice a rewritten file before the signal is
+    handled; that reload read the same file.)"""
     deadline = time.monotonic() + timeout
     while True:
-        found = reloads(gateway)
-        if len(found) > seen:
-            return found[seen]
+        found = [line for line in reloads(gateway)[seen:] if line["trigger"] == trigger]
+        if found:
+            return found[0]
         if gateway.proc.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError(f"no reload line after {timeout}s (gateway status {gateway.proc.poll()}); "
+            raise AssertionError(f"no {trigger} reload line after {timeout}s (gateway status {gateway.proc.poll()}); "
                                  f"log tail: {gateway.lines[-5:]}")
         time.sleep(0.02)
 
