@@ -31,7 +31,7 @@ IN_FLIGHT = 256  # handshakes under way at once: enough to keep the server busy
 TIMEOUT_SECONDS = 30
 
 
-def upgrade_request(port, user, key):
+def upgrade_request(user, key):
     return (f"GET /ws HTTP/1.1\r\nHost: gateway.example.com\r\nUpgrade: websocket\r\n"
             f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
             f"X-Forwarded-User: {user}\r\nX-Forwarded-For: 203.0.113.50\r\n\r\n").encode()
@@ -45,7 +45,7 @@ async def open_connection(port, source, user):
     reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0))
     try:
         key = base64.b64encode(os.urandom(16)).decode()
-        writer.write(upgrade_request(port, user, key))
+        writer.write(upgrade_request(user, key))
         head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
         status = head.split("\r\n", 1)[0]
         if not status.startswith("HTTP/1.1 101"):
