@@ -45,7 +45,7 @@ inline bool is_bad_http(const boost::beast::error_code& ec) {
 }
 
 template <class Stream>
-class http_session : public drainable, public std::enable_shared_from_this<http_session<Stream>> {
+class http_session final : public drainable, public std::enable_shared_from_this<http_session<Stream>> {
     static constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
     static_assert(is_tls || std::is_same_v<Stream, boost::beast::tcp_stream>);
 
@@ -54,7 +54,12 @@ public:
     http_session(std::shared_ptr<const server_state> state, connection_registry::slot slot, Stream&& stream,
                  net::address peer, boost::beast::flat_buffer buffer)
         : state_(std::move(state)), slot_(std::move(slot)), stream_(std::move(stream)), peer_(peer),
-          buffer_(std::move(buffer)) {}
+          buffer_(std::move(buffer)) {
+        // The buffer holds what the parser has not consumed: a request header, a chunk
+        // header with its extensions, trailers. Beast 1.74 bounds none but the first,
+        // so without a cap one endless chunk extension would grow it without limit.
+        buffer_.max_size(state_->options.max_header_bytes + chunk_header_allowance);
+    }
 
     // Called from the accept loop: continues on the connection's own strand.
     void start() {
@@ -127,6 +132,11 @@ private:
 
     void on_header(boost::beast::error_code ec, std::size_t) {
         if (ec) return on_read_error(ec);
+        // RFC 9112 §6.3: with a Transfer-Encoding that does not end in chunked the body
+        // has no knowable length. Beast would take the request as bodiless and parse the
+        // body as the next request (a smuggling shape), so refuse it and close.
+        if (parser_->get().count(http::field::transfer_encoding) > 0 && !parser_->chunked())
+            return send(error_response(http::status::bad_request, parser_->get().version(), "bad_request", "Bad Request"));
         if (parser_->is_done()) return answer();
         lowest().expires_after(state_->options.io_timeout);
         // A client that asked may wait (curl: a second) for the go-ahead before sending the body.
@@ -155,11 +165,12 @@ private:
 
     // Limits and syntax errors get a response; a client that left or stalled does not.
     void on_read_error(boost::beast::error_code ec) {
-        const unsigned version = parser_->is_header_done() ? parser_->get().version() : 11;
-        if (ec == http::error::header_limit || ec == http::error::buffer_overflow)
+        const bool header_done = parser_->is_header_done();
+        const unsigned version = header_done ? parser_->get().version() : 11;
+        if (ec == http::error::header_limit || (ec == http::error::buffer_overflow && !header_done))
             return send(error_response(http::status::request_header_fields_too_large, version, "header_too_large",
                                        "Request Header Fields Too Large"));
-        if (ec == http::error::body_limit)
+        if (ec == http::error::body_limit || ec == http::error::buffer_overflow)
             return send(error_response(http::status::payload_too_large, version, "payload_too_large", "Payload Too Large"));
         if (is_bad_http(ec))
             return send(error_response(http::status::bad_request, version, "bad_request", "Bad Request"));
@@ -227,6 +238,7 @@ private:
     }
 
     static constexpr std::size_t read_size = 4096;
+    static constexpr std::size_t chunk_header_allowance = 8192;  // a chunk-size line, as newer Beast allows
 
     std::shared_ptr<const server_state> state_;
     connection_registry::slot slot_;

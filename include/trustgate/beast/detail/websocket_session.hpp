@@ -20,7 +20,7 @@
 namespace trustgate::beast::detail {
 
 template <class Stream>
-class websocket_session : public drainable, public std::enable_shared_from_this<websocket_session<Stream>> {
+class websocket_session final : public drainable, public std::enable_shared_from_this<websocket_session<Stream>> {
 public:
     using message_handler = decltype(websocket_accept::on_message);
 
