@@ -44,7 +44,7 @@ namespace detail {
 
 using steady = std::chrono::steady_clock;
 
-[[noreturn]] inline void fail(const char* what, int error) {
+[[noreturn]] inline void throw_errno(const char* what, int error) {
     throw std::system_error(error, std::generic_category(), what);
 }
 
@@ -69,7 +69,7 @@ private:
 struct spawn_file_actions {
     posix_spawn_file_actions_t value;
     spawn_file_actions() {
-        if (const int e = posix_spawn_file_actions_init(&value)) fail("posix_spawn_file_actions_init", e);
+        if (const int e = posix_spawn_file_actions_init(&value)) throw_errno("posix_spawn_file_actions_init", e);
     }
     spawn_file_actions(const spawn_file_actions&) = delete;
     spawn_file_actions& operator=(const spawn_file_actions&) = delete;
@@ -79,7 +79,7 @@ struct spawn_file_actions {
 struct spawn_attributes {
     posix_spawnattr_t value;
     spawn_attributes() {
-        if (const int e = posix_spawnattr_init(&value)) fail("posix_spawnattr_init", e);
+        if (const int e = posix_spawnattr_init(&value)) throw_errno("posix_spawnattr_init", e);
     }
     spawn_attributes(const spawn_attributes&) = delete;
     spawn_attributes& operator=(const spawn_attributes&) = delete;
@@ -97,7 +97,7 @@ inline std::vector<char*> c_strings(const std::vector<std::string>& strings) {
 // Starts argv[0] with standard input from `in`, standard output to `out`, standard error
 // to /dev/null and nothing else inherited; default signal dispositions, an empty signal
 // mask, a process group of its own.
-inline pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& environment, int in, int out) {
+inline pid_t spawn_child(const std::vector<std::string>& argv, const std::vector<std::string>& environment, int in, int out) {
     spawn_file_actions actions;
     spawn_attributes attributes;
     sigset_t none, all;
@@ -114,12 +114,12 @@ inline pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::
         posix_spawnattr_setsigdefault(&attributes.value, &all),
     };
     for (const int e : errors)
-        if (e != 0) fail("posix_spawn set-up", e);
+        if (e != 0) throw_errno("posix_spawn set-up", e);
     auto args = c_strings(argv);
     auto env = c_strings(environment);
     pid_t pid = 0;
     if (const int e = ::posix_spawn(&pid, argv.at(0).c_str(), &actions.value, &attributes.value, args.data(), env.data()))
-        fail("posix_spawn", e);
+        throw_errno("posix_spawn", e);
     return pid;
 }
 
@@ -130,7 +130,7 @@ inline int milliseconds_until(steady::time_point deadline) {
 
 // Feeds `input` and collects standard output until the program closes it. Returns why it
 // had to stop early, if it did.
-inline std::optional<child_result::ending> exchange(unique_fd& to_child, const unique_fd& from_child, std::string_view input,
+inline std::optional<child_result::ending> feed_and_collect(unique_fd& to_child, const unique_fd& from_child, std::string_view input,
                                                     steady::time_point deadline, std::size_t max_output, std::string& output) {
     std::size_t written = 0;
     if (input.empty()) to_child.reset();
@@ -139,7 +139,7 @@ inline std::optional<child_result::ending> exchange(unique_fd& to_child, const u
         const nfds_t count = to_child.get() >= 0 ? 2 : 1;
         const int ready = ::poll(fds, count, milliseconds_until(deadline));
         if (ready < 0 && errno == EINTR) continue;
-        if (ready < 0) fail("poll", errno);
+        if (ready < 0) throw_errno("poll", errno);
         if (ready == 0) return child_result::ending::timed_out;
         if (count == 2 && fds[1].revents != 0) {
             const auto n = ::send(to_child.get(), input.data() + written, input.size() - written, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -163,7 +163,7 @@ inline std::optional<int> reap_before(pid_t pid, steady::time_point deadline) {
         int status = 0;
         const pid_t reaped = ::waitpid(pid, &status, WNOHANG);
         if (reaped == pid) return status;
-        if (reaped < 0 && errno != EINTR) fail("waitpid", errno);
+        if (reaped < 0 && errno != EINTR) throw_errno("waitpid", errno);
         if (steady::now() >= deadline) return std::nullopt;
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
@@ -179,18 +179,18 @@ inline child_result run_child(const std::vector<std::string>& argv, const std::v
     // Standard input is a socket, not a pipe: writing to a program that stopped reading
     // must fail with EPIPE (MSG_NOSIGNAL), not raise SIGPIPE in the gateway.
     int stdin_pair[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, stdin_pair) != 0) detail::fail("socketpair", errno);
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, stdin_pair) != 0) detail::throw_errno("socketpair", errno);
     detail::unique_fd to_child(stdin_pair[0]), child_stdin(stdin_pair[1]);
     int stdout_pipe[2];
-    if (::pipe2(stdout_pipe, O_CLOEXEC) != 0) detail::fail("pipe2", errno);
+    if (::pipe2(stdout_pipe, O_CLOEXEC) != 0) detail::throw_errno("pipe2", errno);
     detail::unique_fd from_child(stdout_pipe[0]), child_stdout(stdout_pipe[1]);
 
-    const pid_t pid = detail::spawn(argv, environment, child_stdin.get(), child_stdout.get());
+    const pid_t pid = detail::spawn_child(argv, environment, child_stdin.get(), child_stdout.get());
     child_stdin.reset();
     child_stdout.reset();
 
     child_result result;
-    auto cut = detail::exchange(to_child, from_child, input, deadline, max_output, result.output);
+    auto cut = detail::feed_and_collect(to_child, from_child, input, deadline, max_output, result.output);
     const auto status = cut ? std::nullopt : detail::reap_before(pid, deadline);
     if (!status) {
         ::kill(-pid, SIGKILL);  // before reaping the leader, so the group id is still ours

@@ -1,16 +1,19 @@
 // examples/gateway/compiled_config.hpp — a configuration turned into a ready gateway.
 //
-//   auto config = compile(parse_config(text));                  // start-up: generation 1
-//   auto next = compile(parse_config(new_text), config.get());  // a reload: generation 2
+//   auto config = load(parse_config(text));                  // start-up: generation 1
+//   auto next = load(parse_config(new_text), config.get());  // a reload: generation 2
 //
-// compile() resolves the secrets, validates everything and builds the gateway, or throws
-// trustgate::config_error naming the JSON path; nothing is half-built. The result is
-// immutable and shared by pointer: a request takes one snapshot and is decided wholly
-// under it, so replacing the pointer (a reload) never mixes two configurations.
+// load() resolves the secrets (reading files, running exec providers), then compile()
+// validates everything and builds the gateway; either throws trustgate::config_error
+// naming the JSON path, and nothing is half-built. compile() alone does no I/O (a fuzz
+// target can call it). The result is immutable and shared by pointer: a request takes one
+// snapshot and is decided wholly under it, so replacing the pointer (a reload) never
+// mixes two configurations.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -63,14 +66,17 @@ inline std::vector<secret_notice> resolve_secret_fields(gateway_config& settings
     return std::move(resolved.notices);
 }
 
-// `previous` is the configuration being replaced, if any: the new one is its next
-// generation, and keeps its failed-attempt counts and lockouts unless the rateLimit
-// settings changed.
-inline std::shared_ptr<const compiled_config> compile(gateway_config settings, const compiled_config* previous = nullptr) {
+// Builds the gateway from settings whose secrets are resolved. `previous` is the
+// configuration being replaced, if any: the new one is its next generation, and keeps its
+// failed-attempt counts and lockouts unless the rateLimit settings changed. `notices`
+// (from the resolvers) join the security audit.
+inline std::shared_ptr<const compiled_config> compile(gateway_config settings, const compiled_config* previous = nullptr,
+                                                      std::span<const secret_notice> notices = {}) {
+    if (settings.token_ref && !settings.auth.token)
+        throw config_error("gateway.auth.token", "expected the SecretRef to be resolved first (load() does that)");
     // SPEC §2 holds in every mode: an entry that does not parse is an error even where
     // the mode does not use the list.
     if (!settings.auth.trusted_proxies.empty()) trustgate::trusted_source::parse(settings.auth.trusted_proxies);
-    const auto notices = resolve_secret_fields(settings);
     const bool keep_limiter = previous != nullptr && same_limits(previous->settings.auth.rate_limit, settings.auth.rate_limit);
     auto limiter = keep_limiter ? previous->limiter : std::make_shared<trustgate::attempt_limiter>(settings.auth.rate_limit);
     auto gateway = build_gateway(settings.auth, limiter.get());
@@ -78,6 +84,12 @@ inline std::shared_ptr<const compiled_config> compile(gateway_config settings, c
     const auto generation = previous != nullptr ? previous->generation + 1 : 1;
     return std::make_shared<const compiled_config>(
         compiled_config{std::move(settings), generation, std::move(findings), std::move(limiter), std::move(gateway)});
+}
+
+// Resolves the secrets, then compile()s.
+inline std::shared_ptr<const compiled_config> load(gateway_config settings, const compiled_config* previous = nullptr) {
+    const auto notices = resolve_secret_fields(settings);
+    return compile(std::move(settings), previous, notices);
 }
 
 }  // namespace trustgate_gateway

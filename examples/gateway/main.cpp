@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
     try {
         auto settings = source.read();
         tls = load_tls(settings.tls);
-        config = compile(std::move(settings));
+        config = load(std::move(settings));
     } catch (const config_error& e) {
         std::fprintf(stderr, "config error: %s\n", e.what());
         return 2;

@@ -1,7 +1,7 @@
 // examples/gateway/reloader.hpp — where the configuration comes from, and hot reload.
 //
 //   config_source source = config_source::file("/etc/trustgate/gateway.jsonc");
-//   auto config = compile(source.read());
+//   auto config = load(source.read());
 //   gateway_service service(config, audit);
 //   config_reloader reloader(source, service, audit);   // watches the file from here on
 //   server.on_signal(SIGHUP, [&] { reloader.request(); });
@@ -155,7 +155,7 @@ private:
         try {
             auto settings = source_.read();
             detail::check_restart_only(running_->settings, settings);
-            const auto next = compile(std::move(settings), current.get());
+            const auto next = load(std::move(settings), current.get());
             service_.replace(next);
             audit_.write("reload", {{"result", "ok"}, {"trigger", std::string(trigger)}, {"generation", next->generation}});
             detail::log_findings(audit_, *next);
