@@ -44,6 +44,14 @@ inline bool is_bad_http(const boost::beast::error_code& ec) {
            ec != http::error::end_of_stream && ec != http::error::partial_message;
 }
 
+// RFC 9112 §6.3: with a Transfer-Encoding that does not end in chunked, a request's body
+// has no knowable length. Beast takes such a request as bodiless and would parse its body
+// as the next request (a smuggling shape); the session answers 400 and closes instead.
+template <class Parser>
+bool body_length_unknowable(const Parser& parser) {
+    return parser.get().count(boost::beast::http::field::transfer_encoding) > 0 && !parser.chunked();
+}
+
 template <class Stream>
 class http_session final : public drainable, public std::enable_shared_from_this<http_session<Stream>> {
     static constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
@@ -132,10 +140,7 @@ private:
 
     void on_header(boost::beast::error_code ec, std::size_t) {
         if (ec) return on_read_error(ec);
-        // RFC 9112 §6.3: with a Transfer-Encoding that does not end in chunked the body
-        // has no knowable length. Beast would take the request as bodiless and parse the
-        // body as the next request (a smuggling shape), so refuse it and close.
-        if (parser_->get().count(http::field::transfer_encoding) > 0 && !parser_->chunked())
+        if (body_length_unknowable(*parser_))
             return send(error_response(http::status::bad_request, parser_->get().version(), "bad_request", "Bad Request"));
         if (parser_->is_done()) return answer();
         lowest().expires_after(state_->options.io_timeout);
