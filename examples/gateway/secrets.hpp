@@ -30,6 +30,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -185,9 +186,10 @@ inline std::string string_value(const nlohmann::json& value, const std::string& 
     return text;
 }
 
+// One trailing "\n" or "\r\n", as `echo` and editors leave it.
 inline std::string drop_trailing_newline(std::string text) {
-    if (text.ends_with('\n')) text.pop_back();
-    if (text.ends_with('\r')) text.pop_back();
+    if (text.ends_with("\r\n")) text.resize(text.size() - 2);
+    else if (text.ends_with('\n')) text.pop_back();
     return text;
 }
 
@@ -204,7 +206,7 @@ inline std::string resolve_env(const secret_ref& ref) {
     return value;
 }
 
-// The file's content; a notice when users other than its owner may read it.
+// The file's content; a warning when users other than its owner may read or change it.
 inline std::string read_secret_file(const std::string& path, std::vector<std::string>& warnings) {
     // O_NONBLOCK: a FIFO in the secret's place must not hang start-up.
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -214,7 +216,8 @@ inline std::string read_secret_file(const std::string& path, std::vector<std::st
     if (::fstat(fd, &st) != 0) throw std::runtime_error("cannot stat " + path + ": " + errno_text(errno));
     if (!S_ISREG(st.st_mode)) throw std::runtime_error(path + " is not a regular file");
     if (st.st_mode & S_IWOTH)
-        throw std::runtime_error(path + " is writable by every user (mode " + mode_text(st.st_mode) + "): anyone could replace the secret");
+        throw std::runtime_error(path + " is writable by every user (mode " + mode_text(st.st_mode) +
+                                 "): anyone could replace the secret");
     if (st.st_mode & (S_IRGRP | S_IROTH | S_IWGRP))
         warnings.push_back(path + " is " + ((st.st_mode & S_IWGRP) ? "writable" : "readable") +
                            " by other users (mode " + mode_text(st.st_mode) + "); chmod 600 it");
@@ -257,9 +260,10 @@ inline bool inside(const std::string& path, const std::string& directory) {
     return path.size() > directory.size() && path.starts_with(directory) && path[directory.size()] == '/';
 }
 
-inline std::string real_path(const std::string& path) {
+// `path` with every symbolic link and . or .. resolved, if it exists.
+inline std::optional<std::string> real_path(const std::string& path) {
     char* resolved = ::realpath(path.c_str(), nullptr);
-    if (resolved == nullptr) throw std::runtime_error("cannot resolve " + path + ": " + errno_text(errno));
+    if (resolved == nullptr) return std::nullopt;
     std::string out(resolved);
     std::free(resolved);
     return out;
@@ -271,8 +275,11 @@ inline void check_command(const exec_provider& provider) {
     if (::lstat(provider.command.c_str(), &link) != 0)
         throw std::runtime_error("cannot stat the command " + provider.command + ": " + errno_text(errno));
     if (S_ISLNK(link.st_mode) && !provider.allow_symlink_command)
-        throw std::runtime_error("the command " + provider.command + " is a symbolic link (set allowSymlinkCommand, with trustedDirs, to allow it)");
-    const auto target = real_path(provider.command);
+        throw std::runtime_error("the command " + provider.command +
+                                 " is a symbolic link (set allowSymlinkCommand, with trustedDirs, to allow it)");
+    const auto resolved = real_path(provider.command);
+    if (!resolved) throw std::runtime_error("cannot resolve the command " + provider.command + ": " + errno_text(errno));
+    const auto& target = *resolved;
     struct stat st {};
     if (::stat(target.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
         throw std::runtime_error("the command " + target + " is not a regular file");
@@ -283,11 +290,8 @@ inline void check_command(const exec_provider& provider) {
     if (::access(target.c_str(), X_OK) != 0) throw std::runtime_error("the command " + target + " is not executable");
     if (provider.trusted_dirs.empty()) return;
     for (const auto& dir : provider.trusted_dirs) {
-        char* resolved = ::realpath(dir.c_str(), nullptr);
-        if (resolved == nullptr) continue;  // a trusted directory that does not exist trusts nothing
-        const std::string real_dir(resolved);
-        std::free(resolved);
-        if (inside(target, real_dir)) return;
+        // A trusted directory that does not exist trusts nothing.
+        if (const auto real_dir = real_path(dir); real_dir && inside(target, *real_dir)) return;
     }
     throw std::runtime_error("the command " + target + " is not inside any of trustedDirs");
 }
@@ -299,9 +303,8 @@ inline std::vector<std::string> passed_environment(const exec_provider& provider
     return env;
 }
 
-// One run of the program for every id asked of it; values by id.
-inline std::map<std::string, std::string> resolve_exec(const std::string& name, const exec_provider& provider,
-                                                       const std::vector<std::string>& ids) {
+// Runs the resolver once for every id asked of it; returns its standard output.
+inline std::string run_resolver(const std::string& name, const exec_provider& provider, const std::vector<std::string>& ids) {
     check_command(provider);
     std::vector<std::string> argv{provider.command};
     argv.insert(argv.end(), provider.args.begin(), provider.args.end());
@@ -312,41 +315,50 @@ inline std::map<std::string, std::string> resolve_exec(const std::string& name, 
     } catch (const std::system_error& e) {
         throw std::runtime_error("cannot run " + provider.command + ": " + e.code().message());
     }
-    const auto ms = std::to_string(provider.timeout.count());
+    const auto& command = provider.command;
     switch (run.how) {
-        case child_result::ending::timed_out: throw std::runtime_error(provider.command + " did not finish within timeoutMs (" + ms + " ms) and was killed");
-        case child_result::ending::output_too_large: throw std::runtime_error(provider.command + " wrote more than 1 MiB and was killed");
+        case child_result::ending::timed_out:
+            throw std::runtime_error(command + " did not finish within timeoutMs (" + std::to_string(provider.timeout.count()) +
+                                     " ms) and was killed");
+        case child_result::ending::output_too_large: throw std::runtime_error(command + " wrote more than 1 MiB and was killed");
         case child_result::ending::killed_by_signal:
-            throw std::runtime_error(provider.command + " was killed by signal " + std::to_string(run.status));
+            throw std::runtime_error(command + " was killed by signal " + std::to_string(run.status));
         case child_result::ending::exited: break;
     }
-    if (run.status != 0) throw std::runtime_error(provider.command + " exited with status " + std::to_string(run.status));
+    if (run.status != 0) throw std::runtime_error(command + " exited with status " + std::to_string(run.status));
+    return std::move(run.output);
+}
 
-    auto response = nlohmann::json::parse(run.output, nullptr, /*allow_exceptions=*/false);
+// The value of each id in a resolver's answer (the protocol's, or plain output).
+inline std::map<std::string, std::string> values_in(std::string output, const exec_provider& provider,
+                                                    const std::vector<std::string>& ids) {
+    const auto& command = provider.command;
+    const auto response = nlohmann::json::parse(output, nullptr, /*allow_exceptions=*/false);
     std::map<std::string, std::string> values;
     if (!response.is_object()) {
         if (provider.json_only || ids.size() != 1)
-            throw std::runtime_error(provider.command + " did not write a JSON object" +
+            throw std::runtime_error(command + " did not write a JSON object" +
                                      (provider.json_only ? "" : " (plain output answers only a single id)"));
-        auto value = drop_trailing_newline(std::move(run.output));
-        if (value.empty()) throw std::runtime_error(provider.command + " wrote nothing");
+        auto value = drop_trailing_newline(std::move(output));
+        if (value.empty()) throw std::runtime_error(command + " wrote nothing");
         values.emplace(ids.front(), std::move(value));
         return values;
     }
-    if (response.contains("protocolVersion") && response["protocolVersion"] != 1)
-        throw std::runtime_error(provider.command + " answered with a protocolVersion other than 1");
-    const auto& found = response.contains("values") ? response["values"] : nlohmann::json();
-    if (!found.is_object()) throw std::runtime_error(provider.command + " answered without a \"values\" object");
-    const auto& errors = response.contains("errors") && response["errors"].is_object() ? response["errors"] : nlohmann::json::object();
+    if (const auto version = response.find("protocolVersion"); version != response.end() && *version != 1)
+        throw std::runtime_error(command + " answered with a protocolVersion other than 1");
+    const auto found = response.find("values");
+    if (found == response.end() || !found->is_object()) throw std::runtime_error(command + " answered without a \"values\" object");
+    const auto errors = response.find("errors");
     for (const auto& id : ids) {
-        if (found.contains(id)) {
-            values.emplace(id, string_value(found[id], "the value " + provider.command + " gave for " + in_quotes(id)));
-        } else if (errors.contains(id) && errors[id].is_object() && errors[id].contains("message") && errors[id]["message"].is_string()) {
-            throw std::runtime_error(provider.command + " could not resolve " + in_quotes(id) + ": " +
-                                     printable(errors[id]["message"].get_ref<const std::string&>()));
-        } else {
-            throw std::runtime_error(provider.command + " gave no value for " + in_quotes(id));
+        if (const auto value = found->find(id); value != found->end()) {
+            values.emplace(id, string_value(*value, "the value " + command + " gave for " + in_quotes(id)));
+            continue;
         }
+        const auto* error = errors != response.end() && errors->is_object() && errors->contains(id) ? &(*errors)[id] : nullptr;
+        if (error != nullptr && error->is_object() && error->contains("message") && (*error)["message"].is_string())
+            throw std::runtime_error(command + " could not resolve " + in_quotes(id) + ": " +
+                                     printable((*error)["message"].get_ref<const std::string&>()));
+        throw std::runtime_error(command + " gave no value for " + in_quotes(id));
     }
     return values;
 }
@@ -394,7 +406,8 @@ inline resolved_secrets resolve_secrets(std::span<const secret_field> fields, co
             if (std::find(ids.begin(), ids.end(), fields[i].ref.id) == ids.end()) ids.push_back(fields[i].ref.id);
         std::map<std::string, std::string> values;
         try {
-            values = detail::resolve_exec(name, std::get<exec_provider>(provider_of(fields[indices.front()].ref)), ids);
+            const auto& provider = std::get<exec_provider>(provider_of(fields[indices.front()].ref));
+            values = detail::values_in(detail::run_resolver(name, provider, ids), provider, ids);
         } catch (const std::runtime_error& e) {
             throw failed(fields[indices.front()], e);
         }
