@@ -141,9 +141,9 @@ public:
         return out;
     }
 
-    static std::optional<std::size_t> find_scope(std::string_view name) noexcept {
+    static std::optional<std::size_t> find_scope(std::string_view scope_name) noexcept {
         for (std::size_t i = 0; i < Set::names.size(); ++i)
-            if (Set::names[i] == name) return i;
+            if (Set::names[i] == scope_name) return i;
         return std::nullopt;
     }
 
