@@ -67,8 +67,13 @@ struct openclaw_scopes {
     static constexpr scope_mask bit(std::size_t i) noexcept { return scope_mask{1} << i; }
 };
 
-template <scope_set Set = openclaw_scopes>
+template <class Set = openclaw_scopes>
 class scopes {
+    static_assert(scope_set<Set>,
+                  "trustgate::scopes<Set>: Set is not a scope set. It needs `names` (at most 64 scope names), "
+                  "`static scope_mask satisfied_by(std::size_t)`, `fallback_scope` and a `methods` table; "
+                  "see trustgate::openclaw_scopes.");
+
 public:
     static constexpr trustgate::stage stage = trustgate::stage::authorize;
     static constexpr std::string_view name = "scopes";
