@@ -99,6 +99,10 @@ struct advance_clock : limiter_command {
     void show(std::ostream& os) const override { os << "advance " << by.count() << "ms"; }
 };
 
+std::string lock_state(const std::optional<std::chrono::seconds>& left) {
+    return left ? "locked for " + std::to_string(left->count()) + "s" : "not locked";
+}
+
 // A failed compare; the gateway asks `locked` first and never counts a locked key.
 struct record_failure : limiter_command {
     net::address key = some_key();
@@ -107,7 +111,7 @@ struct record_failure : limiter_command {
     void run(const limiter_model& m, limiter_under_test& s) const override {
         auto after = m;
         apply(after);
-        RC_ASSERT(s.limiter.record_failure(key) == after.attempts.locked(key, after.now));
+        RC_ASSERT(lock_state(s.limiter.record_failure(key)) == lock_state(after.attempts.locked(key, after.now)));
     }
     void show(std::ostream& os) const override { os << "failure " << key.to_string(); }
 };
@@ -123,7 +127,7 @@ struct record_success : limiter_command {
 struct ask_locked : limiter_command {
     net::address key = some_key();
     void run(const limiter_model& m, limiter_under_test& s) const override {
-        RC_ASSERT(s.limiter.locked(key) == m.attempts.locked(key, m.now));
+        RC_ASSERT(lock_state(s.limiter.locked(key)) == lock_state(m.attempts.locked(key, m.now)));
     }
     void show(std::ostream& os) const override { os << "locked? " << key.to_string(); }
 };
@@ -138,6 +142,8 @@ TEST_CASE("attempt_limiter behaves as SPEC §6's model on an injected clock", "[
         config.lockout = milliseconds(testing::detail::one_of<int>({500, 1'500, 300'000}));
         config.exempt_loopback = testing::detail::chance(1, 2);
         config.max_keys = 1'024;  // no evictions among five keys: the model has none
+        RC_LOG() << "max_attempts " << config.max_attempts << ", window " << config.window.count() << "ms, lockout "
+                 << config.lockout.count() << "ms, exempt_loopback " << config.exempt_loopback << "\n";
         limiter_under_test sut(config);
         rc::state::check(limiter_model{model::failed_attempts(config), config}, sut,
                          rc::state::gen::execOneOfWithArgs<advance_clock, record_failure, record_success, ask_locked>());

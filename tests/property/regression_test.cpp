@@ -1,0 +1,135 @@
+// Shrunk counterexamples the property suite reported, kept as fixed cases. Each names
+// the bug that produced it (bugs planted to prove the suite catches them: a flipped
+// comparison, a dropped check, steps out of order) and pins the SPEC outcome: the
+// gateway, the reference model and the outcome written here must all agree.
+#include <support/catch.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <trustgate/model/reference_model.hpp>
+#include <trustgate/testing/detail/compare.hpp>
+#include <trustgate/trustgate.hpp>
+
+using namespace trustgate;
+using std::chrono::milliseconds;
+
+namespace {
+
+struct expected {
+    reason why;
+    via how = via::none;
+    std::string identity = {};
+};
+
+struct step {
+    basic_request request;
+    expected outcome;
+    milliseconds after{0};
+};
+
+basic_request from(const char* peer, std::vector<basic_request::header> headers = {}) {
+    return basic_request(*net::address::parse(peer), std::move(headers));
+}
+
+auth_config config_trusting(std::vector<std::string> proxies) {
+    auth_config c;
+    c.trusted_proxies = std::move(proxies);
+    return c;
+}
+
+// Runs `steps` through the full trusted-proxy gateway (with a limiter on a test clock)
+// and through the model.
+void require_outcomes(const auth_config& config, const std::vector<step>& steps) {
+    milliseconds now{1'000'000'000};
+    attempt_limiter limiter(config.rate_limit, [&now] { return attempt_limiter::time_point(now); });
+    const auto gw = trusted_proxy_gateway::from_config(config, &limiter);
+    model::failed_attempts attempts(config.rate_limit);
+    for (const auto& s : steps) {
+        now += s.after;
+        const auto d = gw.authenticate(s.request);
+        const auto m = model::authenticate(model::steps{}, config, s.request, {&attempts, now});
+        INFO(testing::detail::describe(d));
+        CHECK(testing::detail::difference(d, m).empty());
+        CHECK(d.allowed == (s.outcome.why == reason::ok));
+        CHECK(d.why == s.outcome.why);
+        CHECK(d.how == s.outcome.how);
+        CHECK(d.identity == s.outcome.identity);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("an identity of exactly 256 bytes is valid (flipped length comparison)", "[regression]") {
+    auto config = config_trusting({"127.0.0.1", "2001:db8::10"});
+    config.trusted_proxy.allow_users = {"alice@example.com"};
+    const std::string long_user(256, 'a');
+    require_outcomes(config, {{from("2001:db8::10", {{"x-forwarded-user", long_user}}), {reason::trusted_proxy_user_not_allowed}}});
+    config.trusted_proxy.allow_users.clear();
+    require_outcomes(config, {{from("2001:db8::10", {{"x-forwarded-user", long_user}}), {reason::ok, via::trusted_proxy, long_user}},
+                              {from("2001:db8::10", {{"x-forwarded-user", long_user + "a"}}), {reason::trusted_proxy_user_invalid}}});
+}
+
+TEST_CASE("a required x-forwarded-* header is forwarded evidence (dropped evidence check)", "[regression]") {
+    auto config = config_trusting({"fd00::/8", "127.0.0.1"});
+    config.token = "s3cr3t-gateway-token";
+    config.trusted_proxy.required_headers = {"x-forwarded-email"};
+    config.trusted_proxy.allow_users = {"dave"};
+    config.trusted_proxy.loopback_user = "dave";
+    require_outcomes(config, {{from("127.0.0.1", {{"x-forwarded-email", "proxy-set"}}), {reason::trusted_proxy_loopback_source}},
+                              {from("127.0.0.1"), {reason::ok, via::loopback_user, "dave"}}});
+}
+
+TEST_CASE("a local bearer token is compared before loopbackUser applies (step 5.1 after 5.2)", "[regression]") {
+    auto config = config_trusting({"10.0.0.0/8", "127.0.0.1"});
+    config.token = "s3cr3t-gateway-token";
+    config.trusted_proxy.loopback_user = "alice@example.com";
+    require_outcomes(config, {{from("127.0.0.1"), {reason::ok, via::loopback_user, "alice@example.com"}},
+                              {from("127.0.0.1", {{"authorization", "Bearer s3cr3t-gateway-token"}}), {reason::ok, via::token, "alice@example.com"}},
+                              {from("127.0.0.1", {{"authorization", "Bearer guess"}}), {reason::token_mismatch}}});
+}
+
+TEST_CASE("a bare local request without allowLoopback is a loopback source (step 3 before step 2)", "[regression]") {
+    require_outcomes(config_trusting({"127.0.0.1"}), {{from("127.0.0.1"), {reason::trusted_proxy_loopback_source}}});
+    auto config = config_trusting({"127.0.0.1"});
+    config.trusted_proxy.allow_loopback = true;
+    require_outcomes(config, {{from("127.0.0.1"), {reason::trusted_proxy_user_missing}}});
+}
+
+TEST_CASE("x-forwarded-for is walked from the right, across lines (walk from the left)", "[regression]") {
+    const auto d = trusted_proxy_gateway::from_config(config_trusting({"10.0.0.0/8"}))
+                       .authenticate(from("10.0.0.0", {{"x-forwarded-user", "alice@example.com"},
+                                                       {"x-forwarded-for", "127.0.0.1"},
+                                                       {"x-forwarded-for", "11.0.0.0"}}));
+    CHECK(d.client_ip == *net::address::parse("11.0.0.0"));
+    require_outcomes(config_trusting({"10.0.0.0/8"}),
+                     {{from("10.0.0.0", {{"x-forwarded-user", "alice@example.com"}, {"x-forwarded-for", "127.0.0.1"}, {"x-forwarded-for", "11.0.0.0"}}),
+                       {reason::ok, via::trusted_proxy, "alice@example.com"}}});
+}
+
+TEST_CASE("a blank required header is missing (dropped blank check)", "[regression]") {
+    auto config = config_trusting({"10.0.0.0/8"});
+    config.trusted_proxy.required_headers = {"x-auth-request-user"};
+    require_outcomes(config, {{from("10.0.0.0", {{"x-forwarded-user", "alice@example.com"}, {"x-auth-request-user", ""}}),
+                               {reason::trusted_proxy_missing_header}}});
+}
+
+TEST_CASE("a failure exactly one window old no longer counts (window edge)", "[regression]") {
+    rate_limit_config config;
+    config.max_attempts = 3;
+    config.window = milliseconds(1'000);
+    config.lockout = milliseconds(500);
+    config.exempt_loopback = false;
+    milliseconds now{1'000'000};
+    attempt_limiter limiter(config, [&now] { return attempt_limiter::time_point(now); });
+    model::failed_attempts attempts(config);
+    const auto key = *net::address::parse("127.0.0.1");
+    for (const auto step : {milliseconds(0), milliseconds(1), milliseconds(999)}) {
+        now += step;
+        attempts.failure(key, now);
+        CHECK(limiter.record_failure(key) == attempts.locked(key, now));
+    }
+    CHECK_FALSE(limiter.locked(key));
+}
