@@ -156,7 +156,7 @@ private:
             auto settings = source_.read();
             detail::check_restart_only(running_->settings, settings);
             const auto next = load(std::move(settings), current.get());
-            service_.replace(next);
+            service_.replace(next);  // serving before the line says so: a script may wait for it
             audit_.write("reload", {{"result", "ok"}, {"trigger", std::string(trigger)}, {"generation", next->generation}});
             detail::log_findings(audit_, *next);
         } catch (const std::exception& e) {
