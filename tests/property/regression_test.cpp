@@ -116,6 +116,13 @@ TEST_CASE("a blank required header is missing (dropped blank check)", "[regressi
                                {reason::trusted_proxy_missing_header}}});
 }
 
+TEST_CASE("port 65535 is a valid local host port, 65536 is not (flipped port comparison)", "[regression]") {
+    auto config = config_trusting({"127.0.0.1"});
+    config.token = "s3cr3t-gateway-token";
+    require_outcomes(config, {{from("127.0.0.1", {{"host", "localhost:65535"}}), {reason::token_missing}},
+                              {from("127.0.0.1", {{"host", "localhost:65536"}}), {reason::trusted_proxy_loopback_source}}});
+}
+
 TEST_CASE("a failure exactly one window old no longer counts (window edge)", "[regression]") {
     rate_limit_config config;
     config.max_attempts = 3;
