@@ -65,26 +65,21 @@ private:
     int fd_;
 };
 
-// posix_spawn's two set-up objects, destroyed on every path.
-struct spawn_file_actions {
-    posix_spawn_file_actions_t value;
-    spawn_file_actions() {
-        if (const int e = posix_spawn_file_actions_init(&value)) throw_errno("posix_spawn_file_actions_init", e);
+// A posix_spawn set-up object, destroyed on every path.
+template <class T, int (*init)(T*), int (*destroy)(T*)>
+struct spawn_object {
+    T value;
+    spawn_object() {
+        if (const int e = init(&value)) throw_errno("posix_spawn set-up", e);
     }
-    spawn_file_actions(const spawn_file_actions&) = delete;
-    spawn_file_actions& operator=(const spawn_file_actions&) = delete;
-    ~spawn_file_actions() { posix_spawn_file_actions_destroy(&value); }
+    spawn_object(const spawn_object&) = delete;
+    spawn_object& operator=(const spawn_object&) = delete;
+    ~spawn_object() { destroy(&value); }
 };
 
-struct spawn_attributes {
-    posix_spawnattr_t value;
-    spawn_attributes() {
-        if (const int e = posix_spawnattr_init(&value)) throw_errno("posix_spawnattr_init", e);
-    }
-    spawn_attributes(const spawn_attributes&) = delete;
-    spawn_attributes& operator=(const spawn_attributes&) = delete;
-    ~spawn_attributes() { posix_spawnattr_destroy(&value); }
-};
+using spawn_file_actions =
+    spawn_object<posix_spawn_file_actions_t, posix_spawn_file_actions_init, posix_spawn_file_actions_destroy>;
+using spawn_attributes = spawn_object<posix_spawnattr_t, posix_spawnattr_init, posix_spawnattr_destroy>;
 
 inline std::vector<char*> c_strings(const std::vector<std::string>& strings) {
     std::vector<char*> out;
