@@ -10,15 +10,40 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace trustgate {
 
+namespace detail {
+
+// `text` with control characters (a newline in a JSON key or value, say) written as \xNN.
+inline std::string escape_controls(std::string_view text) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (const char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u >= 0x20 && u != 0x7f) {
+            out += c;
+        } else {
+            out += "\\x";
+            out += hex[u >> 4];
+            out += hex[u & 15];
+        }
+    }
+    return out;
+}
+
+}  // namespace detail
+
+// what() is "<path>: <expected>" on one line (SPEC §9), whatever text the
+// configuration put into either; path() and expected() keep the text as given.
 class config_error : public std::runtime_error {
 public:
     config_error(std::string path, std::string expected)
-        : std::runtime_error(path + ": " + expected), path_(std::move(path)), expected_(std::move(expected)) {}
+        : std::runtime_error(detail::escape_controls(path) + ": " + detail::escape_controls(expected)),
+          path_(std::move(path)), expected_(std::move(expected)) {}
 
     const std::string& path() const noexcept { return path_; }
     const std::string& expected() const noexcept { return expected_; }
