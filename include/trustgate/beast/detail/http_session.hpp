@@ -52,6 +52,12 @@ bool body_length_unknowable(const Parser& parser) {
     return parser.get().count(boost::beast::http::field::transfer_encoding) > 0 && !parser.chunked();
 }
 
+// The most a session buffers unparsed: a request header, or a chunk-size line with its
+// extensions (8 KiB, as newer Beast allows), or trailers. Beast 1.74 bounds only the
+// header itself, so without this one endless chunk extension would grow the buffer
+// without limit; beyond it the request gets 431 (in the header) or 413 (in the body).
+inline std::size_t read_buffer_limit(const server_options& options) { return options.max_header_bytes + 8192; }
+
 template <class Stream>
 class http_session final : public drainable, public std::enable_shared_from_this<http_session<Stream>> {
     static constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
@@ -63,10 +69,7 @@ public:
                  net::address peer, boost::beast::flat_buffer buffer)
         : state_(std::move(state)), slot_(std::move(slot)), stream_(std::move(stream)), peer_(peer),
           buffer_(std::move(buffer)) {
-        // The buffer holds what the parser has not consumed: a request header, a chunk
-        // header with its extensions, trailers. Beast 1.74 bounds none but the first,
-        // so without a cap one endless chunk extension would grow it without limit.
-        buffer_.max_size(state_->options.max_header_bytes + chunk_header_allowance);
+        buffer_.max_size(read_buffer_limit(state_->options));
     }
 
     // Called from the accept loop: continues on the connection's own strand.
@@ -243,7 +246,6 @@ private:
     }
 
     static constexpr std::size_t read_size = 4096;
-    static constexpr std::size_t chunk_header_allowance = 8192;  // a chunk-size line, as newer Beast allows
 
     std::shared_ptr<const server_state> state_;
     connection_registry::slot slot_;
