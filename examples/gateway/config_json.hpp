@@ -442,7 +442,8 @@ inline void read_secrets(const json& v, const std::string& path, secret_provider
         for (const auto& [name, provider] : j.items()) {
             const auto at = join_path(p, name);
             if (!valid_provider_name(name))
-                throw config_error(at, "expected a provider name matching ^[a-z][a-z0-9_-]{0,63}$ (secret providers are named in lower case)");
+                throw config_error(at, "expected a provider name matching ^[a-z][a-z0-9_-]{0,63}$ (secret providers are "
+                                       "named in lower case)");
             providers.emplace(name, read_provider(provider, at));
         }
     });

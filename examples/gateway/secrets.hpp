@@ -160,7 +160,8 @@ inline std::string in_quotes(std::string_view s) { return "\"" + std::string(s) 
 
 // How a failure names what was being resolved: never the value.
 inline std::string describe(const secret_ref& ref) {
-    return "SecretRef " + in_quotes(ref.id) + " of provider " + in_quotes(ref.provider) + " (" + std::string(to_string(ref.source)) + ")";
+    return "SecretRef " + in_quotes(ref.id) + " of provider " + in_quotes(ref.provider) + " (" +
+           std::string(to_string(ref.source)) + ")";
 }
 
 inline std::string mode_text(mode_t mode) {
