@@ -63,10 +63,12 @@ TEST_CASE("compositions without some policies agree with the model", "[different
     using bare_proxy = gateway<trusted_source, proxy_identity>;
     using local_tools_only = gateway<trusted_source, loopback_policy, proxy_identity, scopes<>>;
     using token_behind_proxy = gateway<trusted_source, bearer_token, allow_users>;
+    using local_tools_and_tokens = gateway<trusted_source, loopback_policy, bearer_token, scopes<>>;
     CHECK(reasons_from_model_check<no_loopback>(2'000).count(reason::trusted_proxy_loopback_source) == 0);
     CHECK(reasons_from_model_check<bare_proxy>(1'000).count(reason::trusted_proxy_missing_header) == 0);
     CHECK(reasons_from_model_check<local_tools_only>(1'000).count(reason::trusted_proxy_loopback_source) == 1);
     CHECK(reasons_from_model_check<token_behind_proxy>(1'000).count(reason::trusted_proxy_untrusted_source) == 1);
+    CHECK(reasons_from_model_check<local_tools_and_tokens>(1'000).count(reason::token_mismatch) == 1);
 }
 
 // SPEC §2, below the decisions: address text and trustedProxies entries.

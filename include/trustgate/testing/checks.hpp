@@ -105,7 +105,7 @@ inline check_result run_properties(const std::vector<property>& properties, cons
         rc::detail::TestMetadata metadata;
         metadata.id = p.name;
         metadata.description = p.name;
-        std::cerr << "- " << p.name << "\n";
+        std::cerr << "- " << p.name << " (seed " << params.seed << ")\n";
         const auto outcome = rc::detail::checkTestable(p.body, metadata, params);
         rc::detail::printResultMessage(outcome, std::cerr);
         std::cerr << "\n";

@@ -19,7 +19,6 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -148,6 +147,13 @@ inline bool step_address(net::address& a, int delta) {
     return false;
 }
 
+inline bool is_loopback_entry(std::string_view entry) {
+    return std::find(loopback_entries.begin(), loopback_entries.end(), entry) != loopback_entries.end();
+}
+
+// A trustedProxies entry of the pools that covers 127.0.0.1 or ::1.
+inline bool covers_loopback(std::string_view entry) { return entry == everything_ipv4 || is_loopback_entry(entry); }
+
 // `::ffff:a.b.c.d` for an IPv4 address, its own text otherwise.
 inline std::string mapped_text(const net::address& a) {
     return a.is_v4() ? "::ffff:" + a.to_string() : a.to_string();
@@ -189,11 +195,8 @@ inline rc::Gen<auth_config> config_for(const model::steps& steps, std::function<
                 // Valid by construction: in allowUsers when that is set, and a loopback
                 // entry to apply to.
                 tp.loopback_user = detail::one_of(tp.allow_users.empty() ? strings(detail::users) : tp.allow_users);
-                const bool trusts_loopback = std::any_of(c.trusted_proxies.begin(), c.trusted_proxies.end(), [](const std::string& e) {
-                    return e == detail::everything_ipv4 || std::find(detail::loopback_entries.begin(), detail::loopback_entries.end(), e) !=
-                                                                detail::loopback_entries.end();
-                });
-                if (!trusts_loopback) c.trusted_proxies.push_back("127.0.0.1");
+                if (std::none_of(c.trusted_proxies.begin(), c.trusted_proxies.end(), detail::covers_loopback))
+                    c.trusted_proxies.push_back("127.0.0.1");
             }
         }
 
@@ -224,7 +227,7 @@ inline rc::Gen<net::address> address_for(const auth_config& config) {
     // The loopback entries have their own case: the others are drawn from `remote`.
     std::vector<std::string> loopback, remote;
     for (const auto& e : config.trusted_proxies)
-        (std::find(detail::loopback_entries.begin(), detail::loopback_entries.end(), e) != detail::loopback_entries.end() ? loopback : remote).push_back(e);
+        (detail::is_loopback_entry(e) ? loopback : remote).push_back(e);
     if (remote.empty()) remote = loopback;
     return rc::gen::exec([loopback, remote] {
         const auto parse = [](std::string_view text) { return *net::address::parse(text); };

@@ -324,6 +324,11 @@ inline facts look_at(const basic_request& request, std::string_view user_header)
     return f;
 }
 
+// SPEC §1: what a CLI or sub-agent on the gateway host sends.
+inline bool direct_local(const ip& peer, bool peer_trusted, const facts& f) {
+    return is_loopback(peer) && peer_trusted && !f.forwarded_evidence && f.host_local && f.origin_local;
+}
+
 // A named header with a non-blank value (SPEC §3 step 4.1).
 inline bool has_non_blank(const basic_request& request, std::string_view name) {
     for (const auto& h : request.headers())
@@ -523,17 +528,16 @@ inline outcome authenticate(const steps& s, const auth_config& config, const bas
 
     const bool reads_user_header = s.identity == steps::identity_from::user_header;
     const facts f = look_at(request, reads_user_header ? std::string_view(tp.user_header) : std::string_view());
-    const bool direct_local =
-        is_loopback(peer) && peer_trusted && !f.forwarded_evidence && f.host_local && f.origin_local;
+    const bool local = direct_local(peer, peer_trusted, f);
 
     if (s.loopback) {
         // 2. A loopback peer is a local tool, or a same-host proxy only if allowLoopback.
         if (is_loopback(peer) && !tp.allow_loopback) {
-            if (direct_local && !f.user_present) return loopback_fallback(config, f, client, true, limit);
+            if (local && !f.user_present) return loopback_fallback(config, f, client, true, limit);
             return deny(reason::trusted_proxy_loopback_source, client);
         }
         // 3. A direct-local request without a user header.
-        if (!f.user_present && direct_local) return loopback_fallback(config, f, client, false, limit);
+        if (!f.user_present && local) return loopback_fallback(config, f, client, false, limit);
     }
 
     // 4.1 Headers only the proxy sets.

@@ -80,12 +80,8 @@ inline bool peer_trusted(const auth_config& config, const net::address& peer) {
 inline bool peer_loopback(const net::address& peer) { return model::is_loopback(model::from_library(peer)); }
 
 inline bool direct_local(const auth_config& config, const basic_request& r) {
-    const auto f = model::look_at(r, config.trusted_proxy.user_header);
-    return peer_loopback(r.peer()) && peer_trusted(config, r.peer()) && !f.forwarded_evidence && f.host_local && f.origin_local;
-}
-
-inline bool names_loopback_entry(std::string_view entry) {
-    return entry == everything_ipv4 || std::find(loopback_entries.begin(), loopback_entries.end(), entry) != loopback_entries.end();
+    return model::direct_local(model::from_library(r.peer()), peer_trusted(config, r.peer()),
+                               model::look_at(r, config.trusted_proxy.user_header));
 }
 
 // `h` with `extra` inserted at drawn positions.
@@ -270,7 +266,7 @@ void narrowing_never_allows_more(const configure_function& configure) {
         return !loopback_user || model::allowed_user(vetted, *loopback_user);
     });
     narrow.trusted_proxies = keeps(narrow.trusted_proxies, *some_of(narrow.trusted_proxies, 2), [&](const std::vector<std::string>& entries) {
-        return !loopback_user || std::any_of(entries.begin(), entries.end(), names_loopback_entry);
+        return !loopback_user || std::any_of(entries.begin(), entries.end(), covers_loopback);
     });
     if (steps.required_headers)
         for (const auto& name : *some_of(strings(required_header_names), 3)) tp.required_headers.push_back(name);
