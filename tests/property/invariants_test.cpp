@@ -14,19 +14,11 @@
 #include <trustgate/testing/checks.hpp>
 #include <trustgate/trustgate.hpp>
 
-#include "support/suite_options.hpp"
+#include "support/property_suite.hpp"
 
 using namespace trustgate;
+using trustgate_tests::require_passed;
 using trustgate_tests::suite_options;
-
-namespace {
-
-void require_passed(const testing::check_result& result) {
-    for (const auto& name : result.failed) INFO("failed: " << name);
-    REQUIRE(result.passed());
-}
-
-}  // namespace
 
 TEST_CASE("the full trusted-proxy gateway holds every invariant", "[invariants]") {
     const auto properties = testing::invariant_properties<trusted_proxy_gateway>();

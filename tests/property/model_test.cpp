@@ -13,17 +13,13 @@
 #include <trustgate/testing/checks.hpp>
 #include <trustgate/trustgate.hpp>
 
-#include "support/suite_options.hpp"
+#include "support/property_suite.hpp"
 
 using namespace trustgate;
+using trustgate_tests::require_passed;
 using trustgate_tests::suite_options;
 
 namespace {
-
-void require_passed(const testing::check_result& result) {
-    for (const auto& name : result.failed) INFO("failed: " << name);
-    REQUIRE(result.passed());
-}
 
 // Runs the model check for `Gateway`, counting the reasons the gateway gave.
 template <class Gateway>

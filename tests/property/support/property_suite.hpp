@@ -1,7 +1,11 @@
-// How many cases the project's property tests run, and with which seed.
+// The project's property suite: how many cases it runs, with which seed, and how a
+// failed check fails the Catch2 test.
 #pragma once
 
+#include <support/catch.hpp>
+
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include <trustgate/testing/checks.hpp>
@@ -26,6 +30,13 @@ inline trustgate::testing::check_options suite_options(int cases) {
     const char* ci = std::getenv("CI");
     if (ci && std::string_view(ci) == "true" && rc_params.find("seed") == std::string_view::npos) options.seed = 20260611;
     return options;
+}
+
+inline void require_passed(const trustgate::testing::check_result& result) {
+    std::string failed;
+    for (const auto& name : result.failed) failed += "\n  " + name;
+    INFO("failed properties:" << failed);
+    REQUIRE(result.passed());
 }
 
 }  // namespace trustgate_tests
