@@ -532,6 +532,9 @@ inline json parse_strict(std::string_view text, const std::string& source) {
         }
         throw config_error(source + ":" + std::to_string(line) + ":" + std::to_string(column),
                            "expected JSON (comments allowed): " + what);
+    } catch (const json::out_of_range&) {
+        // A number no double can hold (1e400): nlohmann throws this, not a parse_error.
+        throw config_error(source, "expected JSON numbers within the range of a double (one is too large)");
     }
 }
 
