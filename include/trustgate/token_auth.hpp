@@ -48,6 +48,15 @@ public:
         return {equal ? outcome::match : outcome::mismatch};
     }
 
+    // The deny decision `policy` gives for a failed verify; nullopt when the token matched.
+    static verdict refusal(const result& r, std::string_view policy) noexcept {
+        if (r.what == outcome::match) return next_policy;
+        if (r.what == outcome::mismatch) return decision::deny(reason::token_mismatch, policy);
+        auto d = decision::deny(reason::rate_limited, policy);
+        d.retry_after = r.retry_after;
+        return d;
+    }
+
 private:
     std::string token_;
     attempt_limiter* limiter_ = nullptr;

@@ -30,13 +30,8 @@ public:
     template <request_view R>
     verdict check(request_facts& facts, const R&) const {
         if (facts.bearer == bearer_state::absent) return decision::deny(reason::token_missing, name);
-        const auto result = token_.verify(facts.bearer, facts.bearer_token, facts.client_ip);
-        if (result.what == token_auth::outcome::locked) {
-            auto d = decision::deny(reason::rate_limited, name);
-            d.retry_after = result.retry_after;
-            return d;
-        }
-        if (result.what == token_auth::outcome::mismatch) return decision::deny(reason::token_mismatch, name);
+        if (auto refused = token_auth::refusal(token_.verify(facts.bearer, facts.bearer_token, facts.client_ip), name))
+            return refused;
         facts.identity = token_identity;
         facts.how = via::token;
         return next_policy;

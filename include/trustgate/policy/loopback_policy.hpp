@@ -77,13 +77,8 @@ private:
     // Step 5: only ever reached by a direct-local request without a user header.
     decision fallback(const request_facts& facts, bool from_loopback_step) const {
         if (facts.bearer != bearer_state::absent && token_.configured()) {
-            const auto result = token_.verify(facts.bearer, facts.bearer_token, facts.client_ip);
-            if (result.what == token_auth::outcome::locked) {
-                auto d = decision::deny(reason::rate_limited, name);
-                d.retry_after = result.retry_after;
-                return d;
-            }
-            if (result.what == token_auth::outcome::mismatch) return decision::deny(reason::token_mismatch, name);
+            if (auto refused = token_auth::refusal(token_.verify(facts.bearer, facts.bearer_token, facts.client_ip), name))
+                return *refused;
             return decision::allow(via::token, options_.loopback_user ? std::string_view(*options_.loopback_user) : local_identity, name);
         }
         if (options_.loopback_user) return decision::allow(via::loopback_user, *options_.loopback_user, name);
