@@ -25,7 +25,7 @@ namespace {
 template <class Gateway>
 std::map<reason, int> reasons_from_model_check(int cases) {
     std::map<reason, int> seen;
-    auto options = suite_options(cases);
+    auto options = suite_options(cases, true);
     options.on_reason = [&seen](reason r) { ++seen[r]; };
     require_passed(testing::check_against_model<Gateway>(options));
     return seen;

@@ -19,14 +19,15 @@ inline constexpr int case_divisor = TRUSTGATE_PROPERTY_CASE_DIVISOR;
 inline constexpr int case_divisor = 1;
 #endif
 
-// `cases` per property unless RC_PARAMS sets max_success. Under CI=true the seed is
-// fixed (unless RC_PARAMS sets one), so a red build reproduces; locally it is random,
-// so every run explores new cases.
-inline trustgate::testing::check_options suite_options(int cases) {
+// `cases` per property (fewer in sanitizer builds, unless `every_case`: a check that
+// every reason is reached needs them all) unless RC_PARAMS sets max_success. Under
+// CI=true the seed is fixed (unless RC_PARAMS sets one), so a red build reproduces;
+// locally it is random, so every run explores new cases.
+inline trustgate::testing::check_options suite_options(int cases, bool every_case = false) {
     trustgate::testing::check_options options;
     const char* params = std::getenv("RC_PARAMS");
     const std::string_view rc_params = params ? params : "";
-    if (rc_params.find("max_success") == std::string_view::npos) options.cases = cases / case_divisor;
+    if (rc_params.find("max_success") == std::string_view::npos) options.cases = every_case ? cases : cases / case_divisor;
     const char* ci = std::getenv("CI");
     if (ci && std::string_view(ci) == "true" && rc_params.find("seed") == std::string_view::npos) options.seed = 20260611;
     return options;
