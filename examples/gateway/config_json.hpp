@@ -87,8 +87,10 @@ using json = nlohmann::json;
 // Deep enough for any valid configuration; bounds work on hostile input.
 inline constexpr int max_depth = 16;
 
+// An empty key (legal JSON) shows as "", so that a path never comes out empty.
 inline std::string join_path(const std::string& base, std::string_view key) {
-    return base.empty() ? std::string(key) : base + "." + std::string(key);
+    const std::string name = key.empty() ? "\"\"" : std::string(key);
+    return base.empty() ? name : base + "." + name;
 }
 
 inline std::string index_path(const std::string& base, std::size_t i) { return base + "[" + std::to_string(i) + "]"; }
@@ -484,23 +486,27 @@ inline json parse_strict(std::string_view text, const std::string& source) {
         std::set<std::string> keys;
     };
     std::vector<frame> stack;
-    const auto path_to = [&](std::string_view key) {
+    // The path through the first `frames` open containers: each object's current key,
+    // each array's current index.
+    const auto path_through = [&](std::size_t frames) {
         std::string path;
-        for (const auto& f : stack) path = f.array ? index_path(path, f.index) : join_path(path, f.key);
-        return join_path(path, key);
+        for (std::size_t i = 0; i < frames; ++i)
+            path = stack[i].array ? index_path(path, stack[i].index) : join_path(path, stack[i].key);
+        return path;
     };
     const auto element_done = [&] {
         if (!stack.empty() && stack.back().array) ++stack.back().index;
     };
     const json::parser_callback_t check = [&](int depth, json::parse_event_t event, json& parsed) {
-        if (depth > max_depth) throw config_error(path_to({}), "expected at most " + std::to_string(max_depth) + " levels of nesting");
+        if (depth > max_depth) throw config_error(path_through(stack.size()), "expected at most " + std::to_string(max_depth) + " levels of nesting");
         switch (event) {
             case json::parse_event_t::object_start: stack.emplace_back(); break;
             case json::parse_event_t::array_start: stack.emplace_back().array = true; break;
             case json::parse_event_t::key: {
                 auto& f = stack.back();
                 const auto& key = parsed.get_ref<const std::string&>();
-                if (!f.keys.insert(key).second) throw config_error(path_to(key), "expected each key once (duplicate key)");
+                if (!f.keys.insert(key).second)
+                    throw config_error(join_path(path_through(stack.size() - 1), key), "expected each key once (duplicate key)");
                 f.key = key;
                 break;
             }
