@@ -116,6 +116,28 @@ TEST_CASE("a blank required header is missing (dropped blank check)", "[regressi
                                {reason::trusted_proxy_missing_header}}});
 }
 
+TEST_CASE("a user header sent twice is ambiguous even when both lines agree (off-by-one line count)", "[regression]") {
+    require_outcomes(config_trusting({"10.0.0.0/8"}),
+                     {{from("10.0.0.0", {{"x-forwarded-user", "alice@example.com"}, {"x-forwarded-user", "alice@example.com"}}),
+                       {reason::trusted_proxy_user_ambiguous}}});
+}
+
+TEST_CASE("operator.write satisfies operator.talk (dropped implication)", "[regression]") {
+    auto config = config_trusting({"10.0.0.0/8", "127.0.0.1"});
+    config.trusted_proxy.loopback_user = "alice@example.com";
+    config.scopes.identity_scopes = {{"carol@example.com", {}}, {"operator@localhost", {"operator.write"}}, {"dave", {}}};
+    config.scopes.methods = {{"nodes.list", "operator.talk"}};
+    const auto gw = trusted_proxy_gateway::from_config(config);
+    const auto r = from("10.0.0.0", {{"x-forwarded-user", "operator@localhost"}});
+    const auto d = gw.authenticate(r);
+    REQUIRE(d.allowed);
+    const auto a = gw.authorize(d, "nodes.list", r);
+    const auto m = model::authorize(config.scopes, testing::detail::as_outcome(d), "nodes.list", r);
+    CHECK(testing::detail::difference(a, m, "nodes.list").empty());
+    CHECK(a.allowed);
+    CHECK(a.required_scope == "operator.talk");
+}
+
 TEST_CASE("port 65535 is a valid local host port, 65536 is not (flipped port comparison)", "[regression]") {
     auto config = config_trusting({"127.0.0.1"});
     config.token = "s3cr3t-gateway-token";
