@@ -6,8 +6,8 @@
 //   into `config error: <path>: <expected>` and exit 2; anything else would crash it);
 // - that message is one line, with a path;
 // - it never contains the token: when the input's gateway.auth.token is the marker below
-//   (and the marker appears nowhere else), or the text is not JSON at all, the message
-//   must not contain the marker;
+//   and the marker appears nowhere else (see marker_is_the_token), the message must not
+//   contain the marker;
 // - a configuration that loads builds a gateway that decides requests.
 #include <cstddef>
 #include <cstdint>
@@ -28,13 +28,21 @@ using trustgate_fuzz::quoted;
 
 constexpr std::string_view secret_marker = "tg-fuzz-secret-token";
 
-// True when any appearance of the marker in an error message could only come from the
-// token: the marker occurs once, as the token, or the text is not JSON.
+// True when an appearance of the marker in an error message could only come from the
+// token: the marker occurs once in the text, as the value of gateway.auth.token; or, in
+// text that is not JSON, as a whole string that no colon follows (a value, not a key:
+// the errors met on the way to a syntax error name keys only).
 bool marker_is_the_token(std::string_view text) {
     const auto first = text.find(secret_marker);
     if (first == std::string_view::npos || text.find(secret_marker, first + 1) != std::string_view::npos) return false;
     const auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
-    if (json.is_discarded()) return true;
+    if (json.is_discarded()) {
+        auto after = text.substr(first + secret_marker.size());
+        if (first == 0 || text[first - 1] != '"' || !after.starts_with('"')) return false;
+        after.remove_prefix(1);
+        const auto next = after.find_first_not_of(" \t\r\n");
+        return next == std::string_view::npos || (after[next] != ':' && after[next] != '/');
+    }
     const nlohmann::json* at = &json;
     for (const char* key : {"gateway", "auth", "token"}) {
         if (!at->is_object() || !at->contains(key)) return false;
