@@ -476,6 +476,23 @@ inline void check_rules(const gateway_config& c) {
                                                 "to insist)");
 }
 
+// The kind of a syntax error, from nlohmann's parse_error message, without any of the
+// input: the message is fixed text, then (for a lexer error) "; last read: '<input>'",
+// then "; expected <token>" from a closed list. The input could hold a secret, and could
+// itself contain "; expected ", so only the fixed parts are kept.
+inline std::string syntax_error_kind(std::string_view message) {
+    static constexpr std::string_view tokens[] = {"'[', '{', or a literal", "end of input", "string literal", "number literal",
+                                                  "true literal", "false literal", "null literal", "'['", "'{'", "']'",
+                                                  "'}'", "':'", "','", "<parse error>", "<uninitialized>", "<unknown token>"};
+    const auto start = message.find(": ", message.find("column"));
+    if (start == std::string_view::npos) return "syntax error";
+    std::string what(message.substr(start + 2, message.find("; last read") - (start + 2)));
+    if (const auto last = message.rfind("; expected "); last != std::string_view::npos && what.find("; expected ") == std::string::npos)
+        for (const auto token : tokens)
+            if (message.substr(last + 11) == token) what.append("; expected ").append(token);
+    return what;
+}
+
 // Parses JSON with comments, refusing duplicate keys (the last one would silently win)
 // and nesting deeper than max_depth.
 inline json parse_strict(std::string_view text, const std::string& source) {
@@ -522,15 +539,7 @@ inline json parse_strict(std::string_view text, const std::string& source) {
     try {
         return json::parse(text, check, /*allow_exceptions=*/true, /*ignore_comments=*/true);
     } catch (const json::parse_error& e) {
-        // nlohmann's message quotes the text it last read, which could be part of a
-        // secret: report only the position and the kind of error.
-        const std::string message = e.what();
-        const auto start = message.find(": ", message.find("column"));
-        std::string what = start == std::string::npos ? "syntax error" : message.substr(start + 2);
-        if (const auto quoted = what.find("; last read"); quoted != std::string::npos) {
-            const auto expected = what.rfind("; expected ");
-            what = what.substr(0, quoted) + (expected > quoted && expected != std::string::npos ? what.substr(expected) : "");
-        }
+        const std::string what = syntax_error_kind(e.what());
         std::size_t line = 1, column = 1;
         for (std::size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
             if (text[i] == '\n') ++line, column = 1;
