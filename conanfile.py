@@ -37,7 +37,7 @@ class TrustgateConan(ConanFile):
         "testing": [True, False],  # trustgate::testing, RapidCheck generators and the reference model
     }
     default_options = {"beast": False, "testing": False}
-    exports_sources = "CMakeLists.txt", "LICENSE", "cmake/*", "include/*", "models/*"
+    exports_sources = "CMakeLists.txt", "LICENSE", "cmake/*", "docs/*", "include/*", "models/*"
     no_copy_source = True
 
     def set_version(self):
@@ -72,10 +72,10 @@ class TrustgateConan(ConanFile):
         CMake(self).install()
         # Every header is installed whatever the options (a header-library package is one
         # binary for all of them); CMakeDeps and PkgConfigDeps write the package files
-        # from package_info() instead of these.
+        # from package_info() instead of these. share/doc/trustgate keeps behaviour.md,
+        # the contract the headers cite.
         rmdir(self, os.path.join(self.package_folder, "share", "trustgate"))
         rmdir(self, os.path.join(self.package_folder, "share", "pkgconfig"))
-        rmdir(self, os.path.join(self.package_folder, "share", "doc"))
         copy(self, "LICENSE", src=self.source_folder, dst=os.path.join(self.package_folder, "licenses"))
 
     def package_info(self):

@@ -9,7 +9,8 @@
 #                                             component built (vcpkg_cmake_config_fixup's
 #                                             default place)
 #   share/pkgconfig/trustgate.pc              the core, for pkg-config
-#   share/doc/trustgate/LICENSE
+#   share/doc/trustgate/LICENSE, behaviour.md    the licence and the behaviour contract
+#                                             that the headers cite
 
 # Every header, whichever components are built: a Conan header-library package is the
 # same whatever its options, and a component's headers do nothing without its target.
@@ -47,4 +48,4 @@ string(REGEX REPLACE "/$" "" TRUSTGATE_PKGCONFIG_TO_PREFIX "${TRUSTGATE_PKGCONFI
 configure_file(${PROJECT_SOURCE_DIR}/cmake/trustgate.pc.in ${PROJECT_BINARY_DIR}/trustgate.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/trustgate.pc DESTINATION ${trustgate_pkgconfig_dir})
 
-install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/LICENSE ${PROJECT_SOURCE_DIR}/docs/behaviour.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
