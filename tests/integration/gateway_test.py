@@ -200,6 +200,10 @@ class WireContract(unittest.TestCase):
         res = self.get("/whoami", [("X-Forwarded-User", "alice"), ("X-Forwarded-For", "203.0.113.9"),
                                    ("X-OpenClaw-Scopes", "operator.approvals, operator.admin, no.such.scope")])
         self.assertEqual(res.json()["scopes"], ["operator.approvals"])
+        # A requested scope that the grant implies is held: write implies read.
+        implied = self.get("/whoami", [("X-Forwarded-User", "alice"), ("X-Forwarded-For", "203.0.113.9"),
+                                       ("X-OpenClaw-Scopes", "operator.read")])
+        self.assertEqual(implied.json()["scopes"], ["operator.read"])
         empty = self.get("/whoami", [("X-Forwarded-User", "alice"), ("X-Forwarded-For", "203.0.113.9"),
                                      ("X-OpenClaw-Scopes", "")])
         self.assertEqual(empty.json()["scopes"], [])

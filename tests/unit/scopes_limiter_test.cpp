@@ -88,8 +88,13 @@ TEST_CASE("the scopes header narrows the grant and never widens it") {
     const auto reader = allowed_as(via::trusted_proxy, "bob");
     CHECK(s.granted(reader, with({"operator.admin"})) == 0);
     CHECK_FALSE(s.authorize(admin, "config.set", with({"operator.read"})).allowed);
-    // The intersection is literal (SPEC §5): asking an admin-only grant for read yields nothing.
-    CHECK(scopes<>().granted(admin, with({"operator.read"})) == 0);
+    // SPEC §5: a requested scope that the grant implies is held, so an admin-only grant
+    // narrowed to read holds read, and a write grant narrowed to talk holds talk.
+    CHECK(scopes<>().granted(admin, with({"operator.read"})) == openclaw_scopes::bit(openclaw_scopes::read));
+    scopes_config writers;
+    writers.default_scopes = {"operator.write"};
+    CHECK(scopes<>(writers).granted(reader, with({"operator.talk, operator.admin"})) ==
+          openclaw_scopes::bit(openclaw_scopes::talk));
 }
 
 TEST_CASE("scope configuration errors name the path") {

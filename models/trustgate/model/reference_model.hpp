@@ -596,7 +596,15 @@ inline std::vector<std::string> configured_grant(const scopes_config& config, co
     return config.default_scopes;
 }
 
-// The grant, intersected with the scopes header (every line, comma-separated) if sent.
+inline const std::vector<std::string>& scope_names() {
+    static const std::vector<std::string> names = {
+        "operator.admin",     "operator.read",      "operator.write", "operator.approvals",
+        "operator.pairing",   "operator.questions", "operator.talk",  "operator.talk.secrets"};
+    return names;
+}
+
+// The grant, narrowed by the scopes header (every line, comma-separated) if sent: each
+// requested scope name that something in the grant implies.
 inline std::vector<std::string> granted_scopes(const scopes_config& config, const outcome& o,
                                                const basic_request& request) {
     const auto grant = configured_grant(config, o);
@@ -609,12 +617,13 @@ inline std::vector<std::string> granted_scopes(const scopes_config& config, cons
     }
     if (!header_sent) return grant;
     std::vector<std::string> granted;
-    for (const auto& g : grant)
-        for (const auto& a : asked)
-            if (g == a) {
-                granted.push_back(g);
-                break;
-            }
+    for (const auto& a : asked) {
+        bool known = false, implied = false, repeated = false;
+        for (const auto& n : scope_names()) known = known || n == a;
+        for (const auto& g : grant) implied = implied || implies(g, a);
+        for (const auto& g : granted) repeated = repeated || g == a;
+        if (known && implied && !repeated) granted.push_back(a);
+    }
     return granted;
 }
 
