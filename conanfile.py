@@ -10,6 +10,7 @@ import os
 import re
 
 from conan import ConanFile
+from conan.errors import ConanInvalidConfiguration
 from conan.tools.build import check_min_cppstd
 from conan.tools.cmake import CMake, CMakeToolchain, cmake_layout
 from conan.tools.files import copy, load, rmdir
@@ -43,18 +44,36 @@ class TrustgateConan(ConanFile):
     def set_version(self):
         self.version = project_version(load(self, os.path.join(self.recipe_folder, "CMakeLists.txt")))
 
+    def configure(self):
+        if self.options.beast:
+            self.options["boost"].header_only = True
+
     def layout(self):
         cmake_layout(self)
 
     def requirements(self):
         if self.options.beast:
+            # Beast, Asio and Boost.System are header-only: no Boost binaries (see configure()).
             self.requires("boost/[>=1.74 <2]", transitive_headers=True)
             self.requires("openssl/[>=1.1 <4]", transitive_headers=True, transitive_libs=True)
         if self.options.testing:
             self.requires("rapidcheck/cci.20231215", transitive_headers=True, transitive_libs=True)
 
+    def package_id(self):
+        # Headers only: one package serves every compiler, build type and option set.
+        self.info.clear()
+
     def validate(self):
-        check_min_cppstd(self, 20)
+        # A profile that names a standard must name C++20 or newer; one that names none
+        # (Conan's default profiles leave gcc at gnu17) is fine when the compiler can do
+        # C++20, because the consumer's own build selects the standard (README).
+        if self.settings.get_safe("compiler.cppstd"):
+            check_min_cppstd(self, 20)
+            return
+        minimum = {"gcc": 10, "clang": 12, "apple-clang": 13, "msvc": 192}.get(str(self.settings.get_safe("compiler")))
+        version = str(self.settings.get_safe("compiler.version") or "0").split(".")[0]
+        if minimum is not None and int(version) < minimum:
+            raise ConanInvalidConfiguration(f"trustgate needs C++20: {self.settings.compiler} {minimum} or newer")
 
     def generate(self):
         # The same configuration as ports/trustgate and tests/package: only the library.
