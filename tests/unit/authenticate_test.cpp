@@ -316,6 +316,22 @@ TEST_CASE("SPEC §6: failed token compares lock a non-exempt key out") {
     }
 }
 
+TEST_CASE("SPEC §1: an IPv6 entry never trusts an IPv4 peer") {
+    auto c = base_config();
+    c.trusted_proxy.loopback_user.reset();
+    for (const char* wide : {"::/80", "::/0", "::fffe:0:0/95"}) {
+        INFO(wide);
+        c.trusted_proxies = {wide};
+        for (const char* v4 : {"127.0.0.1", "::ffff:127.0.0.1", "10.0.0.1", "0.0.0.0", "255.255.255.255"})
+            require_deny(run(c, proxied(v4).request), reason::trusted_proxy_untrusted_source);
+        require_allow(run(c, proxied("::fffe:ffff:ffff").request), via::trusted_proxy, "alice@example.com");
+    }
+    // Next to an IPv4 entry: each matches its own family.
+    c.trusted_proxies = {"::/80", "10.0.0.0/8"};
+    require_allow(run(c, proxied("10.0.0.1").request), via::trusted_proxy, "alice@example.com");
+    require_deny(run(c, proxied("11.0.0.1").request), reason::trusted_proxy_untrusted_source);
+}
+
 TEST_CASE("SPEC §4: client IP attribution") {
     auto c = base_config();
     auto client = [&](request_builder b) {
@@ -359,6 +375,13 @@ TEST_CASE("configuration rules fail at start-up with the JSON path") {
     expect_error(c, "gateway.trustedProxies[1]", "\"10.0.0.1/8\"");
     c.trusted_proxies = {"127.1"};
     expect_error(c, "gateway.trustedProxies[0]", "canonical");
+    // SPEC §1: an entry inside ::ffff:0:0/96 names its IPv4 form.
+    for (const auto& [entry, v4] : std::vector<std::pair<std::string, std::string>>{
+             {"::ffff:0:0/96", "\"0.0.0.0/0\""}, {"::ffff:10.0.0.0/104", "\"10.0.0.0/8\""},
+             {"::ffff:198.18.0.1", "\"198.18.0.1\""}, {"[::ffff:7f00:1]/128", "\"127.0.0.1\""}}) {
+        c.trusted_proxies = {"127.0.0.1", entry};
+        expect_error(c, "gateway.trustedProxies[1]", "expected the IPv4 form " + v4);
+    }
     c = base_config();
     c.trusted_proxy.user_header = "";
     expect_error(c, "gateway.auth.trustedProxy.userHeader", "non-empty");

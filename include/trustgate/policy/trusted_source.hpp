@@ -37,6 +37,13 @@ public:
             if (!block)
                 throw config_error(path + "[" + std::to_string(i) + "]",
                                    "expected a canonical IP address or CIDR with no host bits set, got \"" + entries[i] + "\"");
+            // SPEC §1: IPv6 entries never match IPv4 peers; one written inside the mapped
+            // space would be the exception, so it must be written as the IPv4 it means.
+            if (block->base().is_v4() && entries[i].find(':') != std::string::npos)
+                throw config_error(path + "[" + std::to_string(i) + "]",
+                                   "expected the IPv4 form \"" +
+                                       (block->prefix_length() == 32 ? block->base().to_string() : block->to_string()) +
+                                       "\" instead of \"" + entries[i] + "\" (inside ::ffff:0:0/96, where IPv4 peers are kept)");
             blocks.push_back(*block);
         }
         return trusted_source(blocks);

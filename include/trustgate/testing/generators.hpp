@@ -151,8 +151,11 @@ inline bool is_loopback_entry(std::string_view entry) {
     return std::find(loopback_entries.begin(), loopback_entries.end(), entry) != loopback_entries.end();
 }
 
-// A trustedProxies entry of the pools that covers 127.0.0.1 or ::1.
-inline bool covers_loopback(std::string_view entry) { return entry == everything_ipv4 || is_loopback_entry(entry); }
+// A trustedProxies entry that covers 127.0.0.1 or ::1.
+inline bool covers_loopback(std::string_view entry) {
+    const auto b = model::parse_block(entry);
+    return b && (model::in_block(*model::parse_address("127.0.0.1"), *b) || model::in_block(*model::parse_address("::1"), *b));
+}
 
 // `::ffff:a.b.c.d` for an IPv4 address, its own text otherwise.
 inline std::string mapped_text(const net::address& a) {
@@ -176,7 +179,7 @@ inline rc::Gen<auth_config> config_for(const model::steps& steps, std::function<
         if (detail::chance(7, 10)) c.trusted_proxies.push_back(detail::one_of(strings(detail::loopback_entries)));
         for (const auto& e : *detail::some_of(strings(detail::proxy_entries), 5)) c.trusted_proxies.push_back(e);
         if (detail::chance(1, 30) || c.trusted_proxies.empty())
-            c.trusted_proxies.push_back(detail::one_of(strings(detail::proxy_entries, {detail::everything_ipv4})));
+            c.trusted_proxies.push_back(detail::one_of(strings(detail::proxy_entries, {detail::everything_ipv4, detail::everything_ipv6})));
         if (steps.identity == model::steps::identity_from::bearer_token || detail::chance(2, 3))
             c.token = detail::one_of(strings(detail::tokens));
 
@@ -243,6 +246,10 @@ inline rc::Gen<net::address> address_for(const auth_config& config) {
             case 1: {  // first, last or somewhere inside one of the configuration's entries
                 const auto block = net::cidr::parse(detail::one_of(remote));
                 if (!block) return parse("127.0.0.1");
+                // An IPv6 block spanning the mapped space (::/80) must not match IPv4 peers.
+                if (!block->base().is_v4() && block->first() <= parse("::ffff:0:0") && parse("::ffff:ffff:ffff") <= block->last() &&
+                    detail::chance(1, 2))
+                    return net::address::from_v4_uint(detail::chance(1, 2) ? 0x7f000001u : detail::any<std::uint32_t>());
                 net::address a = detail::chance(1, 2) ? block->last() : block->first();
                 if (detail::chance(1, 2)) {
                     auto bytes = block->first().bytes();

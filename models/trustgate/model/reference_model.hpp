@@ -201,7 +201,9 @@ inline std::optional<block> parse_block(std::string_view entry) {
     const auto digits = entry.substr(slash + 1);
     if (!all_digits(digits) || digits.size() > 3 || (digits.size() > 1 && digits[0] == '0')) return std::nullopt;
     const int prefix = std::stoi(std::string(digits));
-    const int width = is_ipv4(*base) ? 32 : 128;
+    // The prefix counts in the family the entry is written in.
+    const bool written_as_ipv6 = entry.substr(0, slash).find(':') != std::string_view::npos;
+    const int width = written_as_ipv6 ? 128 : 32;
     if (prefix > width) return std::nullopt;
     const block b{*base, prefix + (128 - width)};
     // No host bits: every bit after the prefix is zero.
@@ -210,7 +212,17 @@ inline std::optional<block> parse_block(std::string_view entry) {
     return b;
 }
 
-inline bool in_block(const ip& a, const block& b) { return same_leading_bits(a, b.base, b.bits); }
+// SPEC §1: an IPv4 block matches IPv4 addresses (in either spelling), an IPv6 block only
+// IPv6 addresses, even where its bits span the mapped space (`::/80`, `::/0`).
+inline bool in_block(const ip& a, const block& b) {
+    return is_ipv4(a) == is_ipv4(b.base) && same_leading_bits(a, b.base, b.bits);
+}
+
+// SPEC §1: an entry written in IPv6 inside ::ffff:0:0/96 is a start-up error.
+inline bool ipv6_entry_inside_mapped_space(std::string_view entry) {
+    const auto b = parse_block(entry);
+    return b && is_ipv4(b->base) && entry.substr(0, entry.find('/')).find(':') != std::string_view::npos;
+}
 
 inline bool trusted(const ip& a, const std::vector<block>& proxies) {
     for (const auto& b : proxies)
