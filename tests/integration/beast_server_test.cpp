@@ -47,7 +47,8 @@ tb::server_options small_options() {
     return options;
 }
 
-// Answers every request with its peer and body; /ws accepts an echoing WebSocket.
+// Answers every request with its peer and body; /ws accepts an echoing WebSocket;
+// /refuse is answered from the header alone.
 tb::reply echo(const tb::incoming& request) {
     if (request.path() == "/ws")
         return tb::websocket_accept{[](std::string_view text) {
@@ -55,8 +56,10 @@ tb::reply echo(const tb::incoming& request) {
             return "echo:" + std::string(text);
         }};
     if (request.path() == "/throw") throw std::runtime_error("handler failure");
-    return tb::make_response(request, http::status::ok, request.peer().to_string() + " " + request.message().body(),
-                             "text/plain");
+    if (request.path() == "/refuse") return tb::make_response(request, http::status::forbidden, "refused", "text/plain");
+    return tb::read_body{[](const tb::incoming& r, std::string body) {
+        return tb::make_response(r, http::status::ok, r.peer().to_string() + " " + body, "text/plain");
+    }};
 }
 
 // A server on its own thread, drained when the test ends.

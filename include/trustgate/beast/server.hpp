@@ -9,9 +9,11 @@
 //   std::cerr << "listening on port " << server.local_endpoint().port() << "\n";
 //   server.run();   // until SIGINT/SIGTERM, then drains and returns
 //
-// The server enforces the limits of server_options (timeouts, header and body sizes, a
-// connection cap), answers malformed HTTP with 400 and keeps serving, and optionally
-// speaks TLS. trustgate::beast::run(options, handler) does all of the above in one call.
+// The server enforces the limits of server_options (timeouts, header and body sizes,
+// connection caps in all and per peer address), answers malformed HTTP with 400 and keeps
+// serving, and optionally speaks TLS. The handler decides on the request header before
+// any body byte is read (handler.hpp). trustgate::beast::run(options, handler) does all
+// of the above in one call.
 #pragma once
 
 #include <chrono>
@@ -19,6 +21,8 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <sstream>
+#include <string>
 #include <string_view>
 #include <thread>
 #include <utility>
@@ -55,8 +59,10 @@ public:
     server(server_options options, request_handler handler)
         : io_(static_cast<int>(std::max<std::size_t>(1, options.threads))),
           state_(std::make_shared<detail::server_state>(std::move(options), std::move(handler))),
+          busy_(over_capacity_response(*state_)),
           strand_(boost::asio::make_strand(io_)),
           acceptor_(strand_),
+          stop_signals_(strand_),
           signals_(strand_),
           drain_timer_(strand_),
           retry_timer_(strand_) {
@@ -73,8 +79,8 @@ public:
         // Caught from here on, so a signal right after start-up still drains (it is
         // handled once run() starts).
         if (state_->options.handle_signals) {
-            signals_.add(SIGINT);
-            signals_.add(SIGTERM);
+            stop_signals_.add(SIGINT);
+            stop_signals_.add(SIGTERM);
         }
     }
 
@@ -87,7 +93,8 @@ public:
     endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
 
     // Runs `action` on a server thread whenever `signal_number` arrives (e.g. SIGHUP to
-    // reload configuration), until the server drains. Register before run().
+    // reload configuration), while the server lives: also while it drains, so that such
+    // a signal never ends the process then (the action may ignore it). Register before run().
     void on_signal(int signal_number, std::function<void()> action) {
         signals_.add(signal_number);
         signal_actions_.emplace_back(signal_number, std::move(action));
@@ -117,17 +124,30 @@ public:
     // Live connections (HTTP and WebSocket).
     std::size_t connections() const { return state_->connections.size(); }
 
+    // Tells every open WebSocket that the rules changed (e.g. a configuration reload): each
+    // calls its websocket_accept::recheck with its upgrade request, and one decided
+    // concurrently with this call is rechecked once it opens. Thread-safe.
+    void recheck_websockets() {
+        ++state_->rules_changed;
+        state_->connections.recheck_all();
+    }
+
 private:
     using strand = boost::asio::strand<boost::asio::io_context::executor_type>;
 
     void wait_for_signal() {
+        stop_signals_.async_wait([this](boost::beast::error_code ec, int) {
+            if (!ec) begin_drain();
+        });
+        wait_for_user_signal();
+    }
+
+    void wait_for_user_signal() {
         signals_.async_wait([this](boost::beast::error_code ec, int signal_number) {
-            if (ec || draining_) return;
-            const bool stop = state_->options.handle_signals && (signal_number == SIGINT || signal_number == SIGTERM);
-            if (stop) return begin_drain();
+            if (ec) return;
             for (const auto& [wanted, action] : signal_actions_)
                 if (wanted == signal_number) action();
-            wait_for_signal();
+            wait_for_user_signal();
         });
     }
 
@@ -157,32 +177,41 @@ private:
         boost::beast::error_code ec;
         const auto remote = socket.remote_endpoint(ec);
         if (ec) return;  // already gone
-        auto slot = state_->connections.try_admit();
-        if (!slot) return refuse_over_capacity(socket);
         const auto peer = to_address(remote.address());
+        auto slot = state_->connections.try_admit(peer);
+        if (!slot) return refuse_over_capacity(socket);
+        // SPEC §3: the first request header is due header_timeout after accept.
+        const auto header_deadline = std::chrono::steady_clock::now() + state_->options.header_timeout;
         boost::beast::tcp_stream stream(std::move(socket));
         if (state_->options.tls) {
-            std::make_shared<detail::tls_detector>(state_, std::move(*slot), std::move(stream), peer)->start();
+            std::make_shared<detail::tls_detector>(state_, std::move(*slot), std::move(stream), peer, header_deadline)->start();
         } else {
             std::make_shared<detail::http_session<boost::beast::tcp_stream>>(state_, std::move(*slot), std::move(stream), peer,
-                                                                             boost::beast::flat_buffer{})
+                                                                             boost::beast::flat_buffer{}, header_deadline)
                 ->start();
         }
     }
 
+    // The 503 of a full server (or of a peer at its own cap), decorated like every other
+    // response and serialised once.
+    static std::string over_capacity_response(const detail::server_state& state) {
+        auto res = detail::error_response(http::status::service_unavailable, 11, "over_capacity", "Too many open connections");
+        res.set(http::field::retry_after, "1");
+        state.decorate(res);
+        std::ostringstream text;
+        text << res;
+        return std::move(text).str();
+    }
+
     // Best effort and never blocking, so a full server spends nothing on the refusal.
     void refuse_over_capacity(boost::asio::ip::tcp::socket& socket) {
-        static constexpr std::string_view busy =
-            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 72\r\n"
-            "Retry-After: 1\r\nConnection: close\r\n\r\n"
-            R"({"error":{"type":"over_capacity","message":"Too many open connections"}})";
         boost::beast::error_code ec;
         socket.non_blocking(true, ec);
         // Reading what already arrived lets the close below end with FIN, not RST, so the
         // client gets to read the 503.
         std::array<char, 4096> ignored;
         while (socket.available(ec) > 0 && !ec) socket.read_some(boost::asio::buffer(ignored), ec);
-        if (!state_->options.tls) socket.write_some(boost::asio::buffer(busy.data(), busy.size()), ec);
+        if (!state_->options.tls) socket.write_some(boost::asio::buffer(busy_.data(), busy_.size()), ec);
         socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
         socket.close(ec);
     }
@@ -195,11 +224,14 @@ private:
         retry_timer_.cancel();
         // Removing the signals restores their default action: a second SIGINT ends the
         // process at once.
-        signals_.cancel(ignored);
-        signals_.clear(ignored);
+        stop_signals_.cancel(ignored);
+        stop_signals_.clear(ignored);
         for (const auto& action : drain_actions_) action();
         drain_timer_.expires_after(state_->options.drain_timeout);
         drain_timer_.async_wait([this](boost::beast::error_code ec) {
+            // Lets run() return; on_signal's signals stay caught until the server goes.
+            boost::beast::error_code not_waiting;
+            signals_.cancel(not_waiting);
             if (!ec) io_.stop();
         });
         state_->connections.drain_all([this] { boost::asio::post(strand_, [this] { drain_timer_.cancel(); }); });
@@ -207,9 +239,11 @@ private:
 
     boost::asio::io_context io_;
     std::shared_ptr<detail::server_state> state_;
+    const std::string busy_;
     strand strand_;
     boost::asio::ip::tcp::acceptor acceptor_;
-    boost::asio::signal_set signals_;
+    boost::asio::signal_set stop_signals_;  // SIGINT, SIGTERM: drain
+    boost::asio::signal_set signals_;       // on_signal's
     boost::asio::steady_timer drain_timer_;
     boost::asio::steady_timer retry_timer_;
     std::vector<std::pair<int, std::function<void()>>> signal_actions_;
