@@ -28,6 +28,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "trustgate/beast/fields_view.hpp"
+#include "trustgate/local_proof.hpp"
 #include "trustgate/net/address.hpp"
 #include "trustgate/request.hpp"
 
@@ -38,17 +39,24 @@ namespace http = boost::beast::http;
 using request = http::request<http::string_body>;
 using response = http::response<http::string_body>;
 
-// One request as the handler sees it: the parsed message and the TCP peer. It is itself a
-// trustgate::request_view, so `gateway.authenticate(incoming)` works directly; the
-// decision's strings point into the message, which lives until the handler returns.
+// One request as the handler sees it: the parsed message, the TCP peer and what the
+// kernel said about the peer's process when the connection was accepted. It is itself a
+// trustgate::request_view carrying a local proof, so `gateway.authenticate(incoming)`
+// works directly; the decision's strings point into the message, which lives until the
+// handler returns.
 class incoming {
 public:
-    incoming(const request& message, net::address peer, bool secure) noexcept
-        : message_(&message), peer_(peer), secure_(secure) {}
+    incoming(const request& message, net::address peer, bool secure, trustgate::local_proof proof = {},
+             bool local_socket = false) noexcept
+        : message_(&message), peer_(peer), secure_(secure), local_socket_(local_socket), proof_(proof) {}
 
     const request& message() const noexcept { return *message_; }
     net::address peer() const noexcept { return peer_; }
     bool secure() const noexcept { return secure_; }  // arrived over TLS
+    // Arrived on server_options::local_socket; peer() is then 127.0.0.1.
+    bool local_socket() const noexcept { return local_socket_; }
+    // Found once, at accept (trustgate/net/peer_credentials.hpp).
+    trustgate::local_proof local_proof() const noexcept { return proof_; }
 
     fields_view<> view() const noexcept { return {*message_, peer_}; }
 
@@ -72,9 +80,11 @@ private:
     const request* message_;
     net::address peer_;
     bool secure_;
+    bool local_socket_;
+    trustgate::local_proof proof_;
 };
 
-static_assert(trustgate::request_view<incoming>);
+static_assert(trustgate::request_view<incoming> && trustgate::carries_local_proof<incoming>);
 
 // Accepts a WebSocket upgrade. `on_message` is called with each text message, in order,
 // and its result is sent back as one text message; binary messages close the connection

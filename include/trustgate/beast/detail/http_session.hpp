@@ -12,9 +12,11 @@
 #include <variant>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -31,11 +33,14 @@
 #include "trustgate/beast/detail/websocket_session.hpp"
 #include "trustgate/beast/handler.hpp"
 #include "trustgate/detail/ascii.hpp"
+#include "trustgate/local_proof.hpp"
 #include "trustgate/net/address.hpp"
 
 namespace trustgate::beast::detail {
 
 using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+// server_options::local_socket's connections.
+using unix_stream = boost::beast::basic_stream<boost::asio::local::stream_protocol>;
 
 // A malformed request (as opposed to a client that went away or was too slow).
 inline bool is_bad_http(const boost::beast::error_code& ec) {
@@ -61,13 +66,14 @@ inline std::size_t read_buffer_limit(const server_options& options) { return opt
 template <class Stream>
 class http_session final : public drainable, public std::enable_shared_from_this<http_session<Stream>> {
     static constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
-    static_assert(is_tls || std::is_same_v<Stream, boost::beast::tcp_stream>);
+    static_assert(is_tls || std::is_same_v<Stream, boost::beast::tcp_stream> || std::is_same_v<Stream, unix_stream>);
 
 public:
-    // `buffer` holds whatever was read from the connection already (TLS detection).
+    // `buffer` holds whatever was read from the connection already (TLS detection);
+    // `proof` is what the kernel said about the peer at accept.
     http_session(std::shared_ptr<const server_state> state, connection_registry::slot slot, Stream&& stream,
-                 net::address peer, boost::beast::flat_buffer buffer)
-        : state_(std::move(state)), slot_(std::move(slot)), stream_(std::move(stream)), peer_(peer),
+                 net::address peer, boost::beast::flat_buffer buffer, trustgate::local_proof proof = {})
+        : state_(std::move(state)), slot_(std::move(slot)), stream_(std::move(stream)), peer_(peer), proof_(proof),
           buffer_(std::move(buffer)) {
         buffer_.max_size(read_buffer_limit(state_->options));
     }
@@ -98,7 +104,7 @@ public:
     }
 
 private:
-    boost::beast::tcp_stream& lowest() { return boost::beast::get_lowest_layer(stream_); }
+    auto& lowest() { return boost::beast::get_lowest_layer(stream_); }
 
     template <class F>
     auto bind(F f) {
@@ -186,7 +192,7 @@ private:
 
     void answer() {
         request_ = parser_->release();
-        const incoming in(request_, peer_, is_tls);
+        const incoming in(request_, peer_, is_tls, proof_, std::is_same_v<Stream, unix_stream>);
         reply result;
         try {
             result = state_->handler(in);
@@ -232,7 +238,7 @@ private:
             stream_.async_shutdown([self = this->shared_from_this()](boost::beast::error_code) {});
         } else {
             boost::beast::error_code ignored;
-            lowest().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+            lowest().socket().shutdown(boost::asio::socket_base::shutdown_send, ignored);
             lowest().expires_after(state_->linger_time());
             discard();
         }
@@ -251,6 +257,7 @@ private:
     connection_registry::slot slot_;
     Stream stream_;
     net::address peer_;
+    trustgate::local_proof proof_;
     boost::beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     request request_;

@@ -14,6 +14,7 @@
 #include "trustgate/beast/detail/connection_registry.hpp"
 #include "trustgate/beast/detail/http_session.hpp"
 #include "trustgate/beast/detail/server_state.hpp"
+#include "trustgate/local_proof.hpp"
 #include "trustgate/net/address.hpp"
 
 namespace trustgate::beast::detail {
@@ -21,8 +22,8 @@ namespace trustgate::beast::detail {
 class tls_detector : public std::enable_shared_from_this<tls_detector> {
 public:
     tls_detector(std::shared_ptr<const server_state> state, connection_registry::slot slot,
-                 boost::beast::tcp_stream&& stream, net::address peer)
-        : state_(std::move(state)), slot_(std::move(slot)), stream_(std::move(stream)), peer_(peer) {}
+                 boost::beast::tcp_stream&& stream, net::address peer, trustgate::local_proof proof = {})
+        : state_(std::move(state)), slot_(std::move(slot)), stream_(std::move(stream)), peer_(peer), proof_(proof) {}
 
     void start() {
         boost::asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
@@ -37,7 +38,7 @@ private:
         if (ec) return;
         if (tls) {
             std::make_shared<http_session<tls_stream>>(state_, std::move(slot_), tls_stream(std::move(stream_), *state_->options.tls),
-                                                       peer_, std::move(buffer_))
+                                                       peer_, std::move(buffer_), proof_)
                 ->start();
         } else {
             std::make_shared<http_session<boost::beast::tcp_stream>>(state_, std::move(slot_), std::move(stream_), peer_,
@@ -50,6 +51,7 @@ private:
     connection_registry::slot slot_;
     boost::beast::tcp_stream stream_;
     net::address peer_;
+    trustgate::local_proof proof_;
     boost::beast::flat_buffer buffer_;
 };
 
