@@ -27,6 +27,7 @@
 #include "trustgate/config.hpp"
 #include "trustgate/detail/ascii.hpp"
 #include "trustgate/net/address.hpp"
+#include "trustgate/net/cidr.hpp"
 #include "trustgate/net/proxy_settings.hpp"
 
 namespace trustgate_gateway {
@@ -43,6 +44,7 @@ struct tls_settings {
 struct gateway_config {
     trustgate::net::address bind = trustgate::net::address::from_v4_uint(0x7f000001);
     std::uint16_t port = 18789;
+    std::optional<std::string> local_socket;  // gateway.localSocket: a Unix socket for local tools
     trustgate::auth_config auth;  // auth.token holds the token once resolved
     std::optional<secret_ref> token_ref;  // gateway.auth.token given as a SecretRef
     secret_providers providers;           // secrets.providers
@@ -190,7 +192,7 @@ inline std::chrono::milliseconds read_milliseconds(const json& v, const std::str
 
 inline void read_trusted_proxy(const json& v, const std::string& path, trustgate::trusted_proxy_config& tp) {
     const object_reader o(v, path, {"userHeader", "requiredHeaders", "allowUsers", "allowUsersCaseInsensitive",
-                                    "allowLoopback", "loopbackUser"});
+                                    "allowLoopback", "loopbackUser", "localUsers"});
     o.with("userHeader", [&](const json& j, const std::string& p) { tp.user_header = read_string(j, p); });
     o.with("requiredHeaders", [&](const json& j, const std::string& p) { tp.required_headers = read_string_list(j, p); });
     o.with("allowUsers", [&](const json& j, const std::string& p) { tp.allow_users = read_string_list(j, p); });
@@ -198,6 +200,17 @@ inline void read_trusted_proxy(const json& v, const std::string& path, trustgate
            [&](const json& j, const std::string& p) { tp.allow_users_case_insensitive = read_bool(j, p); });
     o.with("allowLoopback", [&](const json& j, const std::string& p) { tp.allow_loopback = read_bool(j, p); });
     o.with("loopbackUser", [&](const json& j, const std::string& p) { tp.loopback_user = read_optional_string(j, p); });
+    // User names or numeric ids; the gateway resolves the names when it builds the policy.
+    o.with("localUsers", [&](const json& j, const std::string& p) {
+        if (!j.is_array()) wrong(p, "expected an array of user names and numeric user ids", j);
+        tp.local_users.clear();
+        for (std::size_t i = 0; i < j.size(); ++i) {
+            const auto at = index_path(p, i);
+            if (j[i].is_number_integer()) tp.local_users.push_back(std::to_string(read_integer(j[i], at, 0, UINT32_MAX)));
+            else if (j[i].is_string() && !j[i].get<std::string>().empty()) tp.local_users.push_back(j[i].get<std::string>());
+            else wrong(at, "expected a user name or a numeric user id", j[i]);
+        }
+    });
 }
 
 inline void read_scopes(const json& v, const std::string& path, trustgate::scopes_config& sc) {
@@ -423,7 +436,7 @@ inline void read_http(const json& v, const std::string& path, gateway_config& c)
 }
 
 inline void read_gateway(const json& v, const std::string& path, gateway_config& c) {
-    const object_reader o(v, path, {"bind", "port", "trustedProxies", "auth", "tls", "http"});
+    const object_reader o(v, path, {"bind", "port", "localSocket", "trustedProxies", "auth", "tls", "http"});
     o.with("bind", [&](const json& j, const std::string& p) {
         const auto text = read_string(j, p);
         const auto address = trustgate::net::address::parse(text);
@@ -431,6 +444,13 @@ inline void read_gateway(const json& v, const std::string& path, gateway_config&
         c.bind = *address;
     });
     o.with("port", [&](const json& j, const std::string& p) { c.port = std::uint16_t(read_integer(j, p, 0, 65535)); });
+    o.with("localSocket", [&](const json& j, const std::string& p) {
+        c.local_socket = read_optional_string(j, p);
+        // sockaddr_un holds 108 bytes with the terminating NUL.
+        if (c.local_socket && (!c.local_socket->starts_with('/') || c.local_socket->size() > 107 ||
+                               c.local_socket->find('\0') != std::string::npos))
+            throw config_error(p, "expected an absolute path of at most 107 bytes for the Unix socket, or null");
+    });
     o.with("trustedProxies", [&](const json& j, const std::string& p) { c.auth.trusted_proxies = read_string_list(j, p); });
     o.with("auth", [&](const json& j, const std::string& p) { read_auth(j, p, c); });
     o.with("tls", [&](const json& j, const std::string& p) { read_tls(j, p, c.tls); });
@@ -469,6 +489,14 @@ inline void check_rules(const gateway_config& c) {
         throw config_error("gateway.auth.rateLimit.maxKeys", "expected maxKeys × maxAttempts of at most " +
                                                                  std::to_string(max_failure_slots) +
                                                                  " (the limiter allocates its memory at start-up)");
+    // SPEC §1: the local socket's requests come from 127.0.0.1, which must be trusted to count.
+    if (c.local_socket && c.auth.mode == trustgate::auth_mode::trusted_proxy &&
+        std::none_of(c.auth.trusted_proxies.begin(), c.auth.trusted_proxies.end(), [](const std::string& entry) {
+            const auto block = trustgate::net::cidr::parse(entry);
+            return block && block->contains(trustgate::net::address::from_v4_uint(0x7f000001));
+        }))
+        throw config_error("gateway.localSocket", "expected gateway.trustedProxies to contain 127.0.0.1: the Unix socket's "
+                                                  "requests are decided as coming from it");
     const bool loopback_bind = c.bind.is_loopback();
     if (c.auth.mode == trustgate::auth_mode::none && !loopback_bind && !c.allow_insecure_none)
         throw config_error("gateway.auth.mode", R"(expected "trusted-proxy" or "token" on a non-loopback bind: "none" )"

@@ -92,10 +92,12 @@ int serve(const std::shared_ptr<const compiled_config>& config, config_source so
     options.port = settings.port;
     options.threads = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
     options.max_connections = settings.max_connections;
+    if (settings.local_socket) options.local_socket = *settings.local_socket;
     options.tls = std::move(tls);
     options.decorate = [&service](http::response_header<>& header) { service.decorate(header); };
     const bool secure = options.tls != nullptr;
-    const std::string where = settings.bind.to_string() + " port " + std::to_string(settings.port);
+    const std::string where = settings.bind.to_string() + " port " + std::to_string(settings.port) +
+                              (settings.local_socket ? " and " + *settings.local_socket : "");
     try {
         trustgate::beast::server server(std::move(options), [&service](const incoming& request) { return service(request); });
         // Reloads are caught before anyone can learn the port and send SIGHUP.
@@ -103,10 +105,12 @@ int serve(const std::shared_ptr<const compiled_config>& config, config_source so
         server.on_signal(SIGHUP, [&reloader] { reloader.request(); });
         server.on_drain([&audit] { audit.write("draining", log_line::object()); });
         const auto url = url_of(server.local_endpoint(), secure);
-        audit.write("listening", {{"message", "listening on " + url}, {"url", url}, {"mode", std::string(mode_name(settings.auth.mode))}});
+        log_line listening{{"message", "listening on " + url}, {"url", url}, {"mode", std::string(mode_name(settings.auth.mode))}};
+        if (settings.local_socket) listening["localSocket"] = *settings.local_socket;
+        audit.write("listening", listening);
         server.run();
     } catch (const boost::system::system_error& e) {
-        audit.write("error", {{"message", "cannot listen on " + where + ": " + e.code().message()}});
+        audit.write("error", {{"message", "cannot listen on " + where + ": " + e.what()}});
         return 1;
     }
     audit.write("stopped", log_line::object());

@@ -9,7 +9,7 @@
 // A reload reads the file, parses, validates and resolves every secret again (SIGHUP is
 // also how rotated secrets are picked up), then swaps the new configuration in with one
 // atomic store. Any failure keeps the configuration that is serving and says why on the
-// audit log. Settings the listener was built from (bind, port, tls, http) apply only at
+// audit log. Settings the listener was built from (bind, port, localSocket, tls, http) apply only at
 // start-up: a reload that changes them is refused, so what runs is always what the file
 // said when it was last accepted. Reloads run on a thread of their own, one at a time, so
 // a slow exec resolver never holds up a request.
@@ -92,6 +92,7 @@ namespace detail {
 inline void check_restart_only(const gateway_config& running, const gateway_config& next) {
     if (next.bind != running.bind) restart_needed("gateway.bind");
     if (next.port != running.port) restart_needed("gateway.port");
+    if (next.local_socket != running.local_socket) restart_needed("gateway.localSocket");
     if (next.tls.enabled != running.tls.enabled) restart_needed("gateway.tls.enabled");
     if (next.tls.certificate_chain_file != running.tls.certificate_chain_file) restart_needed("gateway.tls.certPath");
     if (next.tls.private_key_file != running.tls.private_key_file) restart_needed("gateway.tls.keyPath");

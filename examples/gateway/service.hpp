@@ -26,6 +26,7 @@
 #include "compiled_config.hpp"
 #include "trustgate/beast/handler.hpp"
 #include "trustgate/decision.hpp"
+#include "trustgate/local_proof.hpp"
 #include "trustgate/policy/scopes.hpp"
 
 namespace trustgate_gateway {
@@ -94,14 +95,28 @@ inline log_line scope_names(trustgate::scope_mask granted) {
 
 inline std::string missing_scope_message(std::string_view scope) { return "missing scope: " + std::string(scope); }
 
+// Who is at the other end, for the audit line: the TCP peer (or `unix:PATH` for the local
+// socket), and the user the kernel named when the connection was accepted.
+struct audit_peer {
+    std::string peer;
+    trustgate::local_proof proof;
+};
+
+inline audit_peer audit_peer_of(const incoming& request, const gateway_config& settings) {
+    if (request.local_socket() && settings.local_socket) return {"unix:" + *settings.local_socket, request.local_proof()};
+    return {request.peer().to_string(), request.local_proof()};
+}
+
 // The audit fields of an authentication decision (SPEC §7), and the configuration
-// generation that decided it.
-inline log_line decision_fields(const trustgate::decision::owned_decision& d, const trustgate::net::address& peer,
+// generation that decided it. `localUid` is there whenever the kernel named the peer's
+// user, in localUsers or not.
+inline log_line decision_fields(const trustgate::decision::owned_decision& d, const audit_peer& peer,
                                 std::uint64_t generation) {
     log_line line;
     line["decision"] = d.allowed ? "allow" : "deny";
     line["reason"] = std::string(to_string(d.why));
-    line["peer"] = peer.to_string();
+    line["peer"] = peer.peer;
+    if (peer.proof.found()) line["localUid"] = peer.proof.uid;
     line["clientIp"] = d.client_ip.to_string();
     line["via"] = std::string(to_string(d.how));
     line["user"] = d.allowed ? log_line(d.identity) : log_line(nullptr);
@@ -129,9 +144,9 @@ inline log_line rpc_result(const trustgate::decision::owned_decision& caller, co
 class frame_handler {
 public:
     frame_handler(std::shared_ptr<const compiled_config> config, const trustgate::scopes<>& scopes,
-                  trustgate::decision::owned_decision admitted, trustgate::scope_mask grant, trustgate::net::address peer,
+                  trustgate::decision::owned_decision admitted, trustgate::scope_mask grant, audit_peer peer,
                   const audit_log& audit)
-        : config_(std::move(config)), scopes_(&scopes), admitted_(std::move(admitted)), grant_(grant), peer_(peer), audit_(&audit) {}
+        : config_(std::move(config)), scopes_(&scopes), admitted_(std::move(admitted)), grant_(grant), peer_(std::move(peer)), audit_(&audit) {}
 
     std::string operator()(std::string_view text) const {
         const auto frame = parse_message(text);
@@ -169,7 +184,7 @@ private:
     const trustgate::scopes<>* scopes_;
     trustgate::decision::owned_decision admitted_;
     trustgate::scope_mask grant_;
-    trustgate::net::address peer_;
+    audit_peer peer_;
     const audit_log* audit_;
 };
 
@@ -209,7 +224,8 @@ private:
         const bool expose_reasons = config->settings.expose_reasons;
         const trustgate::decision d = gateway.authenticate(request);
         const auto path = request.path();
-        log_line line = detail::decision_fields(d.owned(), request.peer(), config->generation);
+        const auto peer = detail::audit_peer_of(request, config->settings);
+        log_line line = detail::decision_fields(d.owned(), peer, config->generation);
         line["route"] = std::string(path);
         const auto answer = [&](trustgate::beast::response res) -> trustgate::beast::reply {
             line["status"] = res.result_int();
@@ -262,7 +278,7 @@ private:
             audit_.write("decision", line);
             const auto& scopes = gateway.template get<trustgate::scopes<>>();
             return trustgate::beast::websocket_accept{
-                detail::frame_handler(config, scopes, d.owned(), scopes.granted(d, request), request.peer(), audit_)};
+                detail::frame_handler(config, scopes, d.owned(), scopes.granted(d, request), peer, audit_)};
         }
 
         return answer(detail::error_response(request, http::status::not_found, "not_found", "Not Found"));

@@ -62,6 +62,9 @@ struct trusted_proxy_config {
     bool allow_users_case_insensitive = false;
     bool allow_loopback = false;
     std::optional<std::string> loopback_user;
+    // SPEC §1 local process proof: who may be a local tool, as user names or numeric ids
+    // (digit strings); empty means the user the gateway runs as. Resolved at start-up.
+    std::vector<std::string> local_users;
 };
 
 struct scopes_config {

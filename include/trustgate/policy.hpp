@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "trustgate/decision.hpp"
+#include "trustgate/local_proof.hpp"
 #include "trustgate/net/address.hpp"
 #include "trustgate/request.hpp"
 
@@ -39,6 +40,7 @@ struct request_facts {
     bool forwarded_evidence = false;  // forwarded, x-real-ip, x-forwarded-*
     bool host_is_local = true;        // host absent, or localhost / loopback literal
     bool origin_is_local = true;      // origin absent, or names such a host
+    local_proof proof;                // the kernel's word on the peer's process (SPEC §1)
 
     // The user header (SPEC §3 step 4), when the composition has one.
     unsigned user_lines = 0;          // how many times the header appears, blank or not
@@ -60,7 +62,8 @@ struct request_facts {
 
     net::address client_ip;
 
-    // SPEC §1: what a CLI or sub-agent on the gateway host sends.
+    // SPEC §1: what a CLI or sub-agent on the gateway host sends. This is the half the
+    // request shows; loopback_policy adds the local process proof, whose user list it owns.
     constexpr bool direct_local() const noexcept {
         return peer_loopback && peer_trusted && !forwarded_evidence && host_is_local && origin_is_local;
     }

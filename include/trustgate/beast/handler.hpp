@@ -41,6 +41,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "trustgate/beast/fields_view.hpp"
+#include "trustgate/local_proof.hpp"
 #include "trustgate/net/address.hpp"
 #include "trustgate/request.hpp"
 
@@ -52,17 +53,23 @@ using request_header = http::request_header<>;
 using response = http::response<http::string_body>;
 
 // A request as the handler sees it: the request line and header fields (no body: it has
-// not been read yet) and the TCP peer. It is itself a trustgate::request_view, so
-// `gateway.authenticate(incoming)` works directly; the decision's strings point into the
-// header.
+// not been read yet), the TCP peer, and what the kernel said about the peer's process
+// when the connection was accepted. It is itself a trustgate::request_view carrying a
+// local proof, so `gateway.authenticate(incoming)` works directly; the decision's strings
+// point into the header.
 class incoming {
 public:
-    incoming(const request_header& header, net::address peer, bool secure) noexcept
-        : header_(&header), peer_(peer), secure_(secure) {}
+    incoming(const request_header& header, net::address peer, bool secure, trustgate::local_proof proof = {},
+             bool local_socket = false) noexcept
+        : header_(&header), peer_(peer), secure_(secure), local_socket_(local_socket), proof_(proof) {}
 
     const request_header& header() const noexcept { return *header_; }
     net::address peer() const noexcept { return peer_; }
     bool secure() const noexcept { return secure_; }  // arrived over TLS
+    // Arrived on server_options::local_socket; peer() is then 127.0.0.1.
+    bool local_socket() const noexcept { return local_socket_; }
+    // Found once, at accept (trustgate/net/peer_credentials.hpp).
+    trustgate::local_proof local_proof() const noexcept { return proof_; }
 
     fields_view<> view() const noexcept { return {*header_, peer_}; }
 
@@ -86,9 +93,11 @@ private:
     const request_header* header_;
     net::address peer_;
     bool secure_;
+    bool local_socket_;
+    trustgate::local_proof proof_;
 };
 
-static_assert(trustgate::request_view<incoming>);
+static_assert(trustgate::request_view<incoming> && trustgate::carries_local_proof<incoming>);
 
 // Reads the request body, then answers with on_body's response.
 struct read_body {

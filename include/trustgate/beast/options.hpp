@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/http/fields.hpp>
@@ -20,6 +21,13 @@ struct server_options {
     // treats as a.b.c.d.
     net::address bind = net::address::from_v4_uint(0x7f000001);  // 127.0.0.1
     std::uint16_t port = 0;                                       // 0: the kernel picks one
+
+    // A path: also listen on this Unix socket, for local tools (SPEC §1 "local socket").
+    // Its file gets mode 0660; a stale socket file there is replaced, anything else at the
+    // path makes the constructor throw; the server removes the file when it goes away.
+    // Its requests come from peer 127.0.0.1, plain HTTP, with the SO_PEERCRED user as
+    // their local proof (incoming::local_socket() tells them apart). Empty: none.
+    std::string local_socket;
 
     std::size_t threads = 1;               // threads running the server
     std::size_t max_connections = 1024;    // beyond this a connection gets 503 and is closed

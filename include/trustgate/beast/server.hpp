@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -32,6 +33,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -42,11 +44,14 @@
 #include "trustgate/beast/detail/connection_registry.hpp"
 #include "trustgate/beast/detail/http_session.hpp"
 #include "trustgate/beast/detail/server_state.hpp"
+#include "trustgate/beast/detail/socket_file.hpp"
 #include "trustgate/beast/detail/tls_detector.hpp"
 #include "trustgate/beast/fields_view.hpp"
 #include "trustgate/beast/handler.hpp"
 #include "trustgate/beast/options.hpp"
 #include "trustgate/beast/tls.hpp"
+#include "trustgate/local_proof.hpp"
+#include "trustgate/net/peer_credentials.hpp"
 
 namespace trustgate::beast {
 
@@ -62,10 +67,12 @@ public:
           busy_(over_capacity_response(*state_)),
           strand_(boost::asio::make_strand(io_)),
           acceptor_(strand_),
+          local_acceptor_(strand_),
           stop_signals_(strand_),
           signals_(strand_),
           drain_timer_(strand_),
-          retry_timer_(strand_) {
+          retry_timer_(strand_),
+          local_retry_timer_(strand_) {
         const auto& bind = state_->options.bind;
         const endpoint where(bind.is_v4() ? boost::asio::ip::address(boost::asio::ip::address_v4(bind.v4_uint()))
                                           : boost::asio::ip::address(boost::asio::ip::address_v6(bind.bytes())),
@@ -76,6 +83,7 @@ public:
         if (where.address().is_v6()) acceptor_.set_option(boost::asio::ip::v6_only(false));
         acceptor_.bind(where);
         acceptor_.listen(boost::asio::socket_base::max_listen_connections);
+        if (!state_->options.local_socket.empty()) listen_locally(state_->options.local_socket);
         // Caught from here on, so a signal right after start-up still drains (it is
         // handled once run() starts).
         if (state_->options.handle_signals) {
@@ -109,6 +117,7 @@ public:
         boost::asio::post(strand_, [this] {
             wait_for_signal();
             accept();
+            if (local_file_) accept_local();
         });
         std::vector<std::jthread> workers;
         for (std::size_t i = 1; i < state_->options.threads; ++i) workers.emplace_back([this] { io_.run(); });
@@ -134,6 +143,16 @@ public:
 
 private:
     using strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+    using local_protocol = boost::asio::local::stream_protocol;
+
+    void listen_locally(const std::string& path) {
+        local_file_.emplace(path);
+        local_acceptor_.open();
+        local_file_->prepare(local_acceptor_.native_handle());
+        local_acceptor_.bind(local_protocol::endpoint(path));
+        local_file_->bound();
+        local_acceptor_.listen(boost::asio::socket_base::max_listen_connections);
+    }
 
     void wait_for_signal() {
         stop_signals_.async_wait([this](boost::beast::error_code ec, int) {
@@ -179,15 +198,18 @@ private:
         if (ec) return;  // already gone
         const auto peer = to_address(remote.address());
         auto slot = state_->connections.try_admit(peer);
-        if (!slot) return refuse_over_capacity(socket);
+        if (!slot) return refuse_over_capacity(socket, !state_->options.tls);
         // SPEC §3: the first request header is due header_timeout after accept.
         const auto header_deadline = std::chrono::steady_clock::now() + state_->options.header_timeout;
+        // Once per connection, before any request (SPEC §1): who owns the peer's socket.
+        const auto proof = peer.is_loopback() ? net::peer_owner(socket.native_handle()) : trustgate::local_proof{};
         boost::beast::tcp_stream stream(std::move(socket));
         if (state_->options.tls) {
-            std::make_shared<detail::tls_detector>(state_, std::move(*slot), std::move(stream), peer, header_deadline)->start();
+            std::make_shared<detail::tls_detector>(state_, std::move(*slot), std::move(stream), peer, header_deadline, proof)
+                ->start();
         } else {
             std::make_shared<detail::http_session<boost::beast::tcp_stream>>(state_, std::move(*slot), std::move(stream), peer,
-                                                                             boost::beast::flat_buffer{}, header_deadline)
+                                                                             boost::beast::flat_buffer{}, header_deadline, proof)
                 ->start();
         }
     }
@@ -203,16 +225,45 @@ private:
         return std::move(text).str();
     }
 
+    void accept_local() {
+        local_acceptor_.async_accept(boost::asio::make_strand(io_),
+                                     boost::asio::bind_executor(strand_, [this](boost::beast::error_code ec,
+                                                                                local_protocol::socket socket) {
+                                         if (draining_) return;
+                                         if (!ec) {
+                                             admit_local(std::move(socket));
+                                             return accept_local();
+                                         }
+                                         local_retry_timer_.expires_after(std::chrono::milliseconds(100));
+                                         local_retry_timer_.async_wait([this](boost::beast::error_code wait_ec) {
+                                             if (!wait_ec && !draining_) accept_local();
+                                         });
+                                     }));
+    }
+
+    // A local tool on the Unix socket: peer 127.0.0.1, proven by SO_PEERCRED, plain HTTP.
+    void admit_local(local_protocol::socket socket) {
+        const auto peer = net::address::from_v4_uint(0x7f000001);
+        auto slot = state_->connections.try_admit(peer);
+        if (!slot) return refuse_over_capacity(socket, true);
+        const auto header_deadline = std::chrono::steady_clock::now() + state_->options.header_timeout;
+        const auto proof = net::peer_owner(socket.native_handle());
+        std::make_shared<detail::http_session<detail::unix_stream>>(state_, std::move(*slot), detail::unix_stream(std::move(socket)),
+                                                                    peer, boost::beast::flat_buffer{}, header_deadline, proof)
+            ->start();
+    }
+
     // Best effort and never blocking, so a full server spends nothing on the refusal.
-    void refuse_over_capacity(boost::asio::ip::tcp::socket& socket) {
+    template <class Socket>
+    void refuse_over_capacity(Socket& socket, bool plain) {
         boost::beast::error_code ec;
         socket.non_blocking(true, ec);
         // Reading what already arrived lets the close below end with FIN, not RST, so the
         // client gets to read the 503.
         std::array<char, 4096> ignored;
         while (socket.available(ec) > 0 && !ec) socket.read_some(boost::asio::buffer(ignored), ec);
-        if (!state_->options.tls) socket.write_some(boost::asio::buffer(busy_.data(), busy_.size()), ec);
-        socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+        if (plain) socket.write_some(boost::asio::buffer(busy_.data(), busy_.size()), ec);
+        socket.shutdown(boost::asio::socket_base::shutdown_both, ec);
         socket.close(ec);
     }
 
@@ -221,7 +272,9 @@ private:
         draining_ = true;
         boost::beast::error_code ignored;
         acceptor_.close(ignored);
+        local_acceptor_.close(ignored);
         retry_timer_.cancel();
+        local_retry_timer_.cancel();
         // Removing the signals restores their default action: a second SIGINT ends the
         // process at once.
         stop_signals_.cancel(ignored);
@@ -242,10 +295,13 @@ private:
     const std::string busy_;
     strand strand_;
     boost::asio::ip::tcp::acceptor acceptor_;
+    std::optional<detail::socket_file> local_file_;  // removes the socket file after the acceptor is gone
+    local_protocol::acceptor local_acceptor_;
     boost::asio::signal_set stop_signals_;  // SIGINT, SIGTERM: drain
     boost::asio::signal_set signals_;       // on_signal's
     boost::asio::steady_timer drain_timer_;
     boost::asio::steady_timer retry_timer_;
+    boost::asio::steady_timer local_retry_timer_;
     std::vector<std::pair<int, std::function<void()>>> signal_actions_;
     std::vector<std::function<void()>> drain_actions_;
     bool draining_ = false;  // touched on strand_ only

@@ -10,7 +10,8 @@
 // mapped-IPv6 peers, the configuration's own trusted entries and the addresses just
 // outside them, header names in other cases or with `_`, duplicated, blank, padded,
 // comma-joined and control-character values, forwarded evidence, host/origin spellings,
-// and bearer tokens right and wrong.
+// bearer tokens right and wrong, and local process proofs (none, failed, a user inside
+// or outside localUsers).
 #pragma once
 
 #include <rapidcheck.h>
@@ -26,6 +27,7 @@
 #include <trustgate/model/reference_model.hpp>
 
 #include "trustgate/config.hpp"
+#include "trustgate/local_proof.hpp"
 #include "trustgate/net/address.hpp"
 #include "trustgate/net/cidr.hpp"
 #include "trustgate/policy/scopes.hpp"
@@ -201,6 +203,7 @@ inline rc::Gen<auth_config> config_for(const model::steps& steps, std::function<
                 if (std::none_of(c.trusted_proxies.begin(), c.trusted_proxies.end(), detail::covers_loopback))
                     c.trusted_proxies.push_back("127.0.0.1");
             }
+            if (detail::chance(1, 3)) tp.local_users = *detail::some_of(strings(detail::local_users), 2);
         }
 
         c.scopes = default_scopes_config();
@@ -364,6 +367,27 @@ inline rc::Gen<std::string> user_value(const auth_config& config) {
     });
 }
 
+// What the kernel said about a request's connection. From a loopback peer, usually one of
+// localUsers; from a remote peer, usually nothing (servers look up loopback peers only, but
+// a server of your own may hand anything in); failed lookups and other users throughout.
+inline rc::Gen<local_proof> local_proof_for(const auth_config& config, bool loopback_peer) {
+    return rc::gen::exec([config, loopback_peer] {
+        const auto inside = model::local_user_ids(config.trusted_proxy);
+        std::uint32_t outside = 4242;
+        while (std::find(inside.begin(), inside.end(), outside) != inside.end()) ++outside;
+        enum kind { none, failed, user_inside, user_outside };
+        const auto k = loopback_peer ? detail::weighted<kind>({{1, none}, {8, user_inside}, {2, user_outside}, {1, failed}})
+                                     : detail::weighted<kind>({{6, none}, {1, user_inside}, {1, user_outside}, {1, failed}});
+        switch (k) {
+            case none: return local_proof{};
+            case failed: return local_proof::failure();
+            case user_inside: return local_proof::of(detail::one_of(inside));
+            case user_outside: break;
+        }
+        return local_proof::of(detail::chance(1, 2) ? outside : detail::one_of<std::uint32_t>({0, 1000, 65534, outside}));
+    });
+}
+
 // Header lines for `config`. `local_tool` shapes them like a CLI on the gateway host
 // (no user header, no forwarded evidence, a local host), which the loopback rules need.
 inline rc::Gen<std::vector<basic_request::header>> headers_for(const auth_config& config, bool local_tool = false) {
@@ -449,17 +473,22 @@ inline rc::Gen<basic_request> request_for(const auth_config& config) {
     return rc::gen::exec([config] {
         const auto peer = *address_for(config);
         const bool local_tool = peer.is_loopback() && detail::chance(2, 3);
-        return basic_request(peer, *headers_for(config, local_tool));
+        basic_request r(peer, *headers_for(config, local_tool));
+        r.set_local_proof(*local_proof_for(config, peer.is_loopback()));
+        return r;
     });
 }
 
 // What a CLI or sub-agent on the gateway host sends: from ::1 when that is the
-// configuration's loopback entry, from 127.0.0.1 otherwise.
+// configuration's loopback entry, from 127.0.0.1 otherwise, usually proven one of
+// localUsers.
 inline rc::Gen<basic_request> local_tool_request_for(const auth_config& config) {
     return rc::gen::exec([config] {
         const auto& e = config.trusted_proxies;
         const bool v6 = std::find(e.begin(), e.end(), "::1") != e.end() && detail::chance(1, 2);
-        return basic_request(*net::address::parse(v6 ? "::1" : "127.0.0.1"), *headers_for(config, true));
+        basic_request r(*net::address::parse(v6 ? "::1" : "127.0.0.1"), *headers_for(config, true));
+        r.set_local_proof(*local_proof_for(config, true));
+        return r;
     });
 }
 

@@ -15,6 +15,7 @@
 
 #include "trustgate/config.hpp"
 #include "trustgate/decision.hpp"
+#include "trustgate/local_proof.hpp"
 #include "trustgate/net/address.hpp"
 #include "trustgate/request.hpp"
 
@@ -63,8 +64,18 @@ inline void showValue(const basic_request::header& h, std::ostream& os) {
     os << "{" << testing::detail::quoted(h.name) << ", " << testing::detail::quoted(h.value) << "}";
 }
 
+inline void showValue(const local_proof& p, std::ostream& os) {
+    switch (p.result) {
+        case local_proof::outcome::none: os << "none"; return;
+        case local_proof::outcome::failed: os << "failed"; return;
+        case local_proof::outcome::found: os << "uid " << p.uid; return;
+    }
+}
+
 inline void showValue(const basic_request& r, std::ostream& os) {
-    os << "peer " << r.peer().to_string() << ", headers {";
+    os << "peer " << r.peer().to_string() << ", local proof ";
+    showValue(r.local_proof(), os);
+    os << ", headers {";
     for (std::size_t i = 0; i < r.headers().size(); ++i) {
         os << (i ? ", " : "");
         showValue(r.headers()[i], os);
@@ -82,6 +93,7 @@ inline void showValue(const auth_config& c, std::ostream& os) {
        << "\n  user_header " << quoted(tp.user_header) << ", required_headers " << quoted_list(tp.required_headers)
        << "\n  allow_users " << quoted_list(tp.allow_users) << (tp.allow_users_case_insensitive ? " (case-insensitive)" : "")
        << "\n  allow_loopback " << tp.allow_loopback << ", loopback_user " << testing::detail::quoted_optional(tp.loopback_user)
+       << ", local_users " << quoted_list(tp.local_users)
        << "\n  scopes header " << quoted(c.scopes.header) << ", default " << quoted_list(c.scopes.default_scopes)
        << ", token " << quoted_list(c.scopes.token_scopes);
     for (const auto& [identity, scopes] : c.scopes.identity_scopes)

@@ -7,7 +7,7 @@
 // header scanning. It favours being obviously right over being fast: strings are copied,
 // lists are searched linearly, nothing is precompiled.
 //
-// Read it top to bottom: text helpers, §2 addresses, §1 request facts, §4 client IP,
+// Read it top to bottom: text helpers, §2 addresses, §1 request facts and local proof, §4 client IP,
 // §6 failed attempts, §3 authentication, §5 scopes.
 #pragma once
 
@@ -22,8 +22,12 @@
 #include <utility>
 #include <vector>
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <trustgate/config.hpp>
 #include <trustgate/decision.hpp>
+#include <trustgate/local_proof.hpp>
 #include <trustgate/net/address.hpp>
 #include <trustgate/request.hpp>
 
@@ -337,9 +341,39 @@ inline facts look_at(const basic_request& request, std::string_view user_header)
     return f;
 }
 
-// SPEC §1: what a CLI or sub-agent on the gateway host sends.
-inline bool direct_local(const ip& peer, bool peer_trusted, const facts& f) {
-    return is_loopback(peer) && peer_trusted && !f.forwarded_evidence && f.host_local && f.origin_local;
+// SPEC §1 local process proof: localUsers as user ids. A digit string is an id, anything
+// else a user name of this host (the library refuses unknown names at start-up); none
+// listed means the user this process runs as.
+inline std::vector<std::uint32_t> local_user_ids(const trusted_proxy_config& tp) {
+    std::vector<std::uint32_t> ids;
+    for (const auto& user : tp.local_users) {
+        if (all_digits(user)) {
+            ids.push_back(std::uint32_t(std::stoul(user)));
+            continue;
+        }
+        std::vector<char> buffer(16 * 1024);
+        passwd entry{};
+        passwd* found = nullptr;
+        if (getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(), &found) == 0 && found) ids.push_back(found->pw_uid);
+    }
+    if (tp.local_users.empty()) ids.push_back(std::uint32_t(geteuid()));
+    return ids;
+}
+
+// The kernel named the request's user, and it is one of localUsers. A platform that
+// cannot prove has no same-host proxy in the picture (the library makes sure of that).
+inline bool proven_local(const trusted_proxy_config& tp, const basic_request& request) {
+    if (!local_proof_available) return true;
+    const auto proof = request.local_proof();
+    if (proof.result != local_proof::outcome::found) return false;
+    for (const auto id : local_user_ids(tp))
+        if (id == proof.uid) return true;
+    return false;
+}
+
+// SPEC §1: what a CLI or sub-agent on the gateway host sends, proven by the kernel.
+inline bool direct_local(const ip& peer, bool peer_trusted, const facts& f, bool proven) {
+    return is_loopback(peer) && peer_trusted && !f.forwarded_evidence && f.host_local && f.origin_local && proven;
 }
 
 // A named header with a non-blank value (SPEC §3 step 4.1).
@@ -541,7 +575,7 @@ inline outcome authenticate(const steps& s, const auth_config& config, const bas
 
     const bool reads_user_header = s.identity == steps::identity_from::user_header;
     const facts f = look_at(request, reads_user_header ? std::string_view(tp.user_header) : std::string_view());
-    const bool local = direct_local(peer, peer_trusted, f);
+    const bool local = direct_local(peer, peer_trusted, f, proven_local(tp, request));
 
     if (s.loopback) {
         // 2. A loopback peer is a local tool, or a same-host proxy only if allowLoopback.

@@ -15,9 +15,11 @@
 #include <variant>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -35,11 +37,14 @@
 #include "trustgate/beast/detail/websocket_session.hpp"
 #include "trustgate/beast/handler.hpp"
 #include "trustgate/detail/ascii.hpp"
+#include "trustgate/local_proof.hpp"
 #include "trustgate/net/address.hpp"
 
 namespace trustgate::beast::detail {
 
 using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+// server_options::local_socket's connections.
+using unix_stream = boost::beast::basic_stream<boost::asio::local::stream_protocol>;
 
 // A malformed request (as opposed to a client that went away or was too slow).
 inline bool is_bad_http(const boost::beast::error_code& ec) {
@@ -69,16 +74,18 @@ inline std::size_t field_count(const request_header& header) {
 template <class Stream>
 class http_session final : public drainable, public std::enable_shared_from_this<http_session<Stream>> {
     static constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
-    static_assert(is_tls || std::is_same_v<Stream, boost::beast::tcp_stream>);
+    static_assert(is_tls || std::is_same_v<Stream, boost::beast::tcp_stream> || std::is_same_v<Stream, unix_stream>);
+    static constexpr bool is_local_socket = std::is_same_v<Stream, unix_stream>;
     using clock = std::chrono::steady_clock;
 
 public:
     // `buffer` holds whatever was read from the connection already (TLS detection);
     // `header_deadline` is when the first request header must be complete (SPEC §3:
-    // counted from accept).
+    // counted from accept); `proof` is what the kernel said about the peer at accept.
     http_session(std::shared_ptr<const server_state> state, connection_registry::slot slot, Stream&& stream,
-                 net::address peer, boost::beast::flat_buffer buffer, clock::time_point header_deadline)
-        : state_(std::move(state)), slot_(std::move(slot)), stream_(std::move(stream)), peer_(peer),
+                 net::address peer, boost::beast::flat_buffer buffer, clock::time_point header_deadline,
+                 trustgate::local_proof proof = {})
+        : state_(std::move(state)), slot_(std::move(slot)), stream_(std::move(stream)), peer_(peer), proof_(proof),
           buffer_(std::move(buffer)), first_byte_by_(header_deadline), header_deadline_(header_deadline) {
         buffer_.max_size(read_buffer_limit(state_->options));
     }
@@ -109,7 +116,7 @@ public:
     }
 
 private:
-    boost::beast::tcp_stream& lowest() { return boost::beast::get_lowest_layer(stream_); }
+    auto& lowest() { return boost::beast::get_lowest_layer(stream_); }
 
     template <class F>
     auto bind(F f) {
@@ -157,12 +164,15 @@ private:
 
     const request_header& header() const { return parser_->get(); }
 
+    // The current request as the handler sees it.
+    incoming current() const { return incoming(header(), peer_, is_tls, proof_, is_local_socket); }
+
     void on_header(boost::beast::error_code ec, std::size_t) {
         if (ec) return on_read_error(ec);
         if (body_length_unknowable(*parser_)) return send(bad_request("Bad Request"));
         header_fields_ = field_count(header());
         const auto rules = state_->rules_changed.load();
-        const incoming in(header(), peer_, is_tls);
+        const incoming in = current();
         reply result;
         try {
             result = state_->handler(in);
@@ -220,7 +230,7 @@ private:
         if (field_count(header()) != header_fields_) return send(bad_request("Trailer fields are not accepted"));
         response res;
         try {
-            res = on_body_(incoming(header(), peer_, is_tls), std::move(parser_->get().body()));
+            res = on_body_(current(), std::move(parser_->get().body()));
         } catch (...) {
             res = internal_error();
         }
@@ -246,7 +256,7 @@ private:
 
     void upgrade(websocket_accept accept, std::uint64_t rules) {
         auto ws = std::make_shared<websocket_session<Stream>>(state_, std::move(slot_), std::move(stream_), std::move(buffer_),
-                                                              peer_, is_tls, std::move(accept), rules);
+                                                              peer_, is_tls, proof_, is_local_socket, std::move(accept), rules);
         ws->start(http::request<http::empty_body>(std::move(parser_->get().base())));
     }
 
@@ -274,7 +284,7 @@ private:
             stream_.async_shutdown([self = this->shared_from_this()](boost::beast::error_code) {});
         } else {
             boost::beast::error_code ignored;
-            lowest().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+            lowest().socket().shutdown(boost::asio::socket_base::shutdown_send, ignored);
             lowest().expires_after(state_->linger_time());
             discard();
         }
@@ -293,6 +303,7 @@ private:
     connection_registry::slot slot_;
     Stream stream_;
     net::address peer_;
+    trustgate::local_proof proof_;
     boost::beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;  // holds the request until it is answered
     std::size_t header_fields_ = 0;                                   // as the handler saw them

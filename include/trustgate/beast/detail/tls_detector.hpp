@@ -15,6 +15,7 @@
 #include "trustgate/beast/detail/connection_registry.hpp"
 #include "trustgate/beast/detail/http_session.hpp"
 #include "trustgate/beast/detail/server_state.hpp"
+#include "trustgate/local_proof.hpp"
 #include "trustgate/net/address.hpp"
 
 namespace trustgate::beast::detail {
@@ -23,9 +24,10 @@ class tls_detector : public std::enable_shared_from_this<tls_detector> {
 public:
     // `header_deadline`: when the first request header must be complete, handshake included.
     tls_detector(std::shared_ptr<const server_state> state, connection_registry::slot slot,
-                 boost::beast::tcp_stream&& stream, net::address peer, std::chrono::steady_clock::time_point header_deadline)
+                 boost::beast::tcp_stream&& stream, net::address peer, std::chrono::steady_clock::time_point header_deadline,
+                 trustgate::local_proof proof = {})
         : state_(std::move(state)), slot_(std::move(slot)), stream_(std::move(stream)), peer_(peer),
-          header_deadline_(header_deadline) {}
+          header_deadline_(header_deadline), proof_(proof) {}
 
     void start() {
         boost::asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
@@ -40,7 +42,7 @@ private:
         if (ec) return;
         if (tls) {
             std::make_shared<http_session<tls_stream>>(state_, std::move(slot_), tls_stream(std::move(stream_), *state_->options.tls),
-                                                       peer_, std::move(buffer_), header_deadline_)
+                                                       peer_, std::move(buffer_), header_deadline_, proof_)
                 ->start();
         } else {
             std::make_shared<http_session<boost::beast::tcp_stream>>(state_, std::move(slot_), std::move(stream_), peer_,
@@ -54,6 +56,7 @@ private:
     boost::beast::tcp_stream stream_;
     net::address peer_;
     std::chrono::steady_clock::time_point header_deadline_;
+    trustgate::local_proof proof_;
     boost::beast::flat_buffer buffer_;
 };
 

@@ -21,6 +21,7 @@
 #include "trustgate/beast/detail/connection_registry.hpp"
 #include "trustgate/beast/detail/server_state.hpp"
 #include "trustgate/beast/handler.hpp"
+#include "trustgate/local_proof.hpp"
 #include "trustgate/net/address.hpp"
 
 namespace trustgate::beast::detail {
@@ -57,10 +58,10 @@ public:
     // `already_read`: what the HTTP session read past the upgrade request. `rules`: the
     // server's rules_changed count from before the upgrade was decided.
     websocket_session(std::shared_ptr<const server_state> state, connection_registry::slot slot, Stream&& stream,
-                      const boost::beast::flat_buffer& already_read, net::address peer, bool secure, websocket_accept accept,
-                      std::uint64_t rules)
+                      const boost::beast::flat_buffer& already_read, net::address peer, bool secure,
+                      trustgate::local_proof proof, bool local_socket, websocket_accept accept, std::uint64_t rules)
         : state_(std::move(state)), slot_(std::move(slot)), ws_(std::move(stream), already_read), peer_(peer),
-          secure_(secure), accept_(std::move(accept)), decided_under_(rules) {}
+          secure_(secure), local_socket_(local_socket), proof_(proof), accept_(std::move(accept)), decided_under_(rules) {}
 
     // Runs on the connection's strand (the HTTP session calls it from its handler).
     // `upgrade` is kept: recheck decides again from it.
@@ -109,7 +110,7 @@ private:
         if (!accept_.recheck) return;
         std::optional<std::string> refused;
         try {
-            refused = accept_.recheck(incoming(upgrade_, peer_, secure_));
+            refused = accept_.recheck(incoming(upgrade_, peer_, secure_, proof_, local_socket_));
         } catch (...) {
             return close(websocket::close_code::internal_error);
         }
@@ -156,6 +157,8 @@ private:
     boost::beast::websocket::stream<upgraded_stream<Stream>> ws_;
     net::address peer_;
     bool secure_;
+    bool local_socket_;
+    trustgate::local_proof proof_;  // the upgrade's, for recheck
     websocket_accept accept_;
     std::uint64_t decided_under_;  // the rules_changed count the connection was last decided under
     http::request<http::empty_body> upgrade_;

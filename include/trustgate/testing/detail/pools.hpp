@@ -7,6 +7,9 @@
 
 namespace trustgate::testing::detail {
 
+// localUsers entries: a name every POSIX host has, and ids (a digit string is an id).
+inline constexpr std::array<std::string_view, 4> local_users = {"root", "0", "1000", "4242"};
+
 // Identities a proxy might vouch for; `Carol@Example.COM` tests case sensitivity and
 // `operator@localhost` doubles as a loopbackUser.
 inline constexpr std::array<std::string_view, 6> users = {
