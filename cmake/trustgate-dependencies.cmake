@@ -5,9 +5,10 @@
 #
 # The core, trustgate::trustgate, needs nothing.
 
-set(trustgate_components beast testing)
+set(trustgate_components beast testing assertion)
 set(trustgate_beast_dependencies "Boost 1.74" "Threads" "OpenSSL")
 set(trustgate_testing_dependencies "rapidcheck CONFIG")
+set(trustgate_assertion_dependencies "OpenSSL" "nlohmann_json 3")
 
 # trustgate_find_component_dependencies(<component> <missing-var> [QUIET])
 # Runs find_package for each package <component> needs and sets <missing-var> to the
