@@ -5,10 +5,11 @@
 #
 # The core, trustgate::trustgate, needs nothing.
 
-set(trustgate_components beast testing config)
+set(trustgate_components beast testing config assertion)
 set(trustgate_beast_dependencies "Boost 1.74" "Threads" "OpenSSL")
 set(trustgate_testing_dependencies "rapidcheck CONFIG")
 set(trustgate_config_dependencies "nlohmann_json 3")
+set(trustgate_assertion_dependencies "OpenSSL" "nlohmann_json 3")
 
 # trustgate_find_component_dependencies(<component> <missing-var> [QUIET])
 # Runs find_package for each package <component> needs and sets <missing-var> to the

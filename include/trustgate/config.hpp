@@ -55,6 +55,21 @@ private:
 
 enum class auth_mode { trusted_proxy, token, none };
 
+// SPEC §10: `trustedProxy.assertion`, a signed assertion from the proxy. An unset value
+// takes the preset's (trustgate/assertion/proxy_assertion.hpp resolves and checks them).
+struct assertion_config {
+    std::optional<std::string> preset;          // "pomerium" | "cloudflare-access" | "google-iap"
+    std::optional<std::string> header;
+    std::optional<std::string> jwks_url;
+    std::optional<std::string> jwks_file;       // read when the gateway is built
+    std::optional<std::string> issuer;
+    std::vector<std::string> audience;
+    std::vector<std::string> algorithms;        // empty: the preset's
+    std::optional<std::string> identity_claim;  // unset: the preset's, else "email"
+    long long leeway_seconds = 60;              // 0..300
+    long long refresh_seconds = 3600;           // 1..86400
+};
+
 struct trusted_proxy_config {
     std::string user_header = "x-forwarded-user";
     std::vector<std::string> required_headers;
@@ -65,6 +80,7 @@ struct trusted_proxy_config {
     // SPEC §1 local process proof: who may be a local tool, as user names or numeric ids
     // (digit strings); empty means the user the gateway runs as. Resolved at start-up.
     std::vector<std::string> local_users;
+    std::optional<assertion_config> assertion;  // SPEC §10
 };
 
 struct scopes_config {

@@ -56,6 +56,10 @@ struct request_facts {
     bearer_state bearer = bearer_state::absent;
     std::string_view bearer_token;
 
+    // Set by a headers-stage policy that verified a signed assertion (SPEC §10): the
+    // identity stage then takes it instead of requiring the user header.
+    std::string_view asserted_identity;
+
     // Set by the identity stage.
     std::string_view identity;
     trustgate::via how = via::none;
