@@ -14,7 +14,9 @@
 
 namespace trustgate {
 
-// The stable reason codes of SPEC §3, §5 and §6. `ok` is the reason of every allow.
+// The stable reason codes of SPEC §3, §5, §6 and §7. `ok` is the reason of every allow.
+// `origin_not_allowed` comes from trustgate::origin_check (origin.hpp), after the
+// composition has allowed a request.
 enum class reason : std::uint8_t {
     ok,
     trusted_proxy_untrusted_source,
@@ -28,6 +30,7 @@ enum class reason : std::uint8_t {
     token_mismatch,
     rate_limited,
     missing_scope,
+    origin_not_allowed,
 };
 
 inline constexpr reason all_reasons[] = {
@@ -43,6 +46,7 @@ inline constexpr reason all_reasons[] = {
     reason::token_mismatch,
     reason::rate_limited,
     reason::missing_scope,
+    reason::origin_not_allowed,
 };
 
 // snake_case, exactly as in SPEC and on the wire.
@@ -60,6 +64,7 @@ constexpr std::string_view to_string(reason r) noexcept {
         case reason::token_mismatch: return "token_mismatch";
         case reason::rate_limited: return "rate_limited";
         case reason::missing_scope: return "missing_scope";
+        case reason::origin_not_allowed: return "origin_not_allowed";
     }
     return "unknown";
 }
