@@ -22,6 +22,8 @@
 #include "secrets.hpp"
 #include "security_audit.hpp"
 #include "trustgate/attempt_limiter.hpp"
+#include "trustgate/net/prefix_set.hpp"
+#include "trustgate/origin.hpp"
 #include "trustgate/policy/trusted_source.hpp"
 #include "trustgate/presets.hpp"
 
@@ -37,6 +39,11 @@ struct compiled_config {
     // Failed token compares (SPEC §6); outlives the gateway, which points into it.
     std::shared_ptr<trustgate::attempt_limiter> limiter;
     any_gateway gateway;
+    // The same composition without the limiter, for deciding an open WebSocket again
+    // after a reload: that is not a new attempt by its client, and must not count as one.
+    any_gateway recheck_gateway;
+    trustgate::origin_check origins;         // gateway.http.allowedOrigins
+    trustgate::net::prefix_set trusted_peers;  // gateway.trustedProxies (empty when none)
 };
 
 inline any_gateway build_gateway(const trustgate::auth_config& auth, trustgate::attempt_limiter* limiter) {
@@ -76,14 +83,19 @@ inline std::shared_ptr<const compiled_config> compile(gateway_config settings, c
         throw config_error("gateway.auth.token", "expected the SecretRef to be resolved first (load() does that)");
     // SPEC §2 holds in every mode: an entry that does not parse is an error even where
     // the mode does not use the list.
-    if (!settings.auth.trusted_proxies.empty()) trustgate::trusted_source::parse(settings.auth.trusted_proxies);
+    const auto trusted_peers = settings.auth.trusted_proxies.empty()
+                                   ? trustgate::net::prefix_set{}
+                                   : trustgate::trusted_source::parse(settings.auth.trusted_proxies).proxies();
+    auto origins = trustgate::origin_check::parse(settings.allowed_origins);
     const bool keep_limiter = previous != nullptr && same_limits(previous->settings.auth.rate_limit, settings.auth.rate_limit);
     auto limiter = keep_limiter ? previous->limiter : std::make_shared<trustgate::attempt_limiter>(settings.auth.rate_limit);
     auto gateway = build_gateway(settings.auth, limiter.get());
+    auto recheck_gateway = build_gateway(settings.auth, nullptr);
     auto findings = security_audit(settings, notices);
     const auto generation = previous != nullptr ? previous->generation + 1 : 1;
-    return std::make_shared<const compiled_config>(
-        compiled_config{std::move(settings), generation, std::move(findings), std::move(limiter), std::move(gateway)});
+    return std::make_shared<const compiled_config>(compiled_config{std::move(settings), generation, std::move(findings),
+                                                                   std::move(limiter), std::move(gateway),
+                                                                   std::move(recheck_gateway), std::move(origins), trusted_peers});
 }
 
 // Resolves the secrets, then compile()s.

@@ -53,6 +53,11 @@ struct gateway_config {
     tls_settings tls;
     std::optional<std::string> strict_transport_security;
     std::size_t max_connections = 1024;  // gateway.http.maxConnections: beyond it, 503 (WebSockets count)
+    std::optional<std::size_t> max_connections_per_peer;  // gateway.http.maxConnectionsPerPeer; default min(64, maxConnections)
+    std::chrono::milliseconds header_timeout{10'000};     // gateway.http.headerTimeoutMs, counted from accept
+    std::vector<std::string> allowed_origins;            // gateway.http.allowedOrigins (SPEC §7)
+
+    std::size_t connections_per_peer() const { return max_connections_per_peer.value_or(std::min<std::size_t>(64, max_connections)); }
     trustgate::net::proxy_settings proxy;
 };
 
@@ -418,8 +423,15 @@ inline void read_tls(const json& v, const std::string& path, tls_settings& tls) 
 }
 
 inline void read_http(const json& v, const std::string& path, gateway_config& c) {
-    const object_reader o(v, path, {"securityHeaders", "maxConnections"});
+    const object_reader o(v, path, {"securityHeaders", "maxConnections", "maxConnectionsPerPeer", "headerTimeoutMs", "allowedOrigins"});
     o.with("maxConnections", [&](const json& j, const std::string& p) { c.max_connections = read_integer(j, p, 1, 1'000'000); });
+    o.with("maxConnectionsPerPeer", [&](const json& j, const std::string& p) {
+        c.max_connections_per_peer = read_integer(j, p, 1, 1'000'000);
+    });
+    o.with("headerTimeoutMs", [&](const json& j, const std::string& p) {
+        c.header_timeout = std::chrono::milliseconds(read_integer(j, p, 100, 600'000));
+    });
+    o.with("allowedOrigins", [&](const json& j, const std::string& p) { c.allowed_origins = read_string_list(j, p); });
     o.with("securityHeaders", [&](const json& j, const std::string& p) {
         const object_reader headers(j, p, {"strictTransportSecurity"});
         headers.with("strictTransportSecurity", [&](const json& hsts, const std::string& hp) {
@@ -497,6 +509,9 @@ inline void check_rules(const gateway_config& c) {
         }))
         throw config_error("gateway.localSocket", "expected gateway.trustedProxies to contain 127.0.0.1: the Unix socket's "
                                                   "requests are decided as coming from it");
+    if (c.max_connections_per_peer && *c.max_connections_per_peer > c.max_connections)
+        throw config_error("gateway.http.maxConnectionsPerPeer",
+                           "expected at most gateway.http.maxConnections (" + std::to_string(c.max_connections) + ")");
     const bool loopback_bind = c.bind.is_loopback();
     if (c.auth.mode == trustgate::auth_mode::none && !loopback_bind && !c.allow_insecure_none)
         throw config_error("gateway.auth.mode", R"(expected "trusted-proxy" or "token" on a non-loopback bind: "none" )"

@@ -6,8 +6,12 @@
 // an unresolvable secret included, prints one line `config error: <json.path>: <what was
 // expected>` and exits 2. The security audit's findings go to standard error with
 // --check-config and onto the audit log (JSON lines, standard error) at start. SIGHUP, or
-// a change of the file, reloads it (reloader.hpp). SIGINT/SIGTERM drain and exit 0.
+// a change of the file, reloads it (reloader.hpp). SIGINT/SIGTERM drain and exit 0. The
+// three are caught from the first line of main: a SIGHUP while the gateway starts (an
+// exec resolver may take seconds) or drains is ignored with a log line, never the end
+// of the process.
 #include <algorithm>
+#include <functional>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -15,6 +19,10 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 
 #include <boost/system/system_error.hpp>
 
@@ -75,13 +83,54 @@ std::shared_ptr<boost::asio::ssl::context> load_tls(const tls_settings& tls) {
     }
 }
 
+// Catches SIGHUP, SIGINT and SIGTERM before anything slow happens, and SIGHUP for as long
+// as it lives, so that a reload signal can never take the default action (ending the
+// process): not during start-up, nor after the server has released its own handling.
+class early_signals {
+public:
+    early_signals() : set_(io_, SIGHUP, SIGINT, SIGTERM) {}
+
+    // The signals that arrived since the last call.
+    std::vector<int> take() {
+        std::vector<int> caught;
+        std::function<void()> wait = [&] {
+            set_.async_wait([&](const boost::system::error_code& ec, int signal_number) {
+                if (ec) return;
+                caught.push_back(signal_number);
+                wait();
+            });
+        };
+        wait();
+        io_.poll();
+        set_.cancel();
+        io_.poll();
+        io_.restart();
+        return caught;
+    }
+
+    // Once the server catches SIGINT/SIGTERM itself: held here too, a second one could
+    // not end a drain at once.
+    void release_stop_signals() {
+        set_.remove(SIGINT);
+        set_.remove(SIGTERM);
+    }
+
+private:
+    boost::asio::io_context io_;
+    boost::asio::signal_set set_;
+};
+
+log_line ignored_reload(std::string_view why) {
+    return {{"signal", "SIGHUP"}, {"result", "ignored"}, {"message", "reload ignored: " + std::string(why)}};
+}
+
 std::string url_of(const boost::asio::ip::tcp::endpoint& where, bool tls) {
     const auto host = where.address().is_v6() ? "[" + where.address().to_string() + "]" : where.address().to_string();
     return std::string(tls ? "https://" : "http://") + host + ":" + std::to_string(where.port());
 }
 
 int serve(const std::shared_ptr<const compiled_config>& config, config_source source,
-          std::shared_ptr<boost::asio::ssl::context> tls) {
+          std::shared_ptr<boost::asio::ssl::context> tls, early_signals& signals) {
     const audit_log audit(stderr);
     gateway_service service(config, audit);
     const auto& settings = config->settings;
@@ -93,6 +142,8 @@ int serve(const std::shared_ptr<const compiled_config>& config, config_source so
     options.threads = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
     options.max_connections = settings.max_connections;
     if (settings.local_socket) options.local_socket = *settings.local_socket;
+    options.max_connections_per_peer = settings.connections_per_peer();
+    options.header_timeout = settings.header_timeout;
     options.tls = std::move(tls);
     options.decorate = [&service](http::response_header<>& header) { service.decorate(header); };
     const bool secure = options.tls != nullptr;
@@ -100,10 +151,27 @@ int serve(const std::shared_ptr<const compiled_config>& config, config_source so
                               (settings.local_socket ? " and " + *settings.local_socket : "");
     try {
         trustgate::beast::server server(std::move(options), [&service](const incoming& request) { return service(request); });
-        // Reloads are caught before anyone can learn the port and send SIGHUP.
-        config_reloader reloader(std::move(source), service, audit);
-        server.on_signal(SIGHUP, [&reloader] { reloader.request(); });
-        server.on_drain([&audit] { audit.write("draining", log_line::object()); });
+        // What arrived while starting: the server catches SIGINT/SIGTERM from here on.
+        bool stop = false;
+        for (const int caught : signals.take()) {
+            if (caught == SIGHUP) audit.write("signal", ignored_reload("the gateway was still starting"));
+            else stop = true;
+        }
+        if (stop) {
+            audit.write("stopped", {{"message", "stopped by a signal during start-up"}});
+            return 0;
+        }
+        config_reloader reloader(std::move(source), service, audit, [&server] { server.recheck_websockets(); });
+        bool draining = false;  // on the server's signal strand, like both actions below
+        server.on_signal(SIGHUP, [&] {
+            if (draining) audit.write("signal", ignored_reload("the gateway is draining"));
+            else reloader.request();
+        });
+        server.on_drain([&] {
+            draining = true;
+            audit.write("draining", log_line::object());
+        });
+        signals.release_stop_signals();
         const auto url = url_of(server.local_endpoint(), secure);
         log_line listening{{"message", "listening on " + url}, {"url", url}, {"mode", std::string(mode_name(settings.auth.mode))}};
         if (settings.local_socket) listening["localSocket"] = *settings.local_socket;
@@ -120,6 +188,7 @@ int serve(const std::shared_ptr<const compiled_config>& config, config_source so
 }  // namespace
 
 int main(int argc, char** argv) {
+    early_signals signals;
     const auto cli = parse_command_line(argc, argv);
     if (!cli || cli->help) {
         std::fputs(usage.data(), cli ? stdout : stderr);
@@ -147,5 +216,5 @@ int main(int argc, char** argv) {
         for (const auto& f : config->findings) std::fprintf(stderr, "%s\n", format_finding(f).c_str());
         return 0;
     }
-    return serve(config, std::move(source), std::move(tls));
+    return serve(config, std::move(source), std::move(tls), signals);
 }

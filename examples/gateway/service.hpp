@@ -5,9 +5,13 @@
 //   POST /rpc/<m>   method m, if the identity holds its scope
 //   GET  /ws        WebSocket: {"id":N,"method":M,"params":{…}} frames, authorised one by one
 //
-// Everything but /healthz is authenticated first: 401 (429 when rate-limited) before any
-// route is looked at, so a refused caller learns nothing about the routes. The example
-// has no backend: a permitted method answers with its caller and the params it received.
+// Everything but /healthz is authenticated first, on the header section alone and before
+// any body byte is read: 401 (403, 429) before any route is looked at, so a refused caller
+// learns nothing about the routes and never makes the gateway read a body. A refusal of a
+// peer that is not a trusted proxy closes its connection. A cross-site upgrade or POST is
+// refused after authentication (SPEC §7). Open WebSockets are decided again on every
+// reload (recheck_websocket). The example has no backend: a permitted method answers with
+// its caller and the params it received.
 #pragma once
 
 #include <algorithm>
@@ -15,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,7 +32,11 @@
 #include "trustgate/beast/handler.hpp"
 #include "trustgate/decision.hpp"
 #include "trustgate/local_proof.hpp"
+#include "trustgate/detail/scan.hpp"
+#include "trustgate/origin.hpp"
+#include "trustgate/policy/proxy_identity.hpp"
 #include "trustgate/policy/scopes.hpp"
+#include "trustgate/presets.hpp"
 
 namespace trustgate_gateway {
 
@@ -37,18 +46,81 @@ using trustgate::beast::incoming;
 namespace detail {
 
 // Request bodies and WebSocket messages, parsed with bounded nesting (dumping a value
-// recurses once per level).
+// recurses once per level) and refusing a key twice in one object: the last would win,
+// so `{"method":"config.set","method":"health"}` could be authorised as one method and
+// run as the other by a reader that keeps the first.
 inline std::optional<log_line> parse_message(std::string_view text) {
-    struct too_deep {};
+    struct refused {};
+    std::vector<std::set<std::string>> keys;  // of each open object
     try {
-        return log_line::parse(text, [](int depth, log_line::parse_event_t, log_line&) {
-            if (depth > 64) throw too_deep{};
+        return log_line::parse(text, [&keys](int depth, log_line::parse_event_t event, log_line& parsed) {
+            if (depth > 64) throw refused{};
+            switch (event) {
+                case log_line::parse_event_t::object_start: keys.emplace_back(); break;
+                case log_line::parse_event_t::object_end: keys.pop_back(); break;
+                case log_line::parse_event_t::key:
+                    if (!keys.back().insert(parsed.get_ref<const std::string&>()).second) throw refused{};
+                    break;
+                default: break;
+            }
             return true;
         });
     } catch (const log_line::exception&) {
-    } catch (const too_deep&) {
+    } catch (const refused&) {
     }
     return std::nullopt;
+}
+
+// Request bytes as log text that tells every input apart (README, "Audit log"): `\` is
+// written `\\` and each byte that is not part of valid UTF-8 `\xHH`, so an identity
+// with a stray 0xFF never looks like one with U+FFFD, nor like one spelling `\xff`.
+inline std::string log_text(std::string_view bytes) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size());
+    std::size_t i = 0;
+    while (i < bytes.size()) {
+        const auto c = static_cast<unsigned char>(bytes[i]);
+        // Length of the UTF-8 sequence starting here, 0 when it is not a valid one.
+        std::size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+        if (n > 1) {
+            if (i + n > bytes.size()) n = 0;
+            for (std::size_t k = 1; n != 0 && k < n; ++k)
+                if ((static_cast<unsigned char>(bytes[i + k]) & 0xc0) != 0x80) n = 0;
+            if (n != 0) {
+                const auto second = static_cast<unsigned char>(bytes[i + 1]);
+                // Overlong forms, UTF-16 surrogates and code points beyond U+10FFFF.
+                if ((c == 0xe0 && second < 0xa0) || (c == 0xed && second > 0x9f) || (c == 0xf0 && second < 0x90) ||
+                    (c == 0xf4 && second > 0x8f))
+                    n = 0;
+            }
+        }
+        if (n == 0) {
+            out.append("\\x").push_back(hex[c >> 4]);
+            out.push_back(hex[c & 0xf]);
+            ++i;
+        } else if (c == '\\') {
+            out.append("\\\\");
+            ++i;
+        } else {
+            out.append(bytes.substr(i, n));
+            i += n;
+        }
+    }
+    return out;
+}
+
+// The request target as the audit log shows it (`route`): without query and fragment
+// (tokens travel there) and without the userinfo of an absolute-form target
+// (`http://alice:secret@host/…`).
+inline std::string loggable_target(std::string_view target) {
+    target = target.substr(0, target.find_first_of("?#"));
+    if (const auto sep = target.find("://"); sep != std::string_view::npos) {
+        const auto authority = target.substr(sep + 3, target.find('/', sep + 3) - (sep + 3));
+        if (const auto at = authority.rfind('@'); at != std::string_view::npos)
+            return log_text(std::string(target.substr(0, sep + 3)) + std::string(target.substr(sep + 3 + at + 1)));
+    }
+    return log_text(target);
 }
 
 inline trustgate::beast::response json_response(const incoming& request, http::status status, const log_line& body) {
@@ -68,7 +140,13 @@ inline trustgate::beast::response error_response(const incoming& request, http::
     return json_response(request, status, error_body(type, message, std::nullopt, false));
 }
 
-// 401, or 429 with Retry-After for a locked-out client.
+inline trustgate::beast::response forbidden(const incoming& request, std::string_view message, trustgate::reason why,
+                                            bool expose_reasons) {
+    return json_response(request, http::status::forbidden, error_body("forbidden", message, why, expose_reasons));
+}
+
+// 401; 403 for an identity the proxy vouched for that is not let in; 429 with
+// Retry-After for a locked-out client.
 inline trustgate::beast::response refusal(const incoming& request, const trustgate::decision& d, bool expose_reasons) {
     if (d.why == trustgate::reason::rate_limited) {
         auto res = json_response(request, http::status::too_many_requests,
@@ -76,6 +154,7 @@ inline trustgate::beast::response refusal(const incoming& request, const trustga
         res.set(http::field::retry_after, std::to_string(std::max<long long>(1, d.retry_after.count())));
         return res;
     }
+    if (d.why == trustgate::reason::trusted_proxy_user_not_allowed) return forbidden(request, "Forbidden", d.why, expose_reasons);
     auto res = json_response(request, http::status::unauthorized, error_body("unauthorized", "Unauthorized", d.why, expose_reasons));
     res.set(http::field::www_authenticate, "Bearer");
     return res;
@@ -107,11 +186,26 @@ inline audit_peer audit_peer_of(const incoming& request, const gateway_config& s
     return {request.peer().to_string(), request.local_proof()};
 }
 
+// The identity a refused request named (SPEC §7: an operator sees that the proxy sent
+// `a1b2-uuid` rather than a name): the user header as the identity policy read it.
+template <class Gateway>
+std::optional<std::string> refused_identity(const Gateway& gateway, const trustgate::decision& d, const incoming& request) {
+    if constexpr (std::is_same_v<Gateway, trustgate::trusted_proxy_gateway>) {
+        if (d.why != trustgate::reason::trusted_proxy_user_not_allowed && d.why != trustgate::reason::trusted_proxy_user_invalid)
+            return std::nullopt;
+        trustgate::request_facts facts;
+        trustgate::detail::scan_request(request, gateway.template get<trustgate::proxy_identity>().user_header(), facts);
+        return std::string(facts.user_value);
+    } else {
+        return std::nullopt;
+    }
+}
+
 // The audit fields of an authentication decision (SPEC §7), and the configuration
-// generation that decided it. `localUid` is there whenever the kernel named the peer's
-// user, in localUsers or not.
+// generation that decided it. `user` is the identity, or on a refusal the refused one;
+// `localUid` is there whenever the kernel named the peer's user, in localUsers or not.
 inline log_line decision_fields(const trustgate::decision::owned_decision& d, const audit_peer& peer,
-                                std::uint64_t generation) {
+                                std::uint64_t generation, const std::optional<std::string>& refused = std::nullopt) {
     log_line line;
     line["decision"] = d.allowed ? "allow" : "deny";
     line["reason"] = std::string(to_string(d.why));
@@ -119,34 +213,44 @@ inline log_line decision_fields(const trustgate::decision::owned_decision& d, co
     if (peer.proof.found()) line["localUid"] = peer.proof.uid;
     line["clientIp"] = d.client_ip.to_string();
     line["via"] = std::string(to_string(d.how));
-    line["user"] = d.allowed ? log_line(d.identity) : log_line(nullptr);
+    line["user"] = d.allowed ? log_line(log_text(d.identity)) : refused ? log_line(log_text(*refused)) : log_line(nullptr);
     line["policy"] = d.policy;
     if (!d.detail.empty()) line["detail"] = d.detail;
     line["generation"] = generation;
     return line;
 }
 
-// An authenticated caller refused by scopes: the line records the authorisation deny.
-inline void mark_missing_scope(log_line& line, std::string_view scope) {
+// An authenticated caller refused after authentication (scopes, origin).
+inline void mark_refused(log_line& line, trustgate::reason why, std::string_view policy, std::string_view detail = {}) {
     line["decision"] = "deny";
-    line["reason"] = std::string(to_string(trustgate::reason::missing_scope));
-    line["policy"] = std::string(trustgate::scopes<>::name);
-    line["detail"] = std::string(scope);
+    line["reason"] = std::string(to_string(why));
+    line["policy"] = std::string(policy);
+    if (!detail.empty()) line["detail"] = std::string(detail);
+}
+
+inline void mark_missing_scope(log_line& line, std::string_view scope) {
+    mark_refused(line, trustgate::reason::missing_scope, trustgate::scopes<>::name, scope);
 }
 
 inline log_line rpc_result(const trustgate::decision::owned_decision& caller, const log_line& params) {
     return {{"user", caller.identity}, {"via", std::string(to_string(caller.how))}, {"params", params}};
 }
 
-// Answers the frames of one WebSocket connection. The upgrade request is gone by now, so
-// it keeps copies of the decision and of the grant computed from that request, and the
-// configuration that admitted the connection: every frame is authorised under it.
+// What one WebSocket was last decided under: the configuration, the decision and the
+// grant computed from its upgrade request. Replaced when a reload re-decides it; frames
+// and rechecks run on the connection's strand, one at a time, so no lock.
+struct websocket_state {
+    std::shared_ptr<const compiled_config> config;  // keeps *scopes alive
+    const trustgate::scopes<>* scopes;
+    trustgate::decision::owned_decision admitted;
+    trustgate::scope_mask grant;
+};
+
+// Answers the frames of one WebSocket connection, each authorised under its state.
 class frame_handler {
 public:
-    frame_handler(std::shared_ptr<const compiled_config> config, const trustgate::scopes<>& scopes,
-                  trustgate::decision::owned_decision admitted, trustgate::scope_mask grant, audit_peer peer,
-                  const audit_log& audit)
-        : config_(std::move(config)), scopes_(&scopes), admitted_(std::move(admitted)), grant_(grant), peer_(std::move(peer)), audit_(&audit) {}
+    frame_handler(std::shared_ptr<const websocket_state> state, audit_peer peer, const audit_log& audit)
+        : state_(std::move(state)), peer_(std::move(peer)), audit_(&audit) {}
 
     std::string operator()(std::string_view text) const {
         const auto frame = parse_message(text);
@@ -157,13 +261,16 @@ public:
             (params != nullptr && !params->is_object()))
             return to_text({{"id", id},
                             {"ok", false},
-                            {"error", {{"code", "INVALID_REQUEST"}, {"message", R"(expected {"id":N,"method":M,"params":{…}})"}}}});
+                            {"error",
+                             {{"code", "INVALID_REQUEST"},
+                              {"message", R"(expected {"id":N,"method":M,"params":{…}}, each key once)"}}}});
 
+        const auto& state = *state_;
         const auto& name = method->get_ref<const std::string&>();
-        log_line line = decision_fields(admitted_, peer_, config_->generation);
+        log_line line = decision_fields(state.admitted, peer_, state.config->generation);
         line["route"] = "/ws";
-        line["method"] = name;
-        const auto authorization = scopes_->authorize(grant_, name);
+        line["method"] = log_text(name);
+        const auto authorization = state.scopes->authorize(state.grant, name);
         if (!authorization.allowed) {
             mark_missing_scope(line, authorization.required_scope);
             audit_->write("decision", line);
@@ -176,14 +283,12 @@ public:
                               {"details", {{"code", "MISSING_SCOPE"}, {"missingScope", scope}}}}}});
         }
         audit_->write("decision", line);
-        return to_text({{"id", id}, {"ok", true}, {"result", rpc_result(admitted_, params ? *params : log_line::object())}});
+        return to_text(
+            {{"id", id}, {"ok", true}, {"result", rpc_result(state.admitted, params ? *params : log_line::object())}});
     }
 
 private:
-    std::shared_ptr<const compiled_config> config_;  // keeps *scopes_ alive; its generation decided
-    const trustgate::scopes<>* scopes_;
-    trustgate::decision::owned_decision admitted_;
-    trustgate::scope_mask grant_;
+    std::shared_ptr<const websocket_state> state_;
     audit_peer peer_;
     const audit_log* audit_;
 };
@@ -199,7 +304,8 @@ public:
 
     std::shared_ptr<const compiled_config> current() const { return current_.load(); }
 
-    // A reload: requests that start from now on are decided under `config`.
+    // A reload: requests that start from now on are decided under `config`; tell the
+    // server to recheck its WebSockets afterwards (server::recheck_websockets).
     void replace(std::shared_ptr<const compiled_config> config) { current_.store(std::move(config)); }
 
     trustgate::beast::reply operator()(const incoming& request) const {
@@ -218,53 +324,73 @@ public:
     }
 
 private:
+    // Writes the decision line with the status sent. A refusal of a peer that is not a
+    // trusted proxy ends the connection (SPEC §3 "Connections").
+    trustgate::beast::response finish(log_line& line, trustgate::beast::response res, bool close) const {
+        line["status"] = res.result_int();
+        audit_.write("decision", line);
+        if (close) res.keep_alive(false);
+        return res;
+    }
+
     template <class Gateway>
     trustgate::beast::reply serve(const std::shared_ptr<const compiled_config>& config, const Gateway& gateway,
                                   const incoming& request) const {
         const bool expose_reasons = config->settings.expose_reasons;
         const trustgate::decision d = gateway.authenticate(request);
         const auto path = request.path();
-        const auto peer = detail::audit_peer_of(request, config->settings);
-        log_line line = detail::decision_fields(d.owned(), peer, config->generation);
-        line["route"] = std::string(path);
-        const auto answer = [&](trustgate::beast::response res) -> trustgate::beast::reply {
-            line["status"] = res.result_int();
-            audit_.write("decision", line);
-            return res;
-        };
+        log_line line = detail::decision_fields(d.owned(), detail::audit_peer_of(request, config->settings), config->generation,
+                                                detail::refused_identity(gateway, d, request));
+        const auto target = request.header().target();
+        line["route"] = detail::loggable_target(std::string_view(target.data(), target.size()));
+        const bool close_on_refusal = !config->trusted_peers.contains(request.peer());
 
-        if (!d.allowed) return answer(detail::refusal(request, d, expose_reasons));
+        if (!d.allowed) return finish(line, detail::refusal(request, d, expose_reasons), close_on_refusal);
+        if ((request.wants_websocket() || request.method() == http::verb::post) && !config->origins.admits(request)) {
+            detail::mark_refused(line, trustgate::reason::origin_not_allowed, "origin_check");
+            return finish(line,
+                          detail::forbidden(request, "Cross-site request", trustgate::reason::origin_not_allowed, expose_reasons),
+                          close_on_refusal);
+        }
 
         if (path == "/whoami") {
-            if (request.method() != http::verb::get) return answer(detail::method_not_allowed(request, "GET"));
+            if (request.method() != http::verb::get) return finish(line, detail::method_not_allowed(request, "GET"), false);
             const auto granted = gateway.template get<trustgate::scopes<>>().granted(d, request);
-            return answer(detail::json_response(request, http::status::ok,
+            return finish(line,
+                          detail::json_response(request, http::status::ok,
                                                 {{"user", std::string(d.identity)},
                                                  {"via", std::string(to_string(d.how))},
                                                  {"scopes", detail::scope_names(granted)},
-                                                 {"clientIp", d.client_ip.to_string()}}));
+                                                 {"clientIp", d.client_ip.to_string()}}),
+                          false);
         }
 
         if (path.starts_with("/rpc/") && path.size() > 5) {
             const auto method = path.substr(5);
-            line["method"] = std::string(method);
-            if (request.method() != http::verb::post) return answer(detail::method_not_allowed(request, "POST"));
+            line["method"] = detail::log_text(method);
+            if (request.method() != http::verb::post) return finish(line, detail::method_not_allowed(request, "POST"), false);
             const auto authorization = gateway.authorize(d, method, request);
             if (!authorization.allowed) {
                 detail::mark_missing_scope(line, authorization.required_scope);
-                return answer(detail::json_response(
-                    request, http::status::forbidden,
-                    detail::error_body("forbidden", detail::missing_scope_message(authorization.required_scope),
-                                       trustgate::reason::missing_scope, expose_reasons)));
+                return finish(line,
+                              detail::forbidden(request, detail::missing_scope_message(authorization.required_scope),
+                                                trustgate::reason::missing_scope, expose_reasons),
+                              close_on_refusal);
             }
-            const auto& body = request.message().body();
-            const auto params = body.empty() ? std::optional<log_line>(log_line::object()) : detail::parse_message(body);
-            if (!params || !params->is_object())
-                return answer(detail::error_response(request, http::status::bad_request, "bad_request",
-                                                     "expected a JSON object as the request body"));
-            return answer(detail::json_response(
-                request, http::status::ok,
-                {{"ok", true}, {"method", std::string(method)}, {"result", detail::rpc_result(d.owned(), *params)}}));
+            // Only now, authenticated and authorised, is the body worth reading.
+            return trustgate::beast::read_body{[this, line, caller = d.owned(), method = std::string(method)](
+                                                   const incoming& with_body, std::string body) mutable {
+                const auto params = body.empty() ? std::optional<log_line>(log_line::object()) : detail::parse_message(body);
+                if (!params || !params->is_object())
+                    return finish(line,
+                                  detail::error_response(with_body, http::status::bad_request, "bad_request",
+                                                         "expected a JSON object as the request body, each key once"),
+                                  false);
+                return finish(line,
+                              detail::json_response(with_body, http::status::ok,
+                                                    {{"ok", true}, {"method", method}, {"result", detail::rpc_result(caller, *params)}}),
+                              false);
+            }};
         }
 
         if (path == "/ws") {
@@ -272,16 +398,58 @@ private:
                 auto res = detail::error_response(request, http::status::upgrade_required, "upgrade_required",
                                                   "expected a WebSocket upgrade");
                 res.set(http::field::upgrade, "websocket");
-                return answer(std::move(res));
+                return finish(line, std::move(res), false);
             }
-            line["status"] = 101;
-            audit_.write("decision", line);
             const auto& scopes = gateway.template get<trustgate::scopes<>>();
+            auto state = std::make_shared<detail::websocket_state>(
+                detail::websocket_state{config, &scopes, d.owned(), scopes.granted(d, request)});
             return trustgate::beast::websocket_accept{
-                detail::frame_handler(config, scopes, d.owned(), scopes.granted(d, request), peer, audit_)};
+                detail::frame_handler(state, detail::audit_peer_of(request, config->settings), audit_),
+                [this, state](const incoming& upgrade) { return recheck_websocket(*state, upgrade); },
+                [this, line](unsigned status) mutable {
+                    line["status"] = status;
+                    audit_.write("decision", line);
+                }};
         }
 
-        return answer(detail::error_response(request, http::status::not_found, "not_found", "Not Found"));
+        return finish(line, detail::error_response(request, http::status::not_found, "not_found", "Not Found"), false);
+    }
+
+    // SPEC §3 "Connections": an open WebSocket decided again, from its upgrade request,
+    // under the configuration now current. Nothing (and the new grant in `state`) to
+    // keep it, or the reason code it is closed with.
+    std::optional<std::string> recheck_websocket(detail::websocket_state& state, const incoming& upgrade) const {
+        const auto config = current_.load();
+        if (config == state.config) return std::nullopt;
+        return std::visit([&](const auto& gateway) { return recheck_under(config, gateway, state, upgrade); },
+                          config->recheck_gateway);
+    }
+
+    template <class Gateway>
+    std::optional<std::string> recheck_under(const std::shared_ptr<const compiled_config>& config, const Gateway& gateway,
+                                             detail::websocket_state& state, const incoming& upgrade) const {
+        const trustgate::decision d = gateway.authenticate(upgrade);
+        log_line line = detail::decision_fields(d.owned(), detail::audit_peer_of(upgrade, config->settings), config->generation,
+                                                detail::refused_identity(gateway, d, upgrade));
+        line["route"] = "/ws";
+        line["trigger"] = "reload";
+        std::optional<trustgate::reason> refused;
+        if (!d.allowed) {
+            refused = d.why;
+        } else if (!config->origins.admits(upgrade)) {
+            refused = trustgate::reason::origin_not_allowed;
+            detail::mark_refused(line, *refused, "origin_check");
+        }
+        if (refused) {
+            line["closeCode"] = 1008;
+            audit_.write("decision", line);
+            return std::string(to_string(*refused));
+        }
+        const auto& scopes = gateway.template get<trustgate::scopes<>>();
+        state = detail::websocket_state{config, &scopes, d.owned(), scopes.granted(d, upgrade)};
+        line["scopes"] = detail::scope_names(state.grant);
+        audit_.write("decision", line);
+        return std::nullopt;
     }
 
     const std::optional<std::string> strict_transport_security_;

@@ -14,7 +14,9 @@
 
 namespace trustgate {
 
-// The stable reason codes of SPEC §3, §5, §6 and §10. `ok` is the reason of every allow.
+// The stable reason codes of SPEC §3, §5, §6, §7 and §10. `ok` is the reason of every allow.
+// `origin_not_allowed` comes from trustgate::origin_check (origin.hpp), after the
+// composition has allowed a request.
 enum class reason : std::uint8_t {
     ok,
     trusted_proxy_untrusted_source,
@@ -35,6 +37,7 @@ enum class reason : std::uint8_t {
     trusted_proxy_assertion_issuer,
     trusted_proxy_assertion_audience,
     trusted_proxy_user_mismatch,
+    origin_not_allowed,
 };
 
 inline constexpr reason all_reasons[] = {
@@ -57,6 +60,7 @@ inline constexpr reason all_reasons[] = {
     reason::trusted_proxy_assertion_issuer,
     reason::trusted_proxy_assertion_audience,
     reason::trusted_proxy_user_mismatch,
+    reason::origin_not_allowed,
 };
 
 // snake_case, exactly as in SPEC and on the wire.
@@ -81,6 +85,7 @@ constexpr std::string_view to_string(reason r) noexcept {
         case reason::trusted_proxy_assertion_issuer: return "trusted_proxy_assertion_issuer";
         case reason::trusted_proxy_assertion_audience: return "trusted_proxy_assertion_audience";
         case reason::trusted_proxy_user_mismatch: return "trusted_proxy_user_mismatch";
+        case reason::origin_not_allowed: return "origin_not_allowed";
     }
     return "unknown";
 }

@@ -210,9 +210,17 @@ class WireContract(unittest.TestCase):
                                      ("X-OpenClaw-Scopes", "")])
         self.assertEqual(empty.json()["scopes"], [])
 
+    def test_a_refused_identity_is_403_and_logged(self):
+        res, (line,) = self.gw.observe(lambda: self.get("/whoami", [("X-Forwarded-User", "mallory"),
+                                                                   ("X-Forwarded-For", "203.0.113.9")]))
+        self.assertEqual(res.status, 403)
+        self.assertEqual(res.json(), {"error": {"type": "forbidden", "message": "Forbidden",
+                                                "reason": "trusted_proxy_user_not_allowed"}})
+        self.assertEqual((line["decision"], line["reason"], line["user"], line["status"]),
+                         ("deny", "trusted_proxy_user_not_allowed", "mallory", 403))
+
     def test_refusals_are_401_with_the_reason_when_exposed(self):
         cases = [
-            ([("X-Forwarded-User", "mallory"), ("X-Forwarded-For", "203.0.113.9")], "trusted_proxy_user_not_allowed"),
             ([("X-Forwarded-User", "alice"), ("X-Forwarded-User", "bob"), ("X-Forwarded-For", "203.0.113.9")],
              "trusted_proxy_user_ambiguous"),
             ([("X-Forwarded-User", "alice, bob"), ("X-Forwarded-For", "203.0.113.9")], "trusted_proxy_user_ambiguous"),
@@ -299,9 +307,11 @@ class WireContract(unittest.TestCase):
 
     def test_websocket_upgrade_is_refused_like_http(self):
         ws = WebSocket("127.0.0.1", self.gw.port, headers=[("X-Forwarded-User", "mallory"), ("X-Forwarded-For", "203.0.113.9")])
-        self.assertEqual(ws.status, 401)
-        self.assertEqual(ws.json(), {"error": {"type": "unauthorized", "message": "Unauthorized",
+        self.assertEqual(ws.status, 403)
+        self.assertEqual(ws.json(), {"error": {"type": "forbidden", "message": "Forbidden",
                                                "reason": "trusted_proxy_user_not_allowed"}})
+        ws = WebSocket("127.0.0.1", self.gw.port, headers=[("X-Forwarded-For", "203.0.113.9")])
+        self.assertEqual(ws.status, 401)
 
     def test_bad_http_gets_400_and_the_server_stays_up(self):
         for garbage in (b"GARBAGE\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",

@@ -5,6 +5,7 @@ Retry-After per client IP, loopback exemption, and a flood of distinct clients t
 neither grows the limiter nor frees a locked-out one."""
 
 import json
+import time
 import unittest
 
 import ops
@@ -160,6 +161,65 @@ class FailedAttempts(unittest.TestCase):
                 result = ops.check_config(ARGS.gateway, config(mode="token", token=TOKEN, rateLimit=limits), DIR)
                 self.assertEqual(result.returncode, 2)
                 self.assertTrue(result.stderr.startswith(f"config error: {path}: "), result.stderr)
+
+
+class AuditTruth(unittest.TestCase):
+    """SPEC §7: a decision line says what was sent and who was refused, and holds no
+    credential from the target."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.gw = Gateway(ARGS.gateway, {"gateway": {
+            "port": 0, "trustedProxies": ["127.0.0.1"],
+            "auth": {"trustedProxy": {"allowLoopback": True, "loopbackUser": "operator@localhost"}}}}, DIR)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gw.stop()
+
+    def last_decision(self, predicate, timeout=5):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [line for line in self.gw.decisions() if predicate(line)]
+            if found:
+                return found[-1]
+            time.sleep(0.02)
+        self.fail(f"no such decision line: {self.gw.decisions()[-3:]}")
+
+    def test_logged_targets_lose_userinfo_query_and_fragment(self):
+        raw = harness.raw_exchange("127.0.0.1", self.gw.port,
+                                   b"GET http://alice:hunter2@localhost/whoami/x?token=s3cr3t#frag HTTP/1.1\r\n"
+                                   b"Host: localhost\r\nConnection: close\r\n\r\n")
+        self.assertTrue(raw.startswith(b"HTTP/1.1 404"), raw[:100])
+        line = self.last_decision(lambda line: "whoami/x" in line.get("route", ""))
+        self.assertEqual(line["route"], "http://localhost/whoami/x")
+        text = self.gw.log_text()
+        for secret in ("hunter2", "s3cr3t", "frag"):
+            self.assertNotIn(secret, text)
+
+    def test_a_refused_upgrade_logs_the_status_sent(self):
+        # Authenticated (a local tool), but without Sec-WebSocket-Key: Beast answers 400.
+        raw = harness.raw_exchange("127.0.0.1", self.gw.port,
+                                   b"GET /ws?broken HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+                                   b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        self.assertTrue(raw.startswith(b"HTTP/1.1 400"), raw[:100])
+        line = self.last_decision(lambda line: line.get("route") == "/ws" and line.get("status") != 101)
+        self.assertEqual((line["decision"], line["status"]), ("allow", 400))
+        ws = harness.WebSocket("127.0.0.1", self.gw.port)
+        self.assertEqual(ws.status, 101)
+        ws.close()
+        self.assertEqual(self.last_decision(lambda line: line.get("status") == 101)["route"], "/ws")
+
+    def test_identity_bytes_are_escaped_distinguishably(self):
+        r"""README "Audit log": `\` is written `\\`, a byte that is not valid UTF-8 `\xHH`."""
+        for sent, logged in [(b"al\xffice", r"al\xffice"), (b"al\\xffice", r"al\\xffice"), (b"caf\xc3\xa9", "café"),
+                             (b"\xed\xa0\x80", r"\xed\xa0\x80")]:
+            with self.subTest(sent=sent):
+                raw = harness.raw_exchange("127.0.0.1", self.gw.port,
+                                           b"GET /whoami HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-User: " + sent +
+                                           b"\r\nX-Forwarded-For: 198.51.100.7\r\nConnection: close\r\n\r\n")
+                self.assertTrue(raw.startswith(b"HTTP/1.1 200"), raw[:100])
+                self.assertIn('"user":' + json.dumps(logged, ensure_ascii=False), self.gw.log_text())
 
 
 if __name__ == "__main__":

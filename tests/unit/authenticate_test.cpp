@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <trustgate/attempt_limiter.hpp>
+#include <trustgate/origin.hpp>
 #include <trustgate/presets.hpp>
 
 using namespace trustgate;
@@ -442,4 +443,76 @@ TEST_CASE("header names are case-insensitive; an IPv4 peer and its mapped form d
         require_allow(run(c, b.request), via::trusted_proxy, "alice@example.com");
     }
     CHECK(run(c, request_builder("127.0.0.1").request).identity == run(c, request_builder("::ffff:127.0.0.1").request).identity);
+}
+
+// SPEC §7, cross-site requests.
+TEST_CASE("same_host compares host and port, with the scheme's default port implied") {
+    CHECK(same_host("https://gw.example", "gw.example"));
+    CHECK(same_host("https://gw.example", "gw.example:443"));
+    CHECK(same_host("http://gw.example", "gw.example:80"));
+    CHECK(same_host("wss://gw.example:8443", "gw.example:8443"));
+    CHECK(same_host("HTTPS://GW.Example", "gw.EXAMPLE"));  // ASCII case-insensitive
+    CHECK(same_host("http://[2001:db8::1]:8080", "[2001:DB8::1]:8080"));  // addresses as addresses
+    CHECK_FALSE(same_host("https://gw.example", "gw.example:80"));
+    CHECK_FALSE(same_host("http://gw.example", "gw.example:443"));
+    CHECK_FALSE(same_host("https://gw.example:8443", "gw.example"));
+    CHECK_FALSE(same_host("https://evil.example", "gw.example"));
+    CHECK_FALSE(same_host("https://gw.example.evil.example", "gw.example"));
+    CHECK_FALSE(same_host("https://10.0.0.1", "10.0.0.2"));
+}
+
+TEST_CASE("any two loopback names are the same host; null and malformed origins name none") {
+    CHECK(same_host("http://localhost:3000", "127.0.0.1:18789"));
+    CHECK(same_host("http://127.0.0.1", "[::1]:18789"));
+    CHECK(same_host("http://[::1]:9", "LOCALHOST"));
+    CHECK(same_host("http://127.4.5.6", "localhost"));
+    CHECK_FALSE(same_host("http://localhost", "gw.example"));
+    CHECK_FALSE(same_host("http://gw.example", "localhost"));
+    for (const char* origin : {"null", "", "gw.example", "https://gw.example/", "https://gw.example/path", "https://alice@gw.example",
+                               "https://gw.example:0", "https://gw.example:99999", "https://gw.example:", "://gw.example",
+                               "https://127.1", "https://[::1"}) {
+        INFO(origin);
+        CHECK_FALSE(same_host(origin, "gw.example"));
+    }
+    CHECK_FALSE(same_host("https://gw.example", "gw.example/x"));
+}
+
+TEST_CASE("origin_check admits no origin, the request's own host, and the configured origins") {
+    const auto check = origin_check::parse(std::vector<std::string>{"https://app.example", "http://tool.example:8080"});
+    CHECK(check.admits(std::nullopt, "gw.example"));
+    CHECK(check.admits("https://gw.example", "gw.example"));
+    CHECK(check.admits("https://APP.example", "gw.example"));
+    CHECK(check.admits("http://tool.example:8080", "gw.example"));
+    CHECK_FALSE(check.admits("http://tool.example", "gw.example"));
+    CHECK_FALSE(check.admits("https://evil.example", "gw.example"));
+    CHECK_FALSE(check.admits("null", "gw.example"));
+    CHECK(check.admits("http://localhost:5173", std::nullopt));  // direct-local without a host header
+    CHECK_FALSE(check.admits("https://gw.example", std::nullopt));
+    CHECK_FALSE(origin_check{}.admits("https://app.example", "gw.example"));
+
+    const auto from = [&](std::vector<std::pair<std::string, std::string>> headers) {
+        basic_request r(ip("10.0.0.5"));
+        for (auto& [n, v] : headers) r.add(n, v);
+        return check.admits(r);
+    };
+    CHECK(from({{"Host", "gw.example"}}));
+    CHECK(from({{"Host", "gw.example"}, {"ORIGIN", " https://gw.example "}}));
+    CHECK_FALSE(from({{"Host", "gw.example"}, {"Origin", "https://evil.example"}}));
+    CHECK_FALSE(from({{"Host", "gw.example"}, {"Origin", "https://gw.example"}, {"Origin", "https://gw.example"}}));
+    CHECK_FALSE(from({{"Host", "gw.example"}, {"Host", "evil.example"}, {"Origin", "https://gw.example"}}));
+    CHECK(from({{"Host", "gw.example"}, {"Host", "evil.example"}, {"Origin", "https://app.example"}}));
+}
+
+TEST_CASE("allowedOrigins entries are checked at start-up") {
+    for (const char* bad : {"app.example", "https://app.example/", "https://app.example/x", "https://u@app.example", "null", "*",
+                            "https://app.example:443", "http://app.example:80"}) {
+        INFO(bad);
+        CHECK_THROWS_AS(origin_check::parse(std::vector<std::string>{bad}), config_error);
+    }
+    try {
+        origin_check::parse(std::vector<std::string>{"https://ok.example", "https://app.example:443"});
+        FAIL("expected a config_error");
+    } catch (const config_error& e) {
+        CHECK(std::string(e.what()).find("gateway.http.allowedOrigins[1]") != std::string::npos);
+    }
 }

@@ -11,7 +11,8 @@
 //     `on_body(request, body)` for the response. A chunked body with trailer fields is
 //     refused with 400 first (Beast would merge them into the header fields), so the
 //     header the handler decided on is the whole header on_body sees;
-//   - `websocket_accept{on_message, recheck}`, for a (bodiless) upgrade request it accepts.
+//   - `websocket_accept{on_message, recheck, on_handshake}`, for a (bodiless) upgrade
+//     request it accepts.
 //
 //   [&](const trustgate::beast::incoming& request) -> trustgate::beast::reply {
 //       const auto decision = gateway.authenticate(request);     // incoming is a request_view
@@ -115,9 +116,15 @@ struct read_body {
 // with 1008 (policy violation) and that reason (at most 123 bytes) as the close reason.
 // on_message and recheck run on the connection's strand, never at the same time, so they
 // may share state without a lock.
+//
+// `on_handshake` (optional) is called once the upgrade is over, with the status of the
+// response sent: 101 when the WebSocket opened, Beast's 400 or 426 for a malformed
+// upgrade request, 0 when the client went away first. Log the outcome there, not in the
+// handler: only then is it known.
 struct websocket_accept {
     std::function<std::string(std::string_view text)> on_message;
     std::function<std::optional<std::string>(const incoming& upgrade)> recheck = nullptr;
+    std::function<void(unsigned status)> on_handshake = nullptr;
 };
 
 using reply = std::variant<response, read_body, websocket_accept>;

@@ -272,7 +272,9 @@ private:
     void on_write(boost::beast::error_code ec, std::size_t) {
         if (ec) return;
         if (response_.need_eof()) return linger_close();
-        first_byte_by_ = clock::now() + state_->options.idle_timeout;
+        const auto now = clock::now();
+        first_byte_by_ = now + state_->options.idle_timeout;
+        header_deadline_ = now + state_->options.header_timeout;  // a pipelined request's, already read
         header_clock_from_first_byte_ = true;
         wait_for_request();
     }

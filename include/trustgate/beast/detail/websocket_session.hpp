@@ -76,8 +76,12 @@ public:
         timeouts.keep_alive_pings = true;
         ws_.set_option(timeouts);
         ws_.read_message_max(state_->options.max_body_bytes);
-        ws_.set_option(websocket::stream_base::decorator(
-            [state = state_](websocket::response_type& res) { state->decorate(res); }));
+        // Beast builds the response (101, or its 400/426) and then calls this; the
+        // session outlives the stream, which owns the decorator.
+        ws_.set_option(websocket::stream_base::decorator([this](websocket::response_type& res) {
+            state_->decorate(res);
+            handshake_status_ = res.result_int();
+        }));
         ws_.async_accept(upgrade_, boost::beast::bind_front_handler(&websocket_session::on_accept, this->shared_from_this()));
     }
 
@@ -93,6 +97,13 @@ public:
 
 private:
     void on_accept(boost::beast::error_code ec) {
+        if (accept_.on_handshake) {
+            try {
+                accept_.on_handshake(!ec ? 101u : handshake_status_ == 101 ? 0u : handshake_status_);
+            } catch (...) {
+                ec = boost::beast::websocket::error::closed;
+            }
+        }
         if (ec) return;
         open_ = true;
         slot_.attach(this->shared_from_this());
@@ -164,6 +175,7 @@ private:
     http::request<http::empty_body> upgrade_;
     boost::beast::flat_buffer buffer_;
     std::string reply_;
+    unsigned handshake_status_ = 0;  // of the upgrade response Beast built
     bool open_ = false;
     bool closing_ = false;
 };
