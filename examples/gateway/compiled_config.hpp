@@ -58,11 +58,6 @@ inline any_gateway build_gateway(const trustgate::auth_config& auth, trustgate::
                        trustgate::trusted_proxy_gateway::from_config(auth, limiter));
 }
 
-inline bool same_limits(const trustgate::rate_limit_config& a, const trustgate::rate_limit_config& b) {
-    return a.max_attempts == b.max_attempts && a.window == b.window && a.lockout == b.lockout &&
-           a.exempt_loopback == b.exempt_loopback && a.max_keys == b.max_keys;
-}
-
 // Replaces the SecretRef fields by their values; returns what the resolvers noticed.
 inline std::vector<secret_notice> resolve_secret_fields(gateway_config& settings) {
     if (!settings.token_ref) return {};
@@ -87,7 +82,7 @@ inline std::shared_ptr<const compiled_config> compile(gateway_config settings, c
                                    ? trustgate::net::prefix_set{}
                                    : trustgate::trusted_source::parse(settings.auth.trusted_proxies).proxies();
     auto origins = trustgate::origin_check::parse(settings.allowed_origins);
-    const bool keep_limiter = previous != nullptr && same_limits(previous->settings.auth.rate_limit, settings.auth.rate_limit);
+    const bool keep_limiter = previous != nullptr && previous->settings.auth.rate_limit == settings.auth.rate_limit;
     auto limiter = keep_limiter ? previous->limiter : std::make_shared<trustgate::attempt_limiter>(settings.auth.rate_limit);
     auto gateway = build_gateway(settings.auth, limiter.get());
     auto recheck_gateway = build_gateway(settings.auth, nullptr);
