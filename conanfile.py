@@ -1,6 +1,6 @@
 """Conan 2 recipe for trustgate, a header-only C++20 library.
 
-    conan create . -o "trustgate/*:beast=True" -o "trustgate/*:testing=True"
+    conan create . -o "trustgate/*:beast=True" -o "trustgate/*:testing=True" -o "trustgate/*:config=True"
 
 The package is what `cmake --install` produces (tests/package builds consumers against
 that same install in CI); CMakeDeps and PkgConfigDeps then describe it from package_info(),
@@ -36,8 +36,9 @@ class TrustgateConan(ConanFile):
     options = {
         "beast": [True, False],    # trustgate::beast, the Boost.Beast adapter and server (with TLS)
         "testing": [True, False],  # trustgate::testing, RapidCheck generators and the reference model
+        "config": [True, False],   # trustgate::config, JSON5 configuration text read into nlohmann::json
     }
-    default_options = {"beast": False, "testing": False}
+    default_options = {"beast": False, "testing": False, "config": False}
     exports_sources = "CMakeLists.txt", "LICENSE", "cmake/*", "docs/*", "include/*", "models/*"
     no_copy_source = True
 
@@ -58,6 +59,8 @@ class TrustgateConan(ConanFile):
             self.requires("openssl/[>=1.1 <4]", transitive_headers=True, transitive_libs=True)
         if self.options.testing:
             self.requires("rapidcheck/cci.20231215", transitive_headers=True, transitive_libs=True)
+        if self.options.config:
+            self.requires("nlohmann_json/[>=3.10 <4]", transitive_headers=True)
 
     def package_id(self):
         # Headers only: one package serves every compiler, build type and option set.
@@ -119,6 +122,11 @@ class TrustgateConan(ConanFile):
             testing = self.cpp_info.components["testing"]
             testing.set_property("cmake_target_name", "trustgate::testing")
             testing.requires = ["core", "rapidcheck::rapidcheck_rapidcheck"]
+
+        if self.options.config:
+            config = self.cpp_info.components["config"]
+            config.set_property("cmake_target_name", "trustgate::config")
+            config.requires = ["core", "nlohmann_json::nlohmann_json"]
 
         for component in self.cpp_info.components.values():
             component.bindirs = []  # headers only

@@ -7,7 +7,7 @@ packages=(
   build-essential cmake clang-14 libclang-rt-14-dev libfuzzer-14-dev
   libboost-dev libasio-dev libssl-dev nlohmann-json3-dev
   catch2 librapidcheck-dev libbenchmark-dev
-  nginx-light caddy apache2-utils squid wrk curl iproute2 procps python3 openssl pkg-config gnuplot-nox
+  nginx-light caddy apache2-utils squid wrk curl iproute2 procps python3 python3-json5 openssl pkg-config gnuplot-nox
 )
 
 missing=()

@@ -1,8 +1,9 @@
-// examples/gateway/config_json.hpp — SPEC §9's JSON configuration, read strictly.
+// examples/gateway/config_json.hpp — SPEC §9's configuration, read strictly.
 //
-//   gateway_config c = parse_config(text, "gateway.jsonc");   // throws trustgate::config_error
+//   gateway_config c = parse_config(text, "gateway.json5");   // throws trustgate::config_error
 //
-// Comments are allowed. Unknown keys, duplicate keys, wrong types and broken rules are
+// The text is JSON5, as OpenClaw writes it (trustgate/config/json5.hpp), and OpenClaw's
+// spellings of SPEC §9's settings are accepted (apply_openclaw_spellings). Unknown keys, duplicate keys, wrong types and broken rules are
 // errors naming the JSON path and what was expected, so a typo never silently weakens
 // authentication. The rules trustgate's policies own (trustedProxies entries, loopbackUser,
 // scope names, ...) are checked when the gateway is built from the result (compiled_config.hpp).
@@ -15,7 +16,6 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,7 +26,9 @@
 #include "secrets.hpp"
 #include "trustgate/attempt_limiter.hpp"
 #include "trustgate/config.hpp"
+#include "trustgate/config/json5.hpp"
 #include "trustgate/detail/ascii.hpp"
+#include "trustgate/detail/spelling.hpp"
 #include "trustgate/net/address.hpp"
 #include "trustgate/net/cidr.hpp"
 #include "trustgate/net/proxy_settings.hpp"
@@ -120,6 +122,25 @@ inline std::string kind_of(const json& value) {
     throw config_error(path, expected + ", got " + kind_of(found));
 }
 
+// OpenClaw settings this gateway does not implement (SPEC §9), by JSON path: in a pasted
+// OpenClaw file they are refused as what they are, not as unknown keys. OpenClaw's
+// top-level sections, then its gateway settings beyond SPEC §9's.
+inline constexpr std::string_view openclaw_only_settings[] = {
+    "meta", "auth", "acp", "env", "wizard", "diagnostics", "logging", "cli", "update", "browser", "ui", "skills",
+    "plugins", "models", "nodeHost", "agents", "tools", "bindings", "broadcast", "audio", "messages", "commands",
+    "approvals", "session", "web", "channels", "cron", "hooks", "discovery", "canvasHost", "talk", "vault", "memory",
+    "gateway.mode", "gateway.customBindHost", "gateway.controlUi", "gateway.tailscale", "gateway.remote",
+    "gateway.reload", "gateway.nodes", "gateway.tools", "gateway.allowRealIpFallback", "gateway.channelHealthCheckMinutes",
+    "gateway.auth.password", "gateway.auth.allowTailscale", "gateway.http.endpoints"};
+
+// Why an unknown key is refused: an OpenClaw setting, a near miss of a known key, or neither.
+inline std::string unknown_key_reason(const std::string& path, std::string_view key, std::initializer_list<std::string_view> keys) {
+    if (std::find(std::begin(openclaw_only_settings), std::end(openclaw_only_settings), path) != std::end(openclaw_only_settings))
+        return " (an OpenClaw setting this gateway does not implement: remove it)";
+    if (const auto near = trustgate::detail::nearest_word(key, keys)) return " (unknown key; did you mean " + std::string(*near) + "?)";
+    return " (unknown key)";
+}
+
 // An object whose keys must all be known. The key list is checked first, so a typo is
 // reported as the unknown key it is, not as some consequence of the missing one.
 class object_reader {
@@ -133,7 +154,8 @@ public:
             if (!known) {
                 std::string list;
                 for (const auto k : keys) list += (list.empty() ? "" : ", ") + std::string(k);
-                throw config_error(join_path(path_, key), "expected one of the keys " + list + " (unknown key)");
+                const auto at = join_path(path_, key);
+                throw config_error(at, "expected one of the keys " + list + unknown_key_reason(at, key, keys));
             }
         }
     }
@@ -464,7 +486,9 @@ inline void read_gateway(const json& v, const std::string& path, gateway_config&
     o.with("bind", [&](const json& j, const std::string& p) {
         const auto text = read_string(j, p);
         const auto address = trustgate::net::address::parse(text);
-        if (!address) throw config_error(p, "expected an IP address such as 127.0.0.1 or :: (dual-stack), got " + in_quotes(text));
+        if (!address)
+            throw config_error(p, R"(expected an IP address such as 127.0.0.1 or :: (dual-stack), "loopback" or "lan", got )" +
+                                      in_quotes(text));
         c.bind = *address;
     });
     o.with("port", [&](const json& j, const std::string& p) { c.port = std::uint16_t(read_integer(j, p, 0, 65535)); });
@@ -534,80 +558,39 @@ inline void check_rules(const gateway_config& c) {
                                                 "to insist)");
 }
 
-// The kind of a syntax error, from nlohmann's parse_error message, without any of the
-// input: the message is fixed text, then (for a lexer error) "; last read: '<input>'",
-// then "; expected <token>" from a closed list. The input could hold a secret, and could
-// itself contain "; expected ", so only the fixed parts are kept.
-inline std::string syntax_error_kind(std::string_view message) {
-    static constexpr std::string_view tokens[] = {"'[', '{', or a literal", "end of input", "string literal", "number literal",
-                                                  "true literal", "false literal", "null literal", "'['", "'{'", "']'",
-                                                  "'}'", "':'", "','", "<parse error>", "<uninitialized>", "<unknown token>"};
-    const auto start = message.find(": ", message.find("column"));
-    if (start == std::string_view::npos) return "syntax error";
-    std::string what(message.substr(start + 2, message.find("; last read") - (start + 2)));
-    if (const auto last = message.rfind("; expected "); last != std::string_view::npos && what.find("; expected ") == std::string::npos)
-        for (const auto token : tokens)
-            if (message.substr(last + 11) == token) what.append("; expected ").append(token);
-    return what;
-}
-
-// Parses JSON with comments, refusing duplicate keys (the last one would silently win)
-// and nesting deeper than max_depth.
-inline json parse_strict(std::string_view text, const std::string& source) {
-    struct frame {
-        bool array = false;
-        std::size_t index = 0;
-        std::string key;
-        std::set<std::string> keys;
-    };
-    std::vector<frame> stack;
-    // The path through the first `frames` open containers: each object's current key,
-    // each array's current index.
-    const auto path_through = [&](std::size_t frames) {
-        std::string path;
-        for (std::size_t i = 0; i < frames; ++i)
-            path = stack[i].array ? index_path(path, stack[i].index) : join_path(path, stack[i].key);
-        return path;
-    };
-    const auto element_done = [&] {
-        if (!stack.empty() && stack.back().array) ++stack.back().index;
-    };
-    const json::parser_callback_t check = [&](int depth, json::parse_event_t event, json& parsed) {
-        if (depth > max_depth) throw config_error(path_through(stack.size()), "expected at most " + std::to_string(max_depth) + " levels of nesting");
-        switch (event) {
-            case json::parse_event_t::object_start: stack.emplace_back(); break;
-            case json::parse_event_t::array_start: stack.emplace_back().array = true; break;
-            case json::parse_event_t::key: {
-                auto& f = stack.back();
-                const auto& key = parsed.get_ref<const std::string&>();
-                if (!f.keys.insert(key).second)
-                    throw config_error(join_path(path_through(stack.size() - 1), key), "expected each key once (duplicate key)");
-                f.key = key;
-                break;
-            }
-            case json::parse_event_t::object_end:
-            case json::parse_event_t::array_end:
-                stack.pop_back();
-                element_done();
-                break;
-            case json::parse_event_t::value: element_done(); break;
-        }
-        return true;
-    };
-    try {
-        return json::parse(text, check, /*allow_exceptions=*/true, /*ignore_comments=*/true);
-    } catch (const json::parse_error& e) {
-        const std::string what = syntax_error_kind(e.what());
-        std::size_t line = 1, column = 1;
-        for (std::size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
-            if (text[i] == '\n') ++line, column = 1;
-            else ++column;
-        }
-        throw config_error(source + ":" + std::to_string(line) + ":" + std::to_string(column),
-                           "expected JSON (comments allowed): " + what);
-    } catch (const json::out_of_range&) {
-        // A number no double can hold (1e400): nlohmann throws this, not a parse_error.
-        throw config_error(source, "expected JSON numbers within the range of a double (one is too large)");
+// OpenClaw's spellings (SPEC §9), rewritten to this gateway's before the file is read:
+// gateway.bind "loopback" and "lan", and gateway.auth.trustedProxyHeader, the older flat
+// key for gateway.auth.trustedProxy.userHeader. Values of the wrong type are left for the
+// readers to report.
+inline void apply_openclaw_spellings(json& root) {
+    if (!root.is_object() || !root.contains("gateway") || !root["gateway"].is_object()) return;
+    json& gateway = root["gateway"];
+    if (const auto bind = gateway.find("bind"); bind != gateway.end() && bind->is_string()) {
+        const auto mode = bind->get<std::string>();
+        if (mode == "loopback") *bind = "127.0.0.1";
+        else if (mode == "lan") *bind = "0.0.0.0";
+        else if (mode == "auto" || mode == "tailnet" || mode == "custom")
+            throw config_error("gateway.bind", R"(expected an IP address, "loopback" or "lan": OpenClaw's bind mode )" +
+                                                   in_quotes(mode) + " is not implemented by this gateway");
+    }
+    if (!gateway.contains("auth") || !gateway["auth"].is_object()) return;
+    json& auth = gateway["auth"];
+    const auto flat = auth.find("trustedProxyHeader");
+    if (flat == auth.end()) return;
+    const std::string flat_path = "gateway.auth.trustedProxyHeader";
+    if (!flat->is_string()) wrong(flat_path, "expected a string (the user header, as trustedProxy.userHeader)", *flat);
+    const json header = *flat;
+    auth.erase(flat);
+    json& block = auth["trustedProxy"];
+    if (block.is_null()) block = json::object();
+    if (!block.is_object()) return;
+    const auto given = block.find("userHeader");
+    if (given == block.end()) {
+        block["userHeader"] = header;
+    } else if (!given->is_string() ||
+               !trustgate::detail::iequals(given->get<std::string>(), header.get<std::string>())) {
+        throw config_error(flat_path, "expected the header gateway.auth.trustedProxy.userHeader names, or only one of the "
+                                      "two keys (trustedProxyHeader is OpenClaw's older spelling of userHeader)");
     }
 }
 
@@ -615,7 +598,8 @@ inline json parse_strict(std::string_view text, const std::string& source) {
 
 // `source` names the text in syntax errors (the file name, or "<default>").
 inline gateway_config parse_config(std::string_view text, const std::string& source = "<config>") {
-    const auto root = detail::parse_strict(text, source);
+    auto root = trustgate::parse_json5(text, source, {.max_depth = detail::max_depth});
+    detail::apply_openclaw_spellings(root);
     gateway_config c;
     const detail::object_reader top(root, "", {"gateway", "secrets", "proxy"});
     top.with("gateway", [&](const detail::json& j, const std::string& p) { detail::read_gateway(j, p, c); });

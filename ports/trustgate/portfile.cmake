@@ -1,6 +1,6 @@
 # Overlay port: builds trustgate from the source tree this port lives in, so there is no
 # download and no hash to keep current.
-#   vcpkg install "trustgate[beast,testing]" --overlay-ports=<trustgate>/ports
+#   vcpkg install "trustgate[beast,testing,config]" --overlay-ports=<trustgate>/ports
 # It runs the same install as tests/package/install_like_packagers.cmake, which ctest
 # builds and runs consumers against.
 
@@ -15,9 +15,11 @@ vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
     beast   CMAKE_REQUIRE_FIND_PACKAGE_Boost
     beast   CMAKE_REQUIRE_FIND_PACKAGE_OpenSSL
     testing CMAKE_REQUIRE_FIND_PACKAGE_rapidcheck
+    config  CMAKE_REQUIRE_FIND_PACKAGE_nlohmann_json
   INVERTED_FEATURES
     beast   CMAKE_DISABLE_FIND_PACKAGE_Boost
     testing CMAKE_DISABLE_FIND_PACKAGE_rapidcheck
+    config  CMAKE_DISABLE_FIND_PACKAGE_nlohmann_json
 )
 
 vcpkg_cmake_configure(
