@@ -164,6 +164,20 @@ class LocalSocketFile(unittest.TestCase):
         with open(path) as f:
             self.assertEqual(f.read(), "keep me")
 
+    def test_bad_values_are_config_errors(self):
+        for c, path in [(config("relative.sock"), "gateway.localSocket"),
+                        (config(localUsers="nobody"), "gateway.auth.trustedProxy.localUsers"),
+                        (config(localUsers=[-1]), "gateway.auth.trustedProxy.localUsers[0]"),
+                        (config(localUsers=[""]), "gateway.auth.trustedProxy.localUsers[0]"),
+                        (config(localUsers=[4294967296]), "gateway.auth.trustedProxy.localUsers[0]")]:
+            with self.subTest(path=path, config=c):
+                result = harness.run_gateway_once(ARGS.gateway, "--check-config", config=c, directory=DIR)
+                self.assertEqual(result.returncode, 2)
+                self.assertTrue(result.stderr.startswith(f"config error: {path}: "), result.stderr)
+        ok = harness.run_gateway_once(ARGS.gateway, "--check-config", config=config(localUsers=[65534, "0", "root"]),
+                                      directory=DIR)
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+
     def test_the_socket_needs_a_trusted_127_0_0_1(self):
         c = config(os.path.join(DIR, "x.sock"))
         c["gateway"]["trustedProxies"] = ["::1"]
