@@ -5,12 +5,15 @@
 #include <benchmark/benchmark.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <iterator>
 #include <new>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include <trustgate/attempt_limiter.hpp>
 #include <trustgate/detail/ascii.hpp>
@@ -103,9 +106,11 @@ basic_request with_peer(basic_request r, const char* peer) {
     return r;
 }
 
+// A CLI run by the gateway's own user, as the server's kernel lookup proves it.
 basic_request local_request() {
     basic_request r(*net::address::parse("127.0.0.1"));
     r.add("Host", "127.0.0.1:18789").add("User-Agent", "openclaw-cli/1.0").add("Accept", "application/json");
+    r.set_local_proof(local_proof::of(static_cast<std::uint32_t>(geteuid())));
     return r;
 }
 
@@ -146,6 +151,12 @@ void allowed_local_token(benchmark::State& state) {
 void denied_untrusted_source(benchmark::State& state) {
     run_decisions(state, typical(), with_peer(proxied_request("user42@example.com"), "192.0.2.1"),
                   reason::trusted_proxy_untrusted_source);
+}
+// A same-host proxy that dropped its headers (nginx's `location /ws` pitfall): another user.
+void denied_unproven_local(benchmark::State& state) {
+    auto r = local_request();
+    r.set_local_proof(local_proof::of(static_cast<std::uint32_t>(geteuid()) + 1));
+    run_decisions(state, typical(), r, reason::trusted_proxy_user_missing);
 }
 void denied_loopback_source(benchmark::State& state) {
     auto c = typical();
@@ -240,6 +251,7 @@ BENCHMARK(baseline_header_lookup);
 BENCHMARK(allowed_typical);
 BENCHMARK(allowed_large);
 BENCHMARK(allowed_loopback_user);
+BENCHMARK(denied_unproven_local);
 BENCHMARK(allowed_local_token);
 BENCHMARK(denied_untrusted_source);
 BENCHMARK(denied_loopback_source);

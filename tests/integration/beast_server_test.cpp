@@ -1,12 +1,15 @@
 // The Beast adapter on its own: the zero-copy request view, and the server's limits,
-// timeouts, connection cap, WebSocket handling and graceful drain, with limits small
-// enough to test in milliseconds. Servers run on free loopback ports.
+// timeouts, connection cap, WebSocket handling, graceful drain, the local process proof
+// and the Unix socket, with limits small enough to test in milliseconds. Servers run on
+// free loopback ports.
 #include <support/catch.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <mutex>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -17,13 +20,19 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <boost/system/system_error.hpp>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <trustgate/beast/server.hpp>
 
@@ -527,6 +536,76 @@ std::string upgrade_request(std::string_view extra = "Sec-WebSocket-Key: dGhlIHN
 
 }  // namespace
 
+// SPEC §1 local process proof, as the server finds it at accept.
+namespace {
+
+// Answers with what the server handed in: "<peer> <local_socket> <proof>".
+tb::reply proof_echo(const tb::incoming& request) {
+    if (request.path() == "/ws") return tb::websocket_accept{[](std::string_view text) { return "echo:" + std::string(text); }};
+    const auto p = request.local_proof();
+    const std::string proof = p.found() ? "uid " + std::to_string(p.uid)
+                              : p.result == trustgate::local_proof::outcome::failed ? "failed"
+                                                                                    : "none";
+    return tb::make_response(request, http::status::ok,
+                             request.peer().to_string() + " " + (request.local_socket() ? "unix" : "tcp") + " " + proof,
+                             "text/plain");
+}
+
+std::string own_uid() { return std::to_string(::geteuid()); }
+
+// One GET from a child process running as `uid` (root only), over raw sockets: the body.
+std::string get_as(uid_t uid, std::uint16_t port) {
+    int out[2];
+    REQUIRE(::pipe(out) == 0);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        ::close(out[0]);
+        if (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(uid, uid, uid) != 0) ::_exit(2);
+        const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(port);
+        to.sin_addr.s_addr = htonl(0x7f000001);
+        if (::connect(s, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) ::_exit(3);
+        const std::string_view request = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+        if (::write(s, request.data(), request.size()) != ssize_t(request.size())) ::_exit(4);
+        char buffer[4096];
+        for (ssize_t n; (n = ::read(s, buffer, sizeof buffer)) > 0;)
+            if (::write(out[1], buffer, size_t(n)) != n) ::_exit(5);
+        ::_exit(0);
+    }
+    ::close(out[1]);
+    std::string response;
+    char buffer[4096];
+    for (ssize_t n; (n = ::read(out[0], buffer, sizeof buffer)) > 0;) response.append(buffer, size_t(n));
+    ::close(out[0]);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    return response.substr(response.find("\r\n\r\n") + 4);
+}
+
+std::string temporary_socket_path() {
+    return (std::filesystem::temp_directory_path() / ("trustgate-test-" + std::to_string(::getpid()) + ".sock")).string();
+}
+
+// One request on the Unix socket at `path`: the body.
+std::string get_local(const std::string& path) {
+    boost::asio::io_context io;
+    boost::asio::local::stream_protocol::socket socket(io);
+    socket.connect(boost::asio::local::stream_protocol::endpoint(path));
+    const auto request = get("/");
+    boost::asio::write(socket, boost::asio::buffer(request));
+    boost::beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(socket, buffer, res);
+    return res.body();
+}
+
+}  // namespace
+
 TEST_CASE("frames sent in the same read as the upgrade request are answered") {
     running_server server;
     client c(server.port());
@@ -609,4 +688,73 @@ TEST_CASE("a pipelined request gets its own header deadline") {
     REQUIRE(first);
     REQUIRE(second);
     CHECK(second->body() == "/after");
+}
+
+TEST_CASE("a loopback connection carries the user owning the client's socket; a remote one nothing") {
+    auto options = small_options();
+    options.bind = *trustgate::net::address::parse("::");
+    std::optional<running_server> server;
+    try {
+        server.emplace(options, proof_echo);
+    } catch (const boost::system::system_error&) {
+        options.bind = *trustgate::net::address::parse("127.0.0.1");
+        server.emplace(options, proof_echo);
+    }
+    // IPv4 (on a dual-stack listener: ::ffff:127.0.0.1), and IPv6 when there is one.
+    CHECK(answer(server->port(), get("/")).body() == "127.0.0.1 tcp uid " + own_uid());
+    if (options.bind.to_string() == "::") {
+        client v6(server->port(), "::1");
+        v6.send(get("/"));
+        CHECK(v6.response()->body() == "::1 tcp uid " + own_uid());
+    }
+    // Looked up once, at accept: every request of the connection carries it.
+    client kept(server->port());
+    kept.send(get("/") + get("/"));
+    CHECK(kept.response()->body() == "127.0.0.1 tcp uid " + own_uid());
+    CHECK(kept.response()->body() == "127.0.0.1 tcp uid " + own_uid());
+    if (::geteuid() == 0) CHECK(get_as(65534, server->port()) == "127.0.0.1 tcp uid 65534");
+    else WARN("not root: the lookup of another user's socket is not checked");
+}
+
+TEST_CASE("the local socket: mode 0660, SO_PEERCRED, peer 127.0.0.1, stale file replaced, removed at the end") {
+    const auto path = temporary_socket_path();
+    std::filesystem::remove(path);
+    auto options = small_options();
+    options.local_socket = path;
+    {
+        // A socket file nobody listens on (a crashed server's) is stale: it is replaced.
+        boost::asio::io_context io;
+        boost::asio::local::stream_protocol::acceptor stale(io, boost::asio::local::stream_protocol::endpoint(path));
+    }
+    REQUIRE(std::filesystem::is_socket(path));
+    {
+        running_server server(options, proof_echo);
+        struct stat st{};
+        REQUIRE(::stat(path.c_str(), &st) == 0);
+        CHECK((st.st_mode & 0777) == 0660);
+        CHECK(get_local(path) == "127.0.0.1 unix uid " + own_uid());
+        CHECK(answer(server.port(), get("/")).body() == "127.0.0.1 tcp uid " + own_uid());
+
+        // A WebSocket works over it too.
+        boost::asio::io_context io;
+        websocket::stream<boost::asio::local::stream_protocol::socket> ws(io);
+        ws.next_layer().connect(boost::asio::local::stream_protocol::endpoint(path));
+        ws.handshake("localhost", "/ws");
+        ws.write(boost::asio::buffer(std::string("hi")));
+        boost::beast::flat_buffer buffer;
+        ws.read(buffer);
+        CHECK(boost::beast::buffers_to_string(buffer.data()) == "echo:hi");
+        ws.close(websocket::close_code::normal);
+
+        // Live: a second server on the same path is refused.
+        CHECK_THROWS_AS(tb::server(options, proof_echo), boost::system::system_error);
+        CHECK(get_local(path) == "127.0.0.1 unix uid " + own_uid());
+    }
+    CHECK_FALSE(std::filesystem::exists(path));
+
+    // Any other file at the path is never replaced.
+    { std::ofstream(path) << "not a socket"; }
+    CHECK_THROWS_AS(tb::server(options, proof_echo), boost::system::system_error);
+    CHECK(std::filesystem::is_regular_file(path));
+    std::filesystem::remove(path);
 }

@@ -5,6 +5,7 @@ Retry-After per client IP, loopback exemption, and a flood of distinct clients t
 neither grows the limiter nor frees a locked-out one."""
 
 import json
+import os
 import time
 import unittest
 
@@ -20,7 +21,7 @@ TOKEN = "audit-test-token-0123456789abcdef0123"
 def config(bind="127.0.0.1", mode="trusted-proxy", **auth):
     """A configuration whose audit is clean unless the arguments make it otherwise."""
     c = {"gateway": {"bind": bind, "port": 0, "trustedProxies": ["127.0.0.1", "10.1.2.3"],
-                     "auth": {"mode": mode, "trustedProxy": {"allowUsers": ["alice"]}}}}
+                     "auth": {"mode": mode, "trustedProxy": {"allowUsers": ["alice"], "allowLoopback": True}}}}
     c["gateway"]["auth"].update(auth)
     return c
 
@@ -67,12 +68,25 @@ class SecurityAudit(unittest.TestCase):
             (config(mode="token", token="short-token"), ("warn", "auth.token_short", "gateway.auth.token")),
             (config(bind="0.0.0.0", mode="none", allowInsecureNone=True),
              ("critical", "auth.none_exposed", "gateway.auth.mode")),
+            # No trusted entry can reach a loopback bind; or only loopback entries, which
+            # without allowLoopback and a loopback fallback admit nobody either.
+            (edit(config(), lambda c: c["gateway"].update(trustedProxies=["10.1.2.3", "::1"])),
+             ("warn", "trusted_proxy.admits_nobody", "gateway.trustedProxies")),
+            (edit(config(), lambda c: c["gateway"]["auth"]["trustedProxy"].update(allowLoopback=False)),
+             ("warn", "trusted_proxy.admits_nobody", "gateway.trustedProxies")),
         ]
+        if os.geteuid() == 0:
+            cases.append((edit(config(), lambda c: c["gateway"]["auth"]["trustedProxy"].update(loopbackUser="alice")),
+                          ("warn", "trusted_proxy.local_users_root", "gateway.auth.trustedProxy.localUsers")))
         clean = [config(), token_mode, config(mode="none"),
                  edit(config(), lambda c: c["gateway"].update(trustedProxies=["10.0.0.0/16", "2001:db8::/48", "127.0.0.1"])),
                  # An IPv6 /80: it spans the IPv4-mapped space but trusts no IPv4 peer (SPEC §1).
                  edit(config(), lambda c: c["gateway"].update(trustedProxies=["127.0.0.1", "::/80"])),
-                 config(bind="0.0.0.0")]  # trusted-proxy: TLS ends at the proxy
+                 config(bind="0.0.0.0"),  # trusted-proxy: TLS ends at the proxy
+                 # a loopback fallback, a remote proxy on a reachable bind, or root named on purpose
+                 edit(config(), lambda c: c["gateway"]["auth"].update(token=TOKEN, trustedProxy={
+                     "allowUsers": ["alice"], "localUsers": ["root"]})),
+                 edit(config(bind="0.0.0.0"), lambda c: c["gateway"]["auth"]["trustedProxy"].update(allowLoopback=False))]
         for c in clean:
             with self.subTest(clean=c):
                 self.assertEqual(self.check(c), [])
@@ -101,8 +115,10 @@ class SecurityAudit(unittest.TestCase):
     def test_the_embedded_default_reports_its_loopback_user(self):
         result = harness.run_gateway_once(ARGS.gateway, "--check-config")
         self.assertEqual(result.returncode, 0)
-        self.assertEqual(sorted(f[1] for f in findings(result.stderr)),
-                         ["trusted_proxy.allow_users_empty", "trusted_proxy.loopback_user_with_allow_loopback"])
+        expected = ["trusted_proxy.allow_users_empty", "trusted_proxy.loopback_user_with_allow_loopback"]
+        if os.geteuid() == 0:
+            expected.append("trusted_proxy.local_users_root")
+        self.assertEqual(sorted(f[1] for f in findings(result.stderr)), sorted(expected))
 
 
 def limited(max_attempts=3, **extra):

@@ -53,6 +53,32 @@ TEST_CASE("the invariant checks catch unsafe compositions", "[invariants]") {
     CHECK(std::count_if(ignoring.failed.begin(), ignoring.failed.end(), [](const std::string& n) { return n.find("§8.4") != std::string::npos; }) == 1);
 }
 
+// A local stage that believes headers alone, as trustgate did before the local process
+// proof: §8.2 in its new form catches it (a loopback peer without a proof in localUsers
+// gets loopbackUser).
+namespace {
+struct trusts_headers_alone {
+    static constexpr trustgate::stage stage = trustgate::stage::local;
+    static constexpr std::string_view name = "trusts_headers_alone";
+    template <class Context>
+    static trusts_headers_alone from_config(const auth_config&, const Context&) {
+        return {};
+    }
+    template <request_view R>
+    verdict check(request_facts& facts, const R&) const {
+        if (facts.direct_local() && !facts.user_present) return decision::allow(via::loopback_user, "operator@localhost", name);
+        return next_policy;
+    }
+};
+}  // namespace
+
+TEST_CASE("the invariant checks catch a local stage that ignores the local process proof", "[invariants]") {
+    std::cerr << "(the next check is expected to fail)\n";
+    using unproven = gateway<trusted_source, trusts_headers_alone, proxy_identity, scopes<>>;
+    const auto result = testing::check_invariants<unproven>(suite_options(1'000));
+    CHECK(std::count_if(result.failed.begin(), result.failed.end(), [](const std::string& n) { return n.find("§8.2") != std::string::npos; }) == 1);
+}
+
 // SPEC §6 as a state machine: the library's attempt_limiter, on an injected clock,
 // against the model's failed_attempts, over random sequences of failures, successes,
 // queries and clock steps on a few keys.

@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include <unistd.h>
+
 #include <trustgate/attempt_limiter.hpp>
 #include <trustgate/origin.hpp>
 #include <trustgate/presets.hpp>
@@ -15,11 +17,28 @@ namespace {
 
 net::address ip(const char* text) { return *net::address::parse(text); }
 
+// A server's own request type that knows nothing of local proofs: a local tool's request.
+struct view_without_proof {
+    net::address peer() const noexcept { return *net::address::parse("127.0.0.1"); }
+    template <class F>
+    void for_each_header(F&&) const {}
+};
+
+// The user this test runs as: what the default localUsers admits.
+std::uint32_t own_uid() { return std::uint32_t(geteuid()); }
+
+// A loopback peer comes with the proof a server hands in for a tool run by the same user.
 struct request_builder {
     basic_request request;
-    explicit request_builder(const char* peer) : request(ip(peer)) {}
+    explicit request_builder(const char* peer) : request(ip(peer)) {
+        if (request.peer().is_loopback()) request.set_local_proof(local_proof::of(own_uid()));
+    }
     request_builder& h(std::string name, std::string value) {
         request.add(std::move(name), std::move(value));
+        return *this;
+    }
+    request_builder& proof(local_proof p) {
+        request.set_local_proof(p);
         return *this;
     }
 };
@@ -135,6 +154,49 @@ TEST_CASE("step 3 and 5.2: a direct-local request without user header gets loopb
     c.trusted_proxy.user_header = "x-auth-request-email";
     require_allow(run(c, request_builder("127.0.0.1").h("x-auth-request-email", " \t").request), via::loopback_user,
                   "operator@localhost");
+}
+
+TEST_CASE("direct-local needs the kernel's word that a user of localUsers is at the other end (SPEC §1)") {
+    auto c = base_config();
+    const std::uint32_t other = own_uid() == 4242 ? 4243 : 4242;
+    for (const auto proof : {local_proof{}, local_proof::failure(), local_proof::of(other)}) {
+        INFO("proof " << int(proof.result) << " uid " << proof.uid);
+        // allowLoopback: it is a same-host proxy that lost its headers, so it needs a user header.
+        require_deny(run(c, request_builder("127.0.0.1").proof(proof).request), reason::trusted_proxy_user_missing);
+        require_deny(run(c, request_builder("::1").proof(proof).h("Host", "localhost").request), reason::trusted_proxy_user_missing);
+        c.token = "correct-horse-battery-staple-0123456789";
+        require_deny(run(c, request_builder("127.0.0.1").proof(proof).h("Authorization", "Bearer correct-horse-battery-staple-0123456789").request),
+                     reason::trusted_proxy_user_missing);
+        c.token.reset();
+        // Without allowLoopback it is refused as a loopback source.
+        auto strict = c;
+        strict.trusted_proxy.allow_loopback = false;
+        require_deny(run(strict, request_builder("127.0.0.1").proof(proof).request), reason::trusted_proxy_loopback_source);
+    }
+    SECTION("localUsers names users by name or id, and replaces the default") {
+        c.trusted_proxy.local_users = {"root", std::to_string(other)};
+        require_allow(run(c, request_builder("127.0.0.1").proof(local_proof::of(0)).request), via::loopback_user, "operator@localhost");
+        require_allow(run(c, request_builder("127.0.0.1").proof(local_proof::of(other)).request), via::loopback_user,
+                      "operator@localhost");
+        if (own_uid() != 0) require_deny(run(c, request_builder("127.0.0.1").request), reason::trusted_proxy_user_missing);
+    }
+    SECTION("an unknown user name is a configuration error naming the entry") {
+        c.trusted_proxy.local_users = {"0", "no-such-user-trustgate", "1"};
+        try {
+            (void)trusted_proxy_gateway::from_config(c);
+            FAIL("accepted an unknown user");
+        } catch (const config_error& e) {
+            CHECK(e.path() == "gateway.auth.trustedProxy.localUsers[1]");
+            CHECK(e.expected().find("no-such-user-trustgate") != std::string::npos);
+        }
+        c.trusted_proxy.local_users = {"99999999999"};
+        CHECK_THROWS_AS(trusted_proxy_gateway::from_config(c), config_error);
+    }
+    SECTION("a request view without local_proof() carries no proof") {
+        static_assert(request_view<view_without_proof> && !carries_local_proof<view_without_proof>);
+        const auto d = trusted_proxy_gateway::from_config(c).authenticate(view_without_proof{});
+        CHECK(d.why == reason::trusted_proxy_user_missing);
+    }
 }
 
 TEST_CASE("direct-local needs every condition of SPEC §1") {
