@@ -21,14 +21,17 @@
 #include "config_json.hpp"
 #include "secrets.hpp"
 #include "security_audit.hpp"
+#include "trustgate/assertion/proxy_assertion.hpp"
 #include "trustgate/attempt_limiter.hpp"
 #include "trustgate/policy/trusted_source.hpp"
 #include "trustgate/presets.hpp"
 
 namespace trustgate_gateway {
 
-// One composition per gateway.auth.mode (trustgate/presets.hpp).
-using any_gateway = std::variant<trustgate::trusted_proxy_gateway, trustgate::token_gateway, trustgate::open_gateway>;
+// One composition per gateway.auth.mode (trustgate/presets.hpp), and trusted-proxy mode
+// with a signed assertion (SPEC §10).
+using any_gateway = std::variant<trustgate::trusted_proxy_gateway, trustgate::token_gateway, trustgate::open_gateway,
+                                 trustgate::assertion::trusted_proxy_assertion_gateway>;
 
 struct compiled_config {
     gateway_config settings;  // with gateway.auth.token resolved
@@ -47,6 +50,9 @@ inline any_gateway build_gateway(const trustgate::auth_config& auth, trustgate::
             return any_gateway(std::in_place_type<trustgate::open_gateway>, trustgate::open_gateway::from_config(auth, limiter));
         case trustgate::auth_mode::trusted_proxy: break;
     }
+    if (auth.trusted_proxy.assertion)
+        return any_gateway(std::in_place_type<trustgate::assertion::trusted_proxy_assertion_gateway>,
+                           trustgate::assertion::trusted_proxy_assertion_gateway::from_config(auth, limiter));
     return any_gateway(std::in_place_type<trustgate::trusted_proxy_gateway>,
                        trustgate::trusted_proxy_gateway::from_config(auth, limiter));
 }
