@@ -1,6 +1,6 @@
 """Conan 2 recipe for trustgate, a header-only C++20 library.
 
-    conan create . -o "trustgate/*:beast=True" -o "trustgate/*:testing=True"
+    conan create . -o "trustgate/*:beast=True" -o "trustgate/*:testing=True" -o "trustgate/*:assertion=True"
 
 The package is what `cmake --install` produces (tests/package builds consumers against
 that same install in CI); CMakeDeps and PkgConfigDeps then describe it from package_info(),
@@ -35,8 +35,9 @@ class TrustgateConan(ConanFile):
     options = {
         "beast": [True, False],    # trustgate::beast, the Boost.Beast adapter and server (with TLS)
         "testing": [True, False],  # trustgate::testing, RapidCheck generators and the reference model
+        "assertion": [True, False],  # trustgate::assertion, signed proxy assertions (OpenSSL, nlohmann_json)
     }
-    default_options = {"beast": False, "testing": False}
+    default_options = {"beast": False, "testing": False, "assertion": False}
     exports_sources = "CMakeLists.txt", "LICENSE", "cmake/*", "include/*", "models/*"
     no_copy_source = True
 
@@ -49,9 +50,14 @@ class TrustgateConan(ConanFile):
     def requirements(self):
         if self.options.beast:
             self.requires("boost/[>=1.74 <2]", transitive_headers=True)
-            self.requires("openssl/[>=1.1 <4]", transitive_headers=True, transitive_libs=True)
+        if self.options.beast or self.options.assertion:
+            # One requirement for both: assertion builds keys with OpenSSL 3's EVP_PKEY_fromdata.
+            version = "[>=3 <4]" if self.options.assertion else "[>=1.1 <4]"
+            self.requires(f"openssl/{version}", transitive_headers=True, transitive_libs=True)
         if self.options.testing:
             self.requires("rapidcheck/cci.20231215", transitive_headers=True, transitive_libs=True)
+        if self.options.assertion:
+            self.requires("nlohmann_json/[>=3 <4]", transitive_headers=True)
 
     def validate(self):
         check_min_cppstd(self, 20)
@@ -100,6 +106,13 @@ class TrustgateConan(ConanFile):
             testing = self.cpp_info.components["testing"]
             testing.set_property("cmake_target_name", "trustgate::testing")
             testing.requires = ["core", "rapidcheck::rapidcheck_rapidcheck"]
+
+        if self.options.assertion:
+            assertion = self.cpp_info.components["assertion"]
+            assertion.set_property("cmake_target_name", "trustgate::assertion")
+            assertion.requires = ["core", "openssl::crypto", "nlohmann_json::nlohmann_json"]
+            if self.settings.os in ("Linux", "FreeBSD"):
+                assertion.system_libs = ["pthread"]
 
         for component in self.cpp_info.components.values():
             component.bindirs = []  # headers only

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "config_json.hpp"
+#include "jwks_fetch.hpp"
 #include "secrets.hpp"
 #include "security_audit.hpp"
 #include "trustgate/assertion/proxy_assertion.hpp"
@@ -40,6 +41,8 @@ struct compiled_config {
     // Failed token compares (SPEC §6); outlives the gateway, which points into it.
     std::shared_ptr<trustgate::attempt_limiter> limiter;
     any_gateway gateway;
+    // SPEC §10: keeps the assertion keys of a jwksUrl current (load() starts it).
+    std::shared_ptr<trustgate::assertion::jwks_refresher> jwks;
 };
 
 inline any_gateway build_gateway(const trustgate::auth_config& auth, trustgate::attempt_limiter* limiter) {
@@ -92,10 +95,32 @@ inline std::shared_ptr<const compiled_config> compile(gateway_config settings, c
         compiled_config{std::move(settings), generation, std::move(findings), std::move(limiter), std::move(gateway)});
 }
 
-// Resolves the secrets, then compile()s.
+// SPEC §10: a jwksUrl's keys, loaded now (at most 5 s) and refreshed in the background.
+// A reload whose fetch fails keeps the keys the previous generation had from the same URL.
+inline std::shared_ptr<trustgate::assertion::jwks_refresher> start_jwks(const compiled_config& config,
+                                                                       const compiled_config* previous) {
+    const auto* g = std::get_if<trustgate::assertion::trusted_proxy_assertion_gateway>(&config.gateway);
+    if (g == nullptr) return nullptr;
+    const auto& policy = g->get<trustgate::assertion::proxy_assertion>();
+    const auto* resolved = policy.resolved();
+    if (!resolved->jwks_url) return nullptr;
+    std::shared_ptr<const trustgate::assertion::key_set> last_good;
+    if (previous != nullptr && previous->jwks && previous->jwks->url() == *resolved->jwks_url)
+        last_good = previous->jwks->verifier()->keys();
+    return std::make_shared<trustgate::assertion::jwks_refresher>(
+        policy.verifier(), *resolved->jwks_url, std::chrono::seconds(resolved->refresh_seconds),
+        jwks_fetcher(config.settings.proxy), jwks_log(), std::move(last_good));
+}
+
+// Resolves the secrets, then compile()s, then fetches the assertion keys of a jwksUrl.
 inline std::shared_ptr<const compiled_config> load(gateway_config settings, const compiled_config* previous = nullptr) {
     const auto notices = resolve_secret_fields(settings);
-    return compile(std::move(settings), previous, notices);
+    auto compiled = compile(std::move(settings), previous, notices);
+    auto jwks = start_jwks(*compiled, previous);
+    if (!jwks) return compiled;
+    auto with_keys = std::make_shared<compiled_config>(*compiled);
+    with_keys->jwks = std::move(jwks);
+    return with_keys;
 }
 
 }  // namespace trustgate_gateway

@@ -15,9 +15,12 @@ vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
     beast   CMAKE_REQUIRE_FIND_PACKAGE_Boost
     beast   CMAKE_REQUIRE_FIND_PACKAGE_OpenSSL
     testing CMAKE_REQUIRE_FIND_PACKAGE_rapidcheck
+    assertion CMAKE_REQUIRE_FIND_PACKAGE_nlohmann_json
+    assertion CMAKE_REQUIRE_FIND_PACKAGE_OpenSSL
   INVERTED_FEATURES
     beast   CMAKE_DISABLE_FIND_PACKAGE_Boost
     testing CMAKE_DISABLE_FIND_PACKAGE_rapidcheck
+    assertion CMAKE_DISABLE_FIND_PACKAGE_nlohmann_json
 )
 
 vcpkg_cmake_configure(

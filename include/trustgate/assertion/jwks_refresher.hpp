@@ -3,7 +3,8 @@
 //   trustgate::assertion::jwks_refresher keys(policy.verifier(), url, std::chrono::seconds(3600), fetch, log);
 //
 // The constructor loads the keys once, synchronously, waiting at most `startup_timeout`
-// (5 s): no usable key then is a config_error naming `jwksUrl`. Afterwards one background
+// (5 s): no usable key then is a config_error naming `jwksUrl`, unless `last_good` (the
+// set a reloaded configuration was using) can stand in. Afterwards one background
 // thread refetches every `refresh` and whenever a request met an unknown `kid` (the
 // verifier asks at most once per 30 s); requests never wait for it. A fetch that fails or
 // yields no usable key keeps the last good set and is logged. The new set replaces the
@@ -45,11 +46,15 @@ public:
     };
 
     jwks_refresher(std::shared_ptr<assertion::verifier> verifier, std::string url, std::chrono::seconds refresh,
-                   fetch_function fetch, log_function log, const std::string& path = "gateway.auth.trustedProxy.assertion.jwksUrl")
+                   fetch_function fetch, log_function log, std::shared_ptr<const key_set> last_good = nullptr,
+                   const std::string& path = "gateway.auth.trustedProxy.assertion.jwksUrl")
         : verifier_(std::move(verifier)), url_(std::move(url)), refresh_(refresh), fetch_(std::move(fetch)), log_(std::move(log)) {
         std::string why;
-        if (!load(startup_timeout, why))
-            throw config_error(path, "expected a JWKS with at least one usable signing key from " + url_ + " within 5 s: " + why);
+        if (!load(startup_timeout, why)) {
+            if (!last_good || last_good->keys.empty())
+                throw config_error(path, "expected a JWKS with at least one usable signing key from " + url_ + " within 5 s: " + why);
+            verifier_->replace_keys(*last_good);
+        }
         thread_ = std::thread([this] { run(); });
     }
 
@@ -62,6 +67,8 @@ public:
     }
 
     const counters& refreshes() const noexcept { return counters_; }
+    const std::string& url() const noexcept { return url_; }
+    const std::shared_ptr<assertion::verifier>& verifier() const noexcept { return verifier_; }
 
 private:
     void run() {
