@@ -90,6 +90,10 @@ inline std::shared_ptr<const compiled_config> compile(gateway_config settings, c
     auto limiter = keep_limiter ? previous->limiter : std::make_shared<trustgate::attempt_limiter>(settings.auth.rate_limit);
     auto gateway = build_gateway(settings.auth, limiter.get());
     auto findings = security_audit(settings, notices);
+    // SPEC §10: keys of a jwksFile that were skipped (a jwksUrl's are logged as it loads).
+    if (const auto* g = std::get_if<trustgate::assertion::trusted_proxy_assertion_gateway>(&gateway))
+        for (const auto& why : g->template get<trustgate::assertion::proxy_assertion>().verifier()->keys()->warnings)
+            findings.push_back({finding_id::jwks_key_skipped, severity::warn, "gateway.auth.trustedProxy.assertion.jwksFile", why});
     const auto generation = previous != nullptr ? previous->generation + 1 : 1;
     return std::make_shared<const compiled_config>(
         compiled_config{std::move(settings), generation, std::move(findings), std::move(limiter), std::move(gateway)});

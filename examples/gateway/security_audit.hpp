@@ -48,6 +48,7 @@ inline constexpr std::string_view wide_trusted_cidr = "trusted_proxies.wide_cidr
 inline constexpr std::string_view plaintext_exposed = "tls.plaintext_exposed";
 inline constexpr std::string_view short_token = "auth.token_short";
 inline constexpr std::string_view secret_file_permissions = "secrets.file_permissions";
+inline constexpr std::string_view jwks_key_skipped = "assertion.jwks_key_skipped";
 }  // namespace finding_id
 
 // The widest trustedProxies block that draws no finding, per family.
