@@ -1,6 +1,7 @@
 """Conan 2 recipe for trustgate, a header-only C++20 library.
 
-    conan create . -o "trustgate/*:beast=True" -o "trustgate/*:testing=True" -o "trustgate/*:config=True"
+    conan create . -o "trustgate/*:beast=True" -o "trustgate/*:testing=True" -o "trustgate/*:config=True" \
+                   -o "trustgate/*:assertion=True"
 
 The package is what `cmake --install` produces (tests/package builds consumers against
 that same install in CI); CMakeDeps and PkgConfigDeps then describe it from package_info(),
@@ -37,8 +38,9 @@ class TrustgateConan(ConanFile):
         "beast": [True, False],    # trustgate::beast, the Boost.Beast adapter and server (with TLS)
         "testing": [True, False],  # trustgate::testing, RapidCheck generators and the reference model
         "config": [True, False],   # trustgate::config, JSON5 configuration text read into nlohmann::json
+        "assertion": [True, False],  # trustgate::assertion, signed proxy assertions (OpenSSL, nlohmann_json)
     }
-    default_options = {"beast": False, "testing": False, "config": False}
+    default_options = {"beast": False, "testing": False, "config": False, "assertion": False}
     exports_sources = "CMakeLists.txt", "LICENSE", "cmake/*", "docs/*", "include/*", "models/*"
     no_copy_source = True
 
@@ -56,10 +58,13 @@ class TrustgateConan(ConanFile):
         if self.options.beast:
             # Beast, Asio and Boost.System are header-only: no Boost binaries (see configure()).
             self.requires("boost/[>=1.74 <2]", transitive_headers=True)
-            self.requires("openssl/[>=1.1 <4]", transitive_headers=True, transitive_libs=True)
+        if self.options.beast or self.options.assertion:
+            # One requirement for both: assertion builds keys with OpenSSL 3's EVP_PKEY_fromdata.
+            version = "[>=3 <4]" if self.options.assertion else "[>=1.1 <4]"
+            self.requires(f"openssl/{version}", transitive_headers=True, transitive_libs=True)
         if self.options.testing:
             self.requires("rapidcheck/cci.20231215", transitive_headers=True, transitive_libs=True)
-        if self.options.config:
+        if self.options.config or self.options.assertion:
             self.requires("nlohmann_json/[>=3.10 <4]", transitive_headers=True)
 
     def package_id(self):
@@ -127,6 +132,12 @@ class TrustgateConan(ConanFile):
             config = self.cpp_info.components["config"]
             config.set_property("cmake_target_name", "trustgate::config")
             config.requires = ["core", "nlohmann_json::nlohmann_json"]
+        if self.options.assertion:
+            assertion = self.cpp_info.components["assertion"]
+            assertion.set_property("cmake_target_name", "trustgate::assertion")
+            assertion.requires = ["core", "openssl::crypto", "nlohmann_json::nlohmann_json"]
+            if self.settings.os in ("Linux", "FreeBSD"):
+                assertion.system_libs = ["pthread"]
 
         for component in self.cpp_info.components.values():
             component.bindirs = []  # headers only

@@ -19,8 +19,10 @@
 #include <vector>
 
 #include "config_json.hpp"
+#include "jwks_fetch.hpp"
 #include "secrets.hpp"
 #include "security_audit.hpp"
+#include "trustgate/assertion/proxy_assertion.hpp"
 #include "trustgate/attempt_limiter.hpp"
 #include "trustgate/net/prefix_set.hpp"
 #include "trustgate/origin.hpp"
@@ -29,8 +31,10 @@
 
 namespace trustgate_gateway {
 
-// One composition per gateway.auth.mode (trustgate/presets.hpp).
-using any_gateway = std::variant<trustgate::trusted_proxy_gateway, trustgate::token_gateway, trustgate::open_gateway>;
+// One composition per gateway.auth.mode (trustgate/presets.hpp), and trusted-proxy mode
+// with a signed assertion (SPEC §10).
+using any_gateway = std::variant<trustgate::trusted_proxy_gateway, trustgate::token_gateway, trustgate::open_gateway,
+                                 trustgate::assertion::trusted_proxy_assertion_gateway>;
 
 struct compiled_config {
     gateway_config settings;  // with gateway.auth.token resolved
@@ -44,6 +48,8 @@ struct compiled_config {
     any_gateway recheck_gateway;
     trustgate::origin_check origins;         // gateway.http.allowedOrigins
     trustgate::net::prefix_set trusted_peers;  // gateway.trustedProxies (empty when none)
+    // SPEC §10: keeps the assertion keys of a jwksUrl current (load() starts it).
+    std::shared_ptr<trustgate::assertion::jwks_refresher> jwks;
 };
 
 inline any_gateway build_gateway(const trustgate::auth_config& auth, trustgate::attempt_limiter* limiter) {
@@ -54,6 +60,9 @@ inline any_gateway build_gateway(const trustgate::auth_config& auth, trustgate::
             return any_gateway(std::in_place_type<trustgate::open_gateway>, trustgate::open_gateway::from_config(auth, limiter));
         case trustgate::auth_mode::trusted_proxy: break;
     }
+    if (auth.trusted_proxy.assertion)
+        return any_gateway(std::in_place_type<trustgate::assertion::trusted_proxy_assertion_gateway>,
+                           trustgate::assertion::trusted_proxy_assertion_gateway::from_config(auth, limiter));
     return any_gateway(std::in_place_type<trustgate::trusted_proxy_gateway>,
                        trustgate::trusted_proxy_gateway::from_config(auth, limiter));
 }
@@ -87,16 +96,42 @@ inline std::shared_ptr<const compiled_config> compile(gateway_config settings, c
     auto gateway = build_gateway(settings.auth, limiter.get());
     auto recheck_gateway = build_gateway(settings.auth, nullptr);
     auto findings = security_audit(settings, notices);
+    // SPEC §10: keys of a jwksFile that were skipped (a jwksUrl's are logged as it loads).
+    if (const auto* g = std::get_if<trustgate::assertion::trusted_proxy_assertion_gateway>(&gateway))
+        for (const auto& why : g->template get<trustgate::assertion::proxy_assertion>().verifier()->keys()->warnings)
+            findings.push_back({finding_id::jwks_key_skipped, severity::warn, "gateway.auth.trustedProxy.assertion.jwksFile", why});
     const auto generation = previous != nullptr ? previous->generation + 1 : 1;
     return std::make_shared<const compiled_config>(compiled_config{std::move(settings), generation, std::move(findings),
                                                                    std::move(limiter), std::move(gateway),
                                                                    std::move(recheck_gateway), std::move(origins), trusted_peers});
 }
 
-// Resolves the secrets, then compile()s.
+// SPEC §10: a jwksUrl's keys, loaded now (at most 5 s) and refreshed in the background.
+// A reload whose fetch fails keeps the keys the previous generation had from the same URL.
+inline std::shared_ptr<trustgate::assertion::jwks_refresher> start_jwks(const compiled_config& config,
+                                                                       const compiled_config* previous) {
+    const auto* g = std::get_if<trustgate::assertion::trusted_proxy_assertion_gateway>(&config.gateway);
+    if (g == nullptr) return nullptr;
+    const auto& policy = g->get<trustgate::assertion::proxy_assertion>();
+    const auto* resolved = policy.resolved();
+    if (!resolved->jwks_url) return nullptr;
+    std::shared_ptr<const trustgate::assertion::key_set> last_good;
+    if (previous != nullptr && previous->jwks && previous->jwks->url() == *resolved->jwks_url)
+        last_good = previous->jwks->verifier()->keys();
+    return std::make_shared<trustgate::assertion::jwks_refresher>(
+        policy.verifier(), *resolved->jwks_url, std::chrono::seconds(resolved->refresh_seconds),
+        jwks_fetcher(config.settings.proxy), jwks_log(), std::move(last_good));
+}
+
+// Resolves the secrets, then compile()s, then fetches the assertion keys of a jwksUrl.
 inline std::shared_ptr<const compiled_config> load(gateway_config settings, const compiled_config* previous = nullptr) {
     const auto notices = resolve_secret_fields(settings);
-    return compile(std::move(settings), previous, notices);
+    auto compiled = compile(std::move(settings), previous, notices);
+    auto jwks = start_jwks(*compiled, previous);
+    if (!jwks) return compiled;
+    auto with_keys = std::make_shared<compiled_config>(*compiled);
+    with_keys->jwks = std::move(jwks);
+    return with_keys;
 }
 
 }  // namespace trustgate_gateway

@@ -217,9 +217,29 @@ inline std::chrono::milliseconds read_milliseconds(const json& v, const std::str
     return std::chrono::milliseconds(read_integer(v, path, 1, std::uint64_t(trustgate::attempt_limiter::bounds::longest_period.count())));
 }
 
+// SPEC §10: `trustedProxy.assertion`. Types and ranges here; the preset and the rules
+// between keys are applied when the gateway is built (trustgate/assertion/proxy_assertion.hpp).
+inline std::optional<trustgate::assertion_config> read_assertion(const json& v, const std::string& path) {
+    if (v.is_null()) return std::nullopt;
+    const object_reader o(v, path, {"preset", "header", "jwksUrl", "jwksFile", "issuer", "audience", "algorithms",
+                                    "identityClaim", "leewaySeconds", "refreshSeconds"});
+    trustgate::assertion_config a;
+    o.with("preset", [&](const json& j, const std::string& p) { a.preset = read_optional_string(j, p); });
+    o.with("header", [&](const json& j, const std::string& p) { a.header = read_optional_string(j, p); });
+    o.with("jwksUrl", [&](const json& j, const std::string& p) { a.jwks_url = read_optional_string(j, p); });
+    o.with("jwksFile", [&](const json& j, const std::string& p) { a.jwks_file = read_optional_string(j, p); });
+    o.with("issuer", [&](const json& j, const std::string& p) { a.issuer = read_optional_string(j, p); });
+    o.with("audience", [&](const json& j, const std::string& p) { a.audience = read_string_list(j, p); });
+    o.with("algorithms", [&](const json& j, const std::string& p) { a.algorithms = read_string_list(j, p); });
+    o.with("identityClaim", [&](const json& j, const std::string& p) { a.identity_claim = read_optional_string(j, p); });
+    o.with("leewaySeconds", [&](const json& j, const std::string& p) { a.leeway_seconds = (long long)read_integer(j, p, 0, 300); });
+    o.with("refreshSeconds", [&](const json& j, const std::string& p) { a.refresh_seconds = (long long)read_integer(j, p, 1, 86400); });
+    return a;
+}
+
 inline void read_trusted_proxy(const json& v, const std::string& path, trustgate::trusted_proxy_config& tp) {
     const object_reader o(v, path, {"userHeader", "requiredHeaders", "allowUsers", "allowUsersCaseInsensitive",
-                                    "allowLoopback", "loopbackUser", "localUsers"});
+                                    "allowLoopback", "loopbackUser", "localUsers", "assertion"});
     o.with("userHeader", [&](const json& j, const std::string& p) { tp.user_header = read_string(j, p); });
     o.with("requiredHeaders", [&](const json& j, const std::string& p) { tp.required_headers = read_string_list(j, p); });
     o.with("allowUsers", [&](const json& j, const std::string& p) { tp.allow_users = read_string_list(j, p); });
@@ -238,6 +258,7 @@ inline void read_trusted_proxy(const json& v, const std::string& path, trustgate
             else wrong(at, "expected a user name or a numeric user id", j[i]);
         }
     });
+    o.with("assertion", [&](const json& j, const std::string& p) { tp.assertion = read_assertion(j, p); });
 }
 
 inline void read_scopes(const json& v, const std::string& path, trustgate::scopes_config& sc) {

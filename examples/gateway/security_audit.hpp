@@ -52,6 +52,7 @@ inline constexpr std::string_view short_token = "auth.token_short";
 inline constexpr std::string_view secret_file_permissions = "secrets.file_permissions";
 inline constexpr std::string_view local_users_root = "trusted_proxy.local_users_root";
 inline constexpr std::string_view admits_nobody = "trusted_proxy.admits_nobody";
+inline constexpr std::string_view jwks_key_skipped = "assertion.jwks_key_skipped";
 }  // namespace finding_id
 
 // The widest trustedProxies block that draws no finding, per family.

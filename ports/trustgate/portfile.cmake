@@ -16,10 +16,11 @@ vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
     beast   CMAKE_REQUIRE_FIND_PACKAGE_OpenSSL
     testing CMAKE_REQUIRE_FIND_PACKAGE_rapidcheck
     config  CMAKE_REQUIRE_FIND_PACKAGE_nlohmann_json
+    assertion CMAKE_REQUIRE_FIND_PACKAGE_nlohmann_json
+    assertion CMAKE_REQUIRE_FIND_PACKAGE_OpenSSL
   INVERTED_FEATURES
     beast   CMAKE_DISABLE_FIND_PACKAGE_Boost
     testing CMAKE_DISABLE_FIND_PACKAGE_rapidcheck
-    config  CMAKE_DISABLE_FIND_PACKAGE_nlohmann_json
 )
 
 vcpkg_cmake_configure(

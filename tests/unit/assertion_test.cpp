@@ -1,10 +1,16 @@
 // SPEC §10: signed proxy assertions, verified against keys OpenSSL makes at test time.
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <unistd.h>
+#include <vector>
 
+#include <trustgate/assertion/jwks_refresher.hpp>
 #include <trustgate/assertion/keys.hpp>
 #include <trustgate/assertion/proxy_assertion.hpp>
 #include <trustgate/assertion/token.hpp>
@@ -429,4 +435,67 @@ TEST_CASE("assertion configuration errors name their JSON path") {
     CHECK_FALSE(s->jwks_url);
     c.trusted_proxy.assertion.reset();
     CHECK_THROWS_AS(trusted_proxy_assertion_gateway::from_config(c), config_error);
+}
+
+TEST_CASE("jwks_refresher: start-up load, refetch on an unknown kid, last good set on failure") {
+    const signing_key k1(key_kind::p256, "k1"), k2(key_kind::p256, "k2");
+    std::mutex lock;
+    std::string served = trustgate_test::jwks_of({k1.jwk()});
+    int fetches = 0;
+    std::vector<std::string> log;
+    const auto fetch = [&](const std::string& url, std::chrono::milliseconds) {
+        const std::lock_guard guard(lock);
+        ++fetches;
+        CHECK(url == "https://keys.example.com/jwks");
+        if (served == "fail") throw std::runtime_error("connection refused");
+        return served;
+    };
+    const auto note = [&](std::string_view event, const std::string& message) {
+        const std::lock_guard guard(lock);
+        log.push_back(std::string(event) + ": " + message);
+    };
+    const auto v = std::make_shared<verifier>(make_rules(bit(algorithm::es256)), key_set{});
+    const auto wait_until = [&](auto done) {
+        for (int i = 0; i < 500 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        return done();
+    };
+    const auto verify = [&](const signing_key& k) {
+        return v->verify(make_token(k, "ES256", claims()), now).why;
+    };
+    {
+        jwks_refresher refresher(v, "https://keys.example.com/jwks", std::chrono::seconds(3600), fetch, note);
+        CHECK(verify(k1) == failure::none);
+        {
+            const std::lock_guard guard(lock);
+            served = trustgate_test::jwks_of({k2.jwk()});
+        }
+        // The request that meets k2 is refused, and wakes the refresher at once.
+        CHECK(verify(k2) == failure::unknown_key);
+        CHECK(wait_until([&] { return v->verify(make_token(k2, "ES256", claims()), now).why == failure::none; }));
+        CHECK(verify(k1) == failure::unknown_key);  // k1 left: not even from the cache
+        CHECK(refresher.refreshes().ok.load() == 2);
+        {
+            const std::lock_guard guard(lock);
+            served = "fail";
+        }
+        // Another unknown kid 30 s later: the fetch fails, k2 still verifies.
+        CHECK(v->verify(make_token(k1, "ES256", claims()), now + 30).why == failure::unknown_key);
+        CHECK(wait_until([&] { return refresher.refreshes().failed.load() == 1; }));
+        CHECK(v->verify(make_token(k2, "ES256", claims()), now + 30).why == failure::none);
+    }
+    const std::lock_guard guard(lock);
+    CHECK(fetches == 3);
+    CHECK(log.back().find("keeping the last good key set") != std::string::npos);
+    // Start-up with nothing usable is a config error naming jwksUrl, unless a last good set stands in.
+    served = trustgate_test::jwks_of({k1.jwk({{"use", "enc"}})});
+    const auto fresh = std::make_shared<verifier>(make_rules(bit(algorithm::es256)), key_set{});
+    try {
+        jwks_refresher broken(fresh, "https://keys.example.com/jwks", std::chrono::seconds(3600), fetch, nullptr);
+        FAIL("no error");
+    } catch (const config_error& e) {
+        CHECK(e.path() == "gateway.auth.trustedProxy.assertion.jwksUrl");
+        CHECK(e.expected().find("no usable signing key") != std::string::npos);
+    }
+    jwks_refresher kept(fresh, "https://keys.example.com/jwks", std::chrono::seconds(3600), fetch, nullptr, v->keys());
+    CHECK(fresh->verify(make_token(k2, "ES256", claims()), now).why == failure::none);
 }

@@ -173,7 +173,9 @@ public:
     using clock = std::int64_t (*)() noexcept;
 
     proxy_assertion(std::string header, std::shared_ptr<assertion::verifier> verifier, clock now = system_seconds)
-        : header_(trustgate::detail::lowered(header)), verifier_(std::move(verifier)), now_(now) {}
+        : header_(trustgate::detail::lowered(header)), verifier_(std::move(verifier)), now_(now) {
+        if (header_.empty()) throw config_error(std::string(config_path) + ".header", "expected a header name");
+    }
 
     // Keys from jwksFile are read here. With jwksUrl the policy starts with no key, and a
     // jwks_refresher (trustgate/assertion/jwks_refresher.hpp) loads them.

@@ -597,6 +597,7 @@ struct steps {
     bool required_headers = true;  // step 4.1
     identity_from identity = identity_from::user_header;  // 4.2-4.4, token mode, none mode
     bool allow_users = true;       // step 4.5
+    bool assertion = false;        // SPEC §10, between steps 4.1 and 4.2
 };
 
 struct outcome {
@@ -673,9 +674,100 @@ inline bool allowed_user(const trusted_proxy_config& tp, std::string_view user) 
     return false;
 }
 
+// ------------------------------------------------------- §10 signed assertions
+
+// A signed assertion as the test that made it knows it: what its text would show a
+// verifier, not the text. The tests sign a real token for each one they send.
+struct abstract_assertion {
+    enum class key_named { listed, unlisted, other_type };
+    bool well_formed = true;    // three base64url parts, a JSON header, at most 8 KiB
+    std::string alg = "ES256";
+    bool crit = false;
+    key_named key = key_named::listed;  // what its kid names in the configured JWKS
+    bool signature_valid = true;        // signed by that key
+    bool times_numeric = true;          // exp, nbf, iat numbers when present
+    std::optional<long long> exp, nbf, iat;
+    std::string iss;
+    std::vector<std::string> aud;
+    std::optional<std::string> identity;  // the identity claim, when it is a string
+};
+
+// What the tests sent: each assertion header value and the assertion it stands for, and
+// the clock. A value that is not listed is no token at all.
+struct assertion_context {
+    std::vector<std::pair<std::string, abstract_assertion>> tokens;
+    long long now = 0;  // seconds since the Unix epoch
+};
+
+// SPEC §10's configuration after its preset.
+struct assertion_settings {
+    std::string header;
+    std::vector<std::string> algorithms;
+    std::string issuer;
+    std::vector<std::string> audience;
+    std::string claim;
+    long long leeway = 60;
+};
+
+inline assertion_settings settings_of(const assertion_config& c) {
+    assertion_settings s;
+    if (c.preset == "pomerium") s = {"x-pomerium-jwt-assertion", {"ES256"}, "", {}, "email", 60};
+    if (c.preset == "cloudflare-access") s = {"cf-access-jwt-assertion", {"RS256"}, "", {}, "email", 60};
+    if (c.preset == "google-iap") s = {"x-goog-iap-jwt-assertion", {"ES256"}, "https://cloud.google.com/iap", {}, "email", 60};
+    if (c.header) s.header = *c.header;
+    if (!c.algorithms.empty()) s.algorithms = c.algorithms;
+    if (c.issuer) s.issuer = *c.issuer;
+    s.audience = c.audience;
+    if (c.identity_claim) s.claim = *c.identity_claim;
+    if (s.claim.empty()) s.claim = "email";
+    s.leeway = c.leeway_seconds;
+    return s;
+}
+
+// Steps 1-7: the identity the assertion vouches for, or the denial.
+inline std::optional<outcome> check_assertion(const assertion_config& config, const basic_request& request,
+                                              const assertion_context& context, const net::address& client,
+                                              std::string& identity) {
+    const auto s = settings_of(config);
+    std::vector<std::string_view> lines;
+    for (const auto& h : request.headers())
+        if (same_ignoring_case(h.name, s.header)) lines.push_back(trim(h.value));
+    std::string_view value;
+    for (const auto line : lines)
+        if (!line.empty()) {
+            value = line;
+            break;
+        }
+    if (value.empty()) return deny(reason::trusted_proxy_assertion_missing, client);
+    if (lines.size() > 1) return deny(reason::trusted_proxy_assertion_invalid, client);
+    const abstract_assertion* a = nullptr;
+    for (const auto& [text, token] : context.tokens)
+        if (text == value) a = &token;
+    if (a == nullptr || !a->well_formed) return deny(reason::trusted_proxy_assertion_invalid, client);
+    bool alg_allowed = false;
+    for (const auto& alg : s.algorithms) alg_allowed = alg_allowed || alg == a->alg;
+    if (!alg_allowed || a->crit || a->key == abstract_assertion::key_named::other_type)
+        return deny(reason::trusted_proxy_assertion_invalid, client);
+    if (a->key == abstract_assertion::key_named::unlisted) return deny(reason::trusted_proxy_assertion_unknown_key, client);
+    if (!a->signature_valid) return deny(reason::trusted_proxy_assertion_invalid, client);
+    if (!a->times_numeric) return deny(reason::trusted_proxy_assertion_invalid, client);
+    const long long now = context.now;
+    if (!a->exp || *a->exp + s.leeway <= now || (a->nbf && *a->nbf > now + s.leeway) || (a->iat && *a->iat > now + s.leeway))
+        return deny(reason::trusted_proxy_assertion_expired, client);
+    if (a->iss != s.issuer) return deny(reason::trusted_proxy_assertion_issuer, client);
+    bool audience_ok = false;
+    for (const auto& mine : s.audience)
+        for (const auto& theirs : a->aud) audience_ok = audience_ok || mine == theirs;
+    if (!audience_ok) return deny(reason::trusted_proxy_assertion_audience, client);
+    const auto claim = a->identity ? trim(*a->identity) : std::string_view();
+    if (claim.empty() || claim.size() > 256 || has_control_character(claim)) return deny(reason::trusted_proxy_assertion_invalid, client);
+    identity = std::string(claim);
+    return std::nullopt;
+}
+
 // SPEC §3: steps in order, the first deny wins.
 inline outcome authenticate(const steps& s, const auth_config& config, const basic_request& request,
-                            limiting limit = {}) {
+                            limiting limit = {}, const assertion_context* assertions = nullptr) {
     const auto& tp = config.trusted_proxy;
     const auto proxies = trusted_blocks(config);
     const ip peer = from_library(request.peer());
@@ -707,10 +799,30 @@ inline outcome authenticate(const steps& s, const auth_config& config, const bas
         for (const auto& name : tp.required_headers)
             if (!has_non_blank(request, name)) return deny(reason::trusted_proxy_missing_header, client, name);
 
+    // §10 steps 1-7: with an assertion, the identity is its claim.
+    std::optional<std::string> asserted;
+    if (s.assertion && tp.assertion) {
+        static const assertion_context none;
+        std::string claim;
+        if (auto denied = check_assertion(*tp.assertion, request, assertions ? *assertions : none, client, claim))
+            return *denied;
+        asserted = claim;
+    }
+
     std::string identity;
     via how = via::none;
     switch (s.identity) {
         case steps::identity_from::user_header:
+            if (asserted) {
+                // §10 step 8: the user header is optional, and agrees when present.
+                if (f.user_present && (f.user_lines > 1 || f.user_has_comma)) return deny(reason::trusted_proxy_user_ambiguous, client);
+                if (f.user_present && !(tp.allow_users_case_insensitive ? same_ignoring_case(f.user_value, *asserted)
+                                                                        : f.user_value == *asserted))
+                    return deny(reason::trusted_proxy_user_mismatch, client);
+                identity = *asserted;
+                how = via::trusted_proxy;
+                break;
+            }
             // 4.2-4.4 The proxy's user header: there, once, plain.
             if (!f.user_present) return deny(reason::trusted_proxy_user_missing, client);
             if (f.user_lines > 1 || f.user_has_comma) return deny(reason::trusted_proxy_user_ambiguous, client);
