@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -67,6 +68,19 @@ inline any_gateway build_gateway(const trustgate::auth_config& auth, trustgate::
                        trustgate::trusted_proxy_gateway::from_config(auth, limiter));
 }
 
+// The composition of `main` for re-deciding open WebSockets: built again from the same
+// configuration without the failed-attempt limiter, except for policies whose state is
+// fetched at run time (a signed assertion's keys), which are shared with `main`.
+template <class... Policies>
+trustgate::gateway<Policies...> without_limiter(const trustgate::gateway<Policies...>& main, const trustgate::auth_config& auth) {
+    const trustgate::build_context no_limiter{};
+    const auto rebuilt = [&]<class P>(std::type_identity<P>) -> P {
+        if constexpr (requires(const P& p) { p.verifier(); }) return main.template get<P>();
+        else return P::from_config(auth, no_limiter);
+    };
+    return trustgate::gateway<Policies...>(rebuilt(std::type_identity<Policies>{})...);
+}
+
 // Replaces the SecretRef fields by their values; returns what the resolvers noticed.
 inline std::vector<secret_notice> resolve_secret_fields(gateway_config& settings) {
     if (!settings.token_ref) return {};
@@ -94,7 +108,7 @@ inline std::shared_ptr<const compiled_config> compile(gateway_config settings, c
     const bool keep_limiter = previous != nullptr && previous->settings.auth.rate_limit == settings.auth.rate_limit;
     auto limiter = keep_limiter ? previous->limiter : std::make_shared<trustgate::attempt_limiter>(settings.auth.rate_limit);
     auto gateway = build_gateway(settings.auth, limiter.get());
-    auto recheck_gateway = build_gateway(settings.auth, nullptr);
+    auto recheck_gateway = std::visit([&](const auto& g) { return any_gateway(without_limiter(g, settings.auth)); }, gateway);
     auto findings = security_audit(settings, notices);
     // SPEC §10: keys of a jwksFile that were skipped (a jwksUrl's are logged as it loads).
     if (const auto* g = std::get_if<trustgate::assertion::trusted_proxy_assertion_gateway>(&gateway))
