@@ -206,6 +206,12 @@ class WireContract(unittest.TestCase):
         self.assertEqual(res.json(), {"user": "alice", "via": "trusted-proxy",
                                       "scopes": ["operator.write", "operator.approvals"], "clientIp": "203.0.113.9"})
 
+    def test_empty_forwarded_for_elements_are_skipped(self):
+        for value in ("203.0.113.9,,", ", 203.0.113.9 ,", "203.0.113.9, ,127.0.0.1"):
+            with self.subTest(value=value):
+                res = self.get("/whoami", [("X-Forwarded-User", "alice"), ("X-Forwarded-For", value)])
+                self.assertEqual(res.json()["clientIp"], "203.0.113.9")
+
     def test_scopes_header_narrows_the_grant(self):
         res = self.get("/whoami", [("X-Forwarded-User", "alice"), ("X-Forwarded-For", "203.0.113.9"),
                                    ("X-OpenClaw-Scopes", "operator.approvals, operator.admin, no.such.scope")])
@@ -345,6 +351,26 @@ class WireContract(unittest.TestCase):
         self.assertNotIn("cookie-secret", log)
 
 
+class ForwardedHeader(unittest.TestCase):
+    def test_client_ip_from_rfc_7239_forwarded(self):
+        config = trusted_proxy_config()
+        config["gateway"]["clientIpHeader"] = "forwarded"
+        gw = Gateway(ARGS.gateway, config, DIR)
+
+        def client_ip(*headers):
+            res = request("GET", "127.0.0.1", gw.port, "/whoami", [("X-Forwarded-User", "alice"), *headers])
+            self.assertEqual(res.status, 200, res.body)
+            return res.json()["clientIp"]
+
+        self.assertEqual(client_ip(("Forwarded", 'for="[2001:db8:cafe::17]:4711";proto=https')), "2001:db8:cafe::17")
+        self.assertEqual(client_ip(("Forwarded", "for=203.0.113.9, for=127.0.0.1")), "203.0.113.9")
+        # Obfuscated and unknown nodes are malformed: the peer. x-forwarded-for is not read.
+        self.assertEqual(client_ip(("Forwarded", "for=203.0.113.9, for=unknown")), "127.0.0.1")
+        self.assertEqual(client_ip(("Forwarded", "for=_hidden")), "127.0.0.1")
+        self.assertEqual(client_ip(("X-Forwarded-For", "203.0.113.9")), "127.0.0.1")
+        self.assertEqual(gw.stop(), 0)
+
+
 class TokenMode(unittest.TestCase):
     def test_token_mode_and_rate_limiting(self):
         config = trusted_proxy_config(mode="token", token=TOKEN,
@@ -371,6 +397,25 @@ class TokenMode(unittest.TestCase):
         self.assertEqual(gw.stop(), 0)
         self.assertNotIn(TOKEN, gw.log_text())
         self.assertNotIn("wrong", gw.log_text())
+
+
+    def test_global_ceiling_locks_every_client(self):
+        config = trusted_proxy_config(mode="token", token=TOKEN,
+                                      rateLimit={"maxAttempts": 10, "lockoutMs": 30000, "exemptLoopback": False,
+                                                 "globalMaxAttempts": 3})
+        gw = Gateway(ARGS.gateway, config, DIR)
+
+        def whoami(token, source):
+            return request("GET", "127.0.0.1", gw.port, "/whoami", [("Authorization", f"Bearer {token}")], source=source)
+
+        self.assertEqual(whoami(TOKEN, "127.0.0.5").status, 200)
+        for source in ("127.0.0.2", "127.0.0.3", "127.0.0.4"):
+            self.assertEqual(whoami("wrong", source).json()["error"]["reason"], "token_mismatch")
+        # Three clients, one failure each: every client is locked, the right token included.
+        locked = whoami(TOKEN, "127.0.0.5")
+        self.assertEqual(locked.status, 429)
+        self.assertTrue(0 < int(locked.headers["retry-after"]) <= 30, locked.headers)
+        self.assertEqual(gw.stop(), 0)
 
 
 class NoneMode(unittest.TestCase):
