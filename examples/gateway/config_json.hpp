@@ -3,11 +3,12 @@
 //   gateway_config c = parse_config(text, "gateway.json5");   // throws trustgate::config_error
 //
 // The text is JSON5, as OpenClaw writes it (trustgate/config/json5.hpp), and OpenClaw's
-// spellings of SPEC §9's settings are accepted (apply_openclaw_spellings). Unknown keys, duplicate keys, wrong types and broken rules are
-// errors naming the JSON path and what was expected, so a typo never silently weakens
-// authentication. The rules trustgate's policies own (trustedProxies entries, loopbackUser,
-// scope names, ...) are checked when the gateway is built from the result (compiled_config.hpp).
-// SecretRefs are checked against secrets.providers here and resolved there (secrets.hpp).
+// spellings of SPEC §9's settings are accepted (apply_openclaw_spellings). Unknown keys,
+// duplicate keys, wrong types and broken rules are errors naming the JSON path and what
+// was expected, so a typo never silently weakens authentication. The rules trustgate's
+// policies own (trustedProxies entries, loopbackUser, scope names, ...) are checked when
+// the gateway is built from the result (compiled_config.hpp). SecretRefs are checked
+// against secrets.providers here and resolved there (secrets.hpp).
 // No Beast here: a fuzz target can link this alone.
 #pragma once
 
@@ -97,13 +98,9 @@ using json = nlohmann::json;
 // Deep enough for any valid configuration; bounds work on hostile input.
 inline constexpr int max_depth = 16;
 
-// An empty key (legal JSON) shows as "", so that a path never comes out empty.
-inline std::string join_path(const std::string& base, std::string_view key) {
-    const std::string name = key.empty() ? "\"\"" : std::string(key);
-    return base.empty() ? name : base + "." + name;
-}
-
-inline std::string index_path(const std::string& base, std::size_t i) { return base + "[" + std::to_string(i) + "]"; }
+// Paths written as the JSON5 reader writes them in its own errors (an empty key shows as "").
+inline std::string join_path(const std::string& base, std::string_view key) { return trustgate::detail::json_path_key(base, key); }
+inline std::string index_path(const std::string& base, std::size_t i) { return trustgate::detail::json_path_index(base, i); }
 
 // The kind of value found, for messages. Never the value itself: it could be a secret.
 inline std::string kind_of(const json& value) {

@@ -68,6 +68,22 @@ class CommandLine(unittest.TestCase):
         text = '// line\n{ /* block */ "gateway": { "port": 0, // trailing\n "trustedProxies": ["127.0.0.1"] } }'
         self.assertEqual(self.check(text).returncode, 0)
 
+    def test_openclaw_documentation_configurations_load(self):
+        """OpenClaw's JSON5 examples (tests/json5/openclaw/), pasted unchanged (SPEC §9)."""
+        fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "json5", "openclaw")
+        for name, listens in (("loopback.json5", "127.0.0.1"), ("lan.json5", "0.0.0.0"), ("flat_header.json5", "127.0.0.1")):
+            with self.subTest(name=name), open(os.path.join(fixtures, name)) as f:
+                checked = self.check(f.read())
+                self.assertEqual((checked.returncode, checked.stdout),
+                                 (0, f"config ok: trusted-proxy mode, {listens} port 18789\n"), checked.stderr)
+
+    def test_openclaw_sections_and_misspellings_are_named(self):
+        agents = self.check("{agents: {}, gateway: {prot: 1}}")
+        self.assertEqual(agents.returncode, 2)
+        self.assertIn("an OpenClaw setting this gateway does not implement", agents.stderr)
+        misspelt = self.check("{gateway: {prot: 1}}")
+        self.assertIn("did you mean port?", misspelt.stderr)
+
     def test_usage_errors_exit_2(self):
         result = harness.run_gateway_once(ARGS.gateway, "--no-such-flag")
         self.assertEqual(result.returncode, 2)
