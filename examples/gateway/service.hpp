@@ -27,6 +27,7 @@
 #include "trustgate/beast/handler.hpp"
 #include "trustgate/decision.hpp"
 #include "trustgate/policy/scopes.hpp"
+#include "trustgate/token_auth.hpp"
 
 namespace trustgate_gateway {
 
@@ -67,12 +68,14 @@ inline trustgate::beast::response error_response(const incoming& request, http::
     return json_response(request, status, error_body(type, message, std::nullopt, false));
 }
 
-// 401, or 429 with Retry-After for a locked-out client.
+// 401, or 429 with Retry-After for a locked-out client. A shared store that could not
+// answer (SPEC §12) gives a 429 without Retry-After: there is no lockout to wait for.
 inline trustgate::beast::response refusal(const incoming& request, const trustgate::decision& d, bool expose_reasons) {
     if (d.why == trustgate::reason::rate_limited) {
         auto res = json_response(request, http::status::too_many_requests,
                                  error_body("rate_limited", "Too Many Requests", d.why, expose_reasons));
-        res.set(http::field::retry_after, std::to_string(std::max<long long>(1, d.retry_after.count())));
+        if (d.detail != trustgate::token_auth::store_unavailable)
+            res.set(http::field::retry_after, std::to_string(std::max<long long>(1, d.retry_after.count())));
         return res;
     }
     auto res = json_response(request, http::status::unauthorized, error_body("unauthorized", "Unauthorized", d.why, expose_reasons));

@@ -5,7 +5,7 @@
 // the key. Thread-safe. Memory is fixed at construction: keys live in a set-associative
 // table of `max_keys` entries, and a flood of distinct keys evicts idle entries first,
 // then the oldest unlocked ones, so an attacker cannot grow memory or cheaply unlock
-// a locked key. The clock is injectable for tests.
+// a locked key. The clock is injectable for tests. It is the in-memory attempt_store.
 #pragma once
 
 #include <algorithm>
@@ -17,12 +17,13 @@
 #include <optional>
 #include <vector>
 
+#include "trustgate/attempt_store.hpp"
 #include "trustgate/config.hpp"
 #include "trustgate/net/address.hpp"
 
 namespace trustgate {
 
-class attempt_limiter {
+class attempt_limiter final : public attempt_store {
 public:
     using clock = std::chrono::steady_clock;
     using time_point = clock::time_point;
@@ -78,6 +79,13 @@ public:
         if (exempt(key)) return;
         std::lock_guard lock(mutex_);
         if (entry* e = lookup(key)) *e = entry{};
+    }
+
+    attempt_verdict attempt(const net::address& key, bool matched) override {
+        if (const auto left = locked(key)) return {attempt_verdict::status::locked, *left};
+        if (matched) record_success(key);
+        else record_failure(key);
+        return {};
     }
 
     // Keys currently tracked, and the most there can ever be.
