@@ -1,6 +1,6 @@
 """Conan 2 recipe for trustgate, a header-only C++20 library.
 
-    conan create . -o "trustgate/*:beast=True" -o "trustgate/*:testing=True"
+    conan create . -o "trustgate/*:beast=True" -o "trustgate/*:testing=True" -o "trustgate/*:redis=True"
 
 The package is what `cmake --install` produces (tests/package builds consumers against
 that same install in CI); CMakeDeps and PkgConfigDeps then describe it from package_info(),
@@ -35,8 +35,9 @@ class TrustgateConan(ConanFile):
     options = {
         "beast": [True, False],    # trustgate::beast, the Boost.Beast adapter and server (with TLS)
         "testing": [True, False],  # trustgate::testing, RapidCheck generators and the reference model
+        "redis": [True, False],    # trustgate::redis, the failed-attempt limit shared through Redis (hiredis)
     }
-    default_options = {"beast": False, "testing": False}
+    default_options = {"beast": False, "testing": False, "redis": False}
     exports_sources = "CMakeLists.txt", "LICENSE", "cmake/*", "docs/*", "include/*", "models/*"
     no_copy_source = True
 
@@ -52,6 +53,8 @@ class TrustgateConan(ConanFile):
             self.requires("openssl/[>=1.1 <4]", transitive_headers=True, transitive_libs=True)
         if self.options.testing:
             self.requires("rapidcheck/cci.20231215", transitive_headers=True, transitive_libs=True)
+        if self.options.redis:
+            self.requires("hiredis/[>=1.0 <2]", transitive_headers=True, transitive_libs=True)
 
     def validate(self):
         check_min_cppstd(self, 20)
@@ -100,6 +103,13 @@ class TrustgateConan(ConanFile):
             testing = self.cpp_info.components["testing"]
             testing.set_property("cmake_target_name", "trustgate::testing")
             testing.requires = ["core", "rapidcheck::rapidcheck_rapidcheck"]
+
+        if self.options.redis:
+            redis = self.cpp_info.components["redis"]
+            redis.set_property("cmake_target_name", "trustgate::redis")
+            redis.requires = ["core", "hiredis::hiredis"]
+            if self.settings.os in ("Linux", "FreeBSD"):
+                redis.system_libs = ["pthread"]  # Threads::Threads in the CMake package
 
         for component in self.cpp_info.components.values():
             component.bindirs = []  # headers only
