@@ -63,11 +63,6 @@ inline any_gateway build_gateway(const trustgate::auth_config& auth, trustgate::
                        trustgate::trusted_proxy_gateway::from_config(auth, limiter));
 }
 
-inline bool same_limits(const trustgate::rate_limit_config& a, const trustgate::rate_limit_config& b) {
-    return a.max_attempts == b.max_attempts && a.window == b.window && a.lockout == b.lockout &&
-           a.exempt_loopback == b.exempt_loopback && a.max_keys == b.max_keys;
-}
-
 inline bool same_store(const trustgate::redis::store_options& a, const trustgate::redis::store_options& b) {
     return a.host == b.host && a.port == b.port && a.database == b.database && a.key_prefix == b.key_prefix &&
            a.timeout == b.timeout && a.when_unavailable == b.when_unavailable && a.password == b.password;
@@ -110,7 +105,7 @@ inline std::shared_ptr<const compiled_config> compile(gateway_config settings, c
     // SPEC §2 holds in every mode: an entry that does not parse is an error even where
     // the mode does not use the list.
     if (!settings.auth.trusted_proxies.empty()) trustgate::trusted_source::parse(settings.auth.trusted_proxies);
-    const bool keep_limiter = previous != nullptr && same_limits(previous->settings.auth.rate_limit, settings.auth.rate_limit);
+    const bool keep_limiter = previous != nullptr && previous->settings.auth.rate_limit == settings.auth.rate_limit;
     auto limiter = keep_limiter ? previous->limiter : std::make_shared<trustgate::attempt_limiter>(settings.auth.rate_limit);
     if (connect == nullptr && previous != nullptr) connect = previous->connect;
     std::shared_ptr<trustgate::attempt_store> shared_store;

@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "secrets.hpp"
+#include "trustgate/attempt_limiter.hpp"
 #include "trustgate/config.hpp"
 #include "trustgate/detail/ascii.hpp"
 #include "trustgate/net/address.hpp"
@@ -189,8 +190,7 @@ inline std::uint64_t read_integer(const json& v, const std::string& path, std::u
 }
 
 inline std::chrono::milliseconds read_milliseconds(const json& v, const std::string& path) {
-    // Up to a year: long enough for any lockout, short enough never to overflow a clock.
-    return std::chrono::milliseconds(read_integer(v, path, 1, 365ull * 24 * 3600 * 1000));
+    return std::chrono::milliseconds(read_integer(v, path, 1, std::uint64_t(trustgate::attempt_limiter::bounds::longest_period.count())));
 }
 
 inline void read_trusted_proxy(const json& v, const std::string& path, trustgate::trusted_proxy_config& tp) {
@@ -276,11 +276,23 @@ inline void read_store(const json& v, const std::string& path, gateway_config& c
     c.shared_store = std::move(options);
 }
 
+// The limiter owns its bounds (attempt_limiter::bounds) and checks them together once
+// everything is read (check_rules).
 inline void read_rate_limit(const json& v, const std::string& path, gateway_config& c) {
     auto& rl = c.auth.rate_limit;
-    const object_reader o(v, path, {"maxAttempts", "windowMs", "lockoutMs", "exemptLoopback", "maxKeys", "store"});
-    o.with("maxAttempts", [&](const json& j, const std::string& p) { rl.max_attempts = unsigned(read_integer(j, p, 1, 1000)); });
-    o.with("maxKeys", [&](const json& j, const std::string& p) { rl.max_keys = read_integer(j, p, 4, 1u << 20); });
+    using bounds = trustgate::attempt_limiter::bounds;
+    const object_reader o(v, path, {"maxAttempts", "windowMs", "lockoutMs", "exemptLoopback", "maxKeys", "ipv6PrefixLength",
+                                    "globalMaxAttempts", "store"});
+    o.with("maxAttempts", [&](const json& j, const std::string& p) { rl.max_attempts = unsigned(read_integer(j, p, 1, bounds::max_attempts)); });
+    o.with("maxKeys", [&](const json& j, const std::string& p) { rl.max_keys = read_integer(j, p, bounds::min_keys, bounds::max_keys); });
+    o.with("ipv6PrefixLength", [&](const json& j, const std::string& p) {
+        rl.ipv6_prefix_length = unsigned(read_integer(j, p, bounds::min_ipv6_prefix_length, 128));
+    });
+    o.with("globalMaxAttempts", [&](const json& j, const std::string& p) {
+        if (j.is_null()) rl.global_max_attempts = 0;
+        else if (j.is_number_integer()) rl.global_max_attempts = unsigned(read_integer(j, p, 1, bounds::global_max_attempts));
+        else wrong(p, "expected null (off) or an integer from 1 to " + std::to_string(bounds::global_max_attempts), j);
+    });
     o.with("windowMs", [&](const json& j, const std::string& p) { rl.window = read_milliseconds(j, p); });
     o.with("lockoutMs", [&](const json& j, const std::string& p) { rl.lockout = read_milliseconds(j, p); });
     o.with("exemptLoopback", [&](const json& j, const std::string& p) { rl.exempt_loopback = read_bool(j, p); });
@@ -485,7 +497,7 @@ inline void read_http(const json& v, const std::string& path, gateway_config& c)
 }
 
 inline void read_gateway(const json& v, const std::string& path, gateway_config& c) {
-    const object_reader o(v, path, {"bind", "port", "trustedProxies", "auth", "tls", "http"});
+    const object_reader o(v, path, {"bind", "port", "trustedProxies", "clientIpHeader", "auth", "tls", "http"});
     o.with("bind", [&](const json& j, const std::string& p) {
         const auto text = read_string(j, p);
         const auto address = trustgate::net::address::parse(text);
@@ -494,6 +506,14 @@ inline void read_gateway(const json& v, const std::string& path, gateway_config&
     });
     o.with("port", [&](const json& j, const std::string& p) { c.port = std::uint16_t(read_integer(j, p, 0, 65535)); });
     o.with("trustedProxies", [&](const json& j, const std::string& p) { c.auth.trusted_proxies = read_string_list(j, p); });
+    o.with("clientIpHeader", [&](const json& j, const std::string& p) {
+        const std::string expected = R"(expected "x-forwarded-for" or "forwarded")";
+        if (!j.is_string()) wrong(p, expected, j);
+        const auto name = j.get<std::string>();
+        if (name == "x-forwarded-for") c.auth.client_ip_header = trustgate::forwarding_header::x_forwarded_for;
+        else if (name == "forwarded") c.auth.client_ip_header = trustgate::forwarding_header::forwarded;
+        else throw config_error(p, expected + ", got " + in_quotes(name));
+    });
     o.with("auth", [&](const json& j, const std::string& p) { read_auth(j, p, c); });
     o.with("tls", [&](const json& j, const std::string& p) { read_tls(j, p, c.tls); });
     o.with("http", [&](const json& j, const std::string& p) { read_http(j, p, c); });
@@ -526,12 +546,7 @@ inline void read_proxy(const json& v, const std::string& path, gateway_config& c
 inline void check_rules(const gateway_config& c) {
     if (c.token_ref) check_secret_ref(*c.token_ref, c.providers, "gateway.auth.token");
     if (c.store_password_ref) check_secret_ref(*c.store_password_ref, c.providers, "gateway.auth.rateLimit.store.password");
-    // The limiter allocates a slot per key and attempt up front.
-    constexpr std::uint64_t max_failure_slots = 1u << 24;
-    if (std::uint64_t(c.auth.rate_limit.max_keys) * c.auth.rate_limit.max_attempts > max_failure_slots)
-        throw config_error("gateway.auth.rateLimit.maxKeys", "expected maxKeys × maxAttempts of at most " +
-                                                                 std::to_string(max_failure_slots) +
-                                                                 " (the limiter allocates its memory at start-up)");
+    trustgate::attempt_limiter::validate(c.auth.rate_limit);
     const bool loopback_bind = c.bind.is_loopback();
     if (c.auth.mode == trustgate::auth_mode::none && !loopback_bind && !c.allow_insecure_none)
         throw config_error("gateway.auth.mode", R"(expected "trusted-proxy" or "token" on a non-loopback bind: "none" )"

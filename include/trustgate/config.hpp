@@ -76,17 +76,26 @@ struct scopes_config {
 // internal compiler error with default member initializers in template code).
 inline scopes_config default_scopes_config() { return scopes_config{}; }
 
+// SPEC §6; attempt_limiter checks the bounds.
 struct rate_limit_config {
     unsigned max_attempts = 10;
     std::chrono::milliseconds window{60'000};
     std::chrono::milliseconds lockout{300'000};
     bool exempt_loopback = true;
     std::size_t max_keys = 16'384;  // memory stays bounded under a flood of distinct keys
+    unsigned ipv6_prefix_length = 64;  // an IPv6 client is its /64: one host holds many addresses
+    unsigned global_max_attempts = 0;  // failures per window from all keys together that lock every key; 0: off
+
+    friend bool operator==(const rate_limit_config&, const rate_limit_config&) = default;
 };
+
+// The header a trusted proxy names the client in (SPEC §4, gateway.clientIpHeader).
+enum class forwarding_header { x_forwarded_for, forwarded };
 
 struct auth_config {
     auth_mode mode = auth_mode::trusted_proxy;
     std::vector<std::string> trusted_proxies;
+    forwarding_header client_ip_header = forwarding_header::x_forwarded_for;
     std::optional<std::string> token;  // the resolved secret, never logged
     trusted_proxy_config trusted_proxy;
     scopes_config scopes;

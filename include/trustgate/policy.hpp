@@ -46,10 +46,13 @@ struct request_facts {
     bool user_has_comma = false;
     std::string_view user_value;      // first non-blank line, trimmed
 
-    // The first `x-forwarded-for` lines, kept so attribution needs no second pass.
+    // The first `x-forwarded-for` and `forwarded` lines, kept so attribution (SPEC §4)
+    // needs no second pass.
     static constexpr unsigned kept_forwarded_for_lines = 4;
     std::array<std::string_view, kept_forwarded_for_lines> forwarded_for;
     unsigned forwarded_for_lines = 0;  // all of them, kept or not
+    std::array<std::string_view, kept_forwarded_for_lines> forwarded;
+    unsigned forwarded_lines = 0;
 
     bearer_state bearer = bearer_state::absent;
     std::string_view bearer_token;

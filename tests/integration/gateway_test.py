@@ -88,6 +88,8 @@ class CommandLine(unittest.TestCase):
             (edit(lambda c: c["gateway"].update(trustedProxies=["127.0.0.1", "127.1"])), "gateway.trustedProxies[1]",
              '"127.1"'),
             (edit(lambda c: c["gateway"].update(trustedProxies=["10.0.0.1/8"])), "gateway.trustedProxies[0]", "host bits"),
+            (edit(lambda c: c["gateway"].update(trustedProxies=["127.0.0.1", "::ffff:0:0/96"])), "gateway.trustedProxies[1]",
+             'expected the IPv4 form "0.0.0.0/0"'),
             (edit(lambda c: c["gateway"].update(trustedProxies=[])), "gateway.trustedProxies", "at least one"),
             (edit(lambda c: c["gateway"].update(port="18789")), "gateway.port", "expected an integer from 0 to 65535, got a string"),
             (edit(lambda c: c["gateway"].update(port=70000)), "gateway.port", "got 70000"),

@@ -69,6 +69,8 @@ class SecurityAudit(unittest.TestCase):
         ]
         clean = [config(), token_mode, config(mode="none"),
                  edit(config(), lambda c: c["gateway"].update(trustedProxies=["10.0.0.0/16", "2001:db8::/48", "127.0.0.1"])),
+                 # An IPv6 /80: it spans the IPv4-mapped space but trusts no IPv4 peer (SPEC §1).
+                 edit(config(), lambda c: c["gateway"].update(trustedProxies=["127.0.0.1", "::/80"])),
                  config(bind="0.0.0.0")]  # trusted-proxy: TLS ends at the proxy
         for c in clean:
             with self.subTest(clean=c):

@@ -76,8 +76,12 @@ struct limiter_under_test {
 
 using limiter_command = rc::state::Command<limiter_model, limiter_under_test>;
 
+// Clients: IPv4, IPv6 addresses inside one /64 and in its neighbours (the key is the
+// network, SPEC §6), loopback.
 net::address some_key() {
-    return *net::address::parse(testing::detail::one_of<std::string>({"10.0.0.1", "10.0.0.2", "2001:db8::7", "127.0.0.1", "::1"}));
+    return *net::address::parse(testing::detail::one_of<std::string>(
+        {"10.0.0.1", "10.0.0.2", "2001:db8::7", "2001:db8::8", "2001:db8::ffff:1", "2001:db8:0:1::7", "2001:db8:0:100::7",
+         "127.0.0.1", "::1"}));
 }
 
 struct advance_clock : limiter_command {
@@ -133,9 +137,12 @@ TEST_CASE("attempt_limiter behaves as SPEC §6's model on an injected clock", "[
         config.window = milliseconds(testing::detail::one_of<int>({1'000, 60'000}));
         config.lockout = milliseconds(testing::detail::one_of<int>({500, 1'500, 300'000}));
         config.exempt_loopback = testing::detail::chance(1, 2);
-        config.max_keys = 1'024;  // no evictions among five keys: the model has none
+        config.max_keys = 1'024;  // no evictions among a few keys: the model has none
+        config.ipv6_prefix_length = testing::detail::one_of<unsigned>({64, 128, 56, 32});
+        config.global_max_attempts = testing::detail::one_of<unsigned>({0, 0, 2, 3, 5});
         RC_LOG() << "max_attempts " << config.max_attempts << ", window " << config.window.count() << "ms, lockout "
-                 << config.lockout.count() << "ms, exempt_loopback " << config.exempt_loopback << "\n";
+                 << config.lockout.count() << "ms, exempt_loopback " << config.exempt_loopback << ", ipv6_prefix_length "
+                 << config.ipv6_prefix_length << ", global_max_attempts " << config.global_max_attempts << "\n";
         limiter_under_test sut(config);
         rc::state::check(limiter_model{model::failed_attempts(config), config}, sut,
                          rc::state::gen::execOneOfWithArgs<advance_clock, record_failure, record_success, ask_locked>());

@@ -316,6 +316,22 @@ TEST_CASE("SPEC §6: failed token compares lock a non-exempt key out") {
     }
 }
 
+TEST_CASE("SPEC §1: an IPv6 entry never trusts an IPv4 peer") {
+    auto c = base_config();
+    c.trusted_proxy.loopback_user.reset();
+    for (const char* wide : {"::/80", "::/0", "::fffe:0:0/95"}) {
+        INFO(wide);
+        c.trusted_proxies = {wide};
+        for (const char* v4 : {"127.0.0.1", "::ffff:127.0.0.1", "10.0.0.1", "0.0.0.0", "255.255.255.255"})
+            require_deny(run(c, proxied(v4).request), reason::trusted_proxy_untrusted_source);
+        require_allow(run(c, proxied("::fffe:ffff:ffff").request), via::trusted_proxy, "alice@example.com");
+    }
+    // Next to an IPv4 entry: each matches its own family.
+    c.trusted_proxies = {"::/80", "10.0.0.0/8"};
+    require_allow(run(c, proxied("10.0.0.1").request), via::trusted_proxy, "alice@example.com");
+    require_deny(run(c, proxied("11.0.0.1").request), reason::trusted_proxy_untrusted_source);
+}
+
 TEST_CASE("SPEC §4: client IP attribution") {
     auto c = base_config();
     auto client = [&](request_builder b) {
@@ -330,7 +346,12 @@ TEST_CASE("SPEC §4: client IP attribution") {
     CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "::ffff:203.0.113.9")) == "203.0.113.9");
     // A malformed entry stops the walk: the peer is used.
     CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "203.0.113.7, unknown, 10.0.0.2")) == "10.0.0.1");
-    CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "203.0.113.7,,10.0.0.2")) == "10.0.0.1");
+    // Empty list elements are no entries (RFC 9110 §5.6.1).
+    CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "203.0.113.7,,10.0.0.2")) == "203.0.113.7");
+    CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "203.0.113.7, 10.0.0.2,")) == "203.0.113.7");
+    CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "203.0.113.7").h("X-Forwarded-For", " ")) == "203.0.113.7");
+    CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", ", ,\t")) == "10.0.0.1");
+    CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", ",10.9.9.9,")) == "10.9.9.9");
     CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "0x7f.0.0.1")) == "10.0.0.1");
     // Entries left of the first untrusted one do not matter, even when malformed.
     CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "garbage, 203.0.113.7")) == "203.0.113.7");
@@ -339,6 +360,42 @@ TEST_CASE("SPEC §4: client IP attribution") {
     // An untrusted peer is the client whatever it claims.
     CHECK(client(request_builder("192.0.2.1").h("X-Forwarded-For", "203.0.113.7")) == "192.0.2.1");
     CHECK(client(request_builder("::ffff:10.0.0.1")) == "10.0.0.1");
+}
+
+TEST_CASE("SPEC §4: client IP from RFC 7239 Forwarded (clientIpHeader \"forwarded\")") {
+    auto c = base_config();
+    c.client_ip_header = forwarding_header::forwarded;
+    const auto gw = trusted_proxy_gateway::from_config(c);
+    auto client = [&](const std::vector<std::string>& lines) {
+        request_builder b("10.0.0.1");
+        b.h("X-Forwarded-For", "198.51.100.99");  // not the configured header: ignored
+        for (const auto& line : lines) b.h("Forwarded", line);
+        return gw.authenticate(b.request).client_ip.to_string();
+    };
+    CHECK(client({}) == "10.0.0.1");
+    CHECK(client({"for=203.0.113.7"}) == "203.0.113.7");
+    CHECK(client({"For=\"203.0.113.7:4711\";proto=https;by=10.0.0.1"}) == "203.0.113.7");
+    CHECK(client({"for=\"[2001:db8:cafe::17]:4711\""}) == "2001:db8:cafe::17");
+    CHECK(client({"for=\"[2001:db8::1]\", for=10.0.0.2"}) == "2001:db8::1");
+    CHECK(client({"for=203.0.113.7", "for=10.0.0.2;host=\"a,b;c\""}) == "203.0.113.7");
+    CHECK(client({"for=\"\\203.0.113.7\""}) == "203.0.113.7");  // a quoted-pair
+    CHECK(client({"for=198.51.100.1,,for=203.0.113.7, "}) == "203.0.113.7");
+    CHECK(client({"for=10.9.9.9; proto=https"}) == "10.9.9.9");  // every hop trusted: the leftmost
+    CHECK(client({"for=garbage, for=203.0.113.7"}) == "203.0.113.7");
+    // Obfuscated and unknown nodes, and every malformed element, stop the walk: the peer.
+    for (const char* malformed :
+         {"for=unknown", "for=_hidden", "for=\"_gw:_p\"", "for=\"[2001:db8::1]:_p\"", "for=[2001:db8::1]", "for=\"2001:db8::1\"",
+          "for=203.0.113.7:80", "for=\"203.0.113.7", "for=", "for=\"\"", "by=203.0.113.7", "for=203.0.113.7;for=203.0.113.8",
+          "for =203.0.113.7", "proto", "for=\"203.0.113.7\"x", ";"}) {
+        INFO(malformed);
+        CHECK(client({std::string("for=203.0.113.50, ") + malformed + ", for=10.0.0.2"}) == "10.0.0.1");
+    }
+    // More lines than request_facts keeps: the same walk over the request.
+    CHECK(client({"for=203.0.113.7", "for=10.0.0.2", "for=10.0.0.3", "for=10.0.0.4", "for=10.0.0.5"}) == "203.0.113.7");
+    CHECK(client({"for=203.0.113.7", "for=10.0.0.2", "for=10.0.0.3", "for=10.0.0.4", "for=unknown"}) == "10.0.0.1");
+    // The default reads x-forwarded-for only.
+    const auto xff = trusted_proxy_gateway::from_config(base_config());
+    CHECK(xff.authenticate(request_builder("10.0.0.1").h("Forwarded", "for=203.0.113.7").request).client_ip.to_string() == "10.0.0.1");
 }
 
 TEST_CASE("configuration rules fail at start-up with the JSON path") {
@@ -359,6 +416,13 @@ TEST_CASE("configuration rules fail at start-up with the JSON path") {
     expect_error(c, "gateway.trustedProxies[1]", "\"10.0.0.1/8\"");
     c.trusted_proxies = {"127.1"};
     expect_error(c, "gateway.trustedProxies[0]", "canonical");
+    // SPEC §1: an entry inside ::ffff:0:0/96 names its IPv4 form.
+    for (const auto& [entry, v4] : std::vector<std::pair<std::string, std::string>>{
+             {"::ffff:0:0/96", "\"0.0.0.0/0\""}, {"::ffff:10.0.0.0/104", "\"10.0.0.0/8\""},
+             {"::ffff:198.18.0.1", "\"198.18.0.1\""}, {"[::ffff:7f00:1]/128", "\"127.0.0.1\""}}) {
+        c.trusted_proxies = {"127.0.0.1", entry};
+        expect_error(c, "gateway.trustedProxies[1]", "expected the IPv4 form " + v4);
+    }
     c = base_config();
     c.trusted_proxy.user_header = "";
     expect_error(c, "gateway.auth.trustedProxy.userHeader", "non-empty");

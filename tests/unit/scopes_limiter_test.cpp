@@ -167,3 +167,105 @@ TEST_CASE("limiter: memory is bounded under a flood of distinct keys, locked key
     CHECK(limiter.capacity() == 64);
     CHECK(limiter.locked(victim));
 }
+
+TEST_CASE("limiter: an IPv6 client is its /64 (ipv6PrefixLength)") {
+    rate_limit_config cfg;
+    cfg.max_attempts = 3;
+    auto now = attempt_limiter::time_point{} + 1h;
+    attempt_limiter limiter(cfg, [&] { return now; });
+    // Three addresses of one /64 share its guesses; the next /64 and IPv4 do not.
+    CHECK_FALSE(limiter.record_failure(*net::address::parse("2001:db8:1:2::1")));
+    CHECK_FALSE(limiter.record_failure(*net::address::parse("2001:db8:1:2:ffff:ffff:ffff:ffff")));
+    CHECK(limiter.record_failure(*net::address::parse("2001:db8:1:2:abcd::9")) == 300s);
+    CHECK(limiter.locked(*net::address::parse("2001:db8:1:2::77")) == 300s);
+    CHECK_FALSE(limiter.locked(*net::address::parse("2001:db8:1:3::1")));
+    CHECK_FALSE(limiter.locked(*net::address::parse("2001:db8:1:1:ffff:ffff:ffff:ffff")));
+    CHECK(limiter.key_of(*net::address::parse("2001:db8:1:2:abcd::9")) == *net::address::parse("2001:db8:1:2::"));
+    CHECK(limiter.key_of(*net::address::parse("10.1.2.3")) == *net::address::parse("10.1.2.3"));
+    // A success from anywhere in the /64 clears it.
+    limiter.record_success(*net::address::parse("2001:db8:1:2::5"));
+    CHECK_FALSE(limiter.locked(*net::address::parse("2001:db8:1:2::1")));
+
+    cfg.ipv6_prefix_length = 128;
+    attempt_limiter per_address(cfg, [&] { return now; });
+    for (int i = 1; i <= 3; ++i) CHECK_FALSE(per_address.record_failure(net::address::from_v6_bytes({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, std::uint8_t(i)})));
+    cfg.ipv6_prefix_length = 60;
+    attempt_limiter shorter(cfg, [&] { return now; });
+    CHECK(shorter.key_of(*net::address::parse("2001:db8:1:2f::1")) == *net::address::parse("2001:db8:1:20::"));
+}
+
+TEST_CASE("limiter: the global ceiling locks every non-exempt key (globalMaxAttempts)") {
+    rate_limit_config cfg;
+    cfg.max_attempts = 10;
+    cfg.window = 10s;
+    cfg.lockout = 60s;
+    cfg.global_max_attempts = 4;
+    auto now = attempt_limiter::time_point{} + 1h;
+    attempt_limiter limiter(cfg, [&] { return now; });
+    const auto client = [](int i) { return net::address::from_v4_uint(0xcb007100u + std::uint32_t(i)); };
+    CHECK_FALSE(limiter.record_failure(client(1)));
+    now += 5s;
+    CHECK_FALSE(limiter.record_failure(client(2)));
+    CHECK_FALSE(limiter.record_failure(client(3)));
+    now += 6s;  // the first failure slid out of the window: three are counted after the next
+    CHECK_FALSE(limiter.record_failure(client(4)));
+    CHECK(limiter.record_failure(client(5)) == 60s);
+    // Every key is locked, also one that never failed; loopback stays exempt.
+    CHECK(limiter.locked(client(99)) == 60s);
+    CHECK(limiter.locked(*net::address::parse("2001:db8::1")) == 60s);
+    CHECK_FALSE(limiter.locked(*net::address::parse("127.0.0.1")));
+    // Successes do not lift it, failures meanwhile are not counted.
+    limiter.record_success(client(99));
+    now += 30s;
+    CHECK(limiter.record_failure(client(6)) == 30s);
+    CHECK(limiter.locked(client(99)) == 30s);
+    now += 30s;
+    CHECK_FALSE(limiter.locked(client(99)));
+    CHECK_FALSE(limiter.record_failure(client(7)));
+    // A key's own lockout outlasting the global one is what is reported.
+    cfg.max_attempts = 1;
+    cfg.global_max_attempts = 0;
+    attempt_limiter off(cfg, [&] { return now; });
+    CHECK(off.record_failure(client(1)) == 60s);
+    CHECK_FALSE(off.locked(client(2)));
+}
+
+TEST_CASE("limiter: settings outside its bounds are configuration errors naming the path") {
+    const auto expect_error = [](rate_limit_config cfg, const std::string& path, const std::string& fragment) {
+        try {
+            attempt_limiter limiter(cfg);
+            FAIL("no config_error for " << path);
+        } catch (const config_error& e) {
+            CHECK(e.path() == path);
+            CHECK_THAT(e.expected(), Catch::Matchers::Contains(fragment));
+        }
+    };
+    rate_limit_config cfg;
+    cfg.max_attempts = 0;
+    expect_error(cfg, "gateway.auth.rateLimit.maxAttempts", "from 1 to 1000, got 0");
+    cfg = {};
+    cfg.max_keys = 3;
+    expect_error(cfg, "gateway.auth.rateLimit.maxKeys", "from 4 to 1048576");
+    cfg = {};
+    cfg.max_keys = 1u << 20;
+    cfg.max_attempts = 17;
+    expect_error(cfg, "gateway.auth.rateLimit.maxKeys", "maxKeys × maxAttempts");
+    cfg = {};
+    cfg.window = 0ms;
+    expect_error(cfg, "gateway.auth.rateLimit.windowMs", "from 1");
+    cfg = {};
+    cfg.lockout = -5ms;
+    expect_error(cfg, "gateway.auth.rateLimit.lockoutMs", "from 1");
+    for (const unsigned bad : {0u, 31u, 129u}) {
+        cfg = {};
+        cfg.ipv6_prefix_length = bad;
+        expect_error(cfg, "gateway.auth.rateLimit.ipv6PrefixLength", "from 32 to 128, got " + std::to_string(bad));
+    }
+    cfg = {};
+    cfg.global_max_attempts = 100'001;
+    expect_error(cfg, "gateway.auth.rateLimit.globalMaxAttempts", "from 1 to 100000");
+    cfg = {};
+    cfg.ipv6_prefix_length = 32;
+    cfg.global_max_attempts = 1;
+    CHECK_NOTHROW(attempt_limiter(cfg));
+}

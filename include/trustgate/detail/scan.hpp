@@ -106,6 +106,9 @@ void scan_request(const R& request, std::string_view user_header, request_facts&
                 if (iequals_lower(name, "x-forwarded-for")) {
                     if (f.forwarded_for_lines < f.forwarded_for.size()) f.forwarded_for[f.forwarded_for_lines] = value;
                     ++f.forwarded_for_lines;
+                } else if (iequals_lower(name, "forwarded")) {
+                    if (f.forwarded_lines < f.forwarded.size()) f.forwarded[f.forwarded_lines] = value;
+                    ++f.forwarded_lines;
                 }
                 break;
             default:

@@ -201,7 +201,9 @@ inline std::optional<block> parse_block(std::string_view entry) {
     const auto digits = entry.substr(slash + 1);
     if (!all_digits(digits) || digits.size() > 3 || (digits.size() > 1 && digits[0] == '0')) return std::nullopt;
     const int prefix = std::stoi(std::string(digits));
-    const int width = is_ipv4(*base) ? 32 : 128;
+    // The prefix counts in the family the entry is written in.
+    const bool written_as_ipv6 = entry.substr(0, slash).find(':') != std::string_view::npos;
+    const int width = written_as_ipv6 ? 128 : 32;
     if (prefix > width) return std::nullopt;
     const block b{*base, prefix + (128 - width)};
     // No host bits: every bit after the prefix is zero.
@@ -210,7 +212,17 @@ inline std::optional<block> parse_block(std::string_view entry) {
     return b;
 }
 
-inline bool in_block(const ip& a, const block& b) { return same_leading_bits(a, b.base, b.bits); }
+// SPEC §1: an IPv4 block matches IPv4 addresses (in either spelling), an IPv6 block only
+// IPv6 addresses, even where its bits span the mapped space (`::/80`, `::/0`).
+inline bool in_block(const ip& a, const block& b) {
+    return is_ipv4(a) == is_ipv4(b.base) && same_leading_bits(a, b.base, b.bits);
+}
+
+// SPEC §1: an entry written in IPv6 inside ::ffff:0:0/96 is a start-up error.
+inline bool ipv6_entry_inside_mapped_space(std::string_view entry) {
+    const auto b = parse_block(entry);
+    return b && is_ipv4(b->base) && entry.substr(0, entry.find('/')).find(':') != std::string_view::npos;
+}
 
 inline bool trusted(const ip& a, const std::vector<block>& proxies) {
     for (const auto& b : proxies)
@@ -357,20 +369,113 @@ inline std::optional<ip> parse_forwarded_for_entry(std::string_view entry) {
     return parse_address(entry);
 }
 
-// Walk x-forwarded-for from the right, skipping trusted hops: the first untrusted entry
-// is the client; a malformed entry means the peer; all trusted means the leftmost.
-inline net::address client_ip(const basic_request& request, const std::vector<block>& proxies) {
-    std::vector<std::string_view> entries;
+// An x-forwarded-for or forwarded entry: an address, or malformed (nullopt).
+using hop = std::optional<ip>;
+
+// Every line's comma-separated entries, trimmed; empty ones are no entries (RFC 9110 §5.6.1).
+inline std::vector<hop> forwarded_for_hops(const basic_request& request) {
+    std::vector<hop> hops;
     for (const auto& h : request.headers())
         if (same_ignoring_case(h.name, "x-forwarded-for"))
-            for (const auto e : split(h.value, ',')) entries.push_back(trim(e));
-    if (entries.empty()) return request.peer();
-    for (std::size_t i = entries.size(); i-- > 0;) {
-        const auto a = parse_forwarded_for_entry(entries[i]);
-        if (!a) return request.peer();
-        if (!trusted(*a, proxies)) return to_library(*a);
+            for (const auto e : split(h.value, ','))
+                if (!trim(e).empty()) hops.push_back(parse_forwarded_for_entry(trim(e)));
+    return hops;
+}
+
+// RFC 9110 tchar.
+inline bool is_token(std::string_view s) {
+    if (s.empty()) return false;
+    for (char c : s)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos))
+            return false;
+    return true;
+}
+
+// `s` cut at every `separator` that is not inside a "quoted string" (where `\` escapes
+// the next character).
+inline std::vector<std::string> split_outside_quotes(std::string_view s, char separator) {
+    std::vector<std::string> parts(1);
+    bool quoted = false, escaped = false;
+    for (char c : s) {
+        if (!quoted && c == separator) {
+            parts.emplace_back();
+            continue;
+        }
+        parts.back() += c;
+        if (escaped) escaped = false;
+        else if (quoted && c == '\\') escaped = true;
+        else if (c == '"') quoted = !quoted;
     }
-    return to_library(*parse_forwarded_for_entry(entries[0]));
+    return parts;
+}
+
+// The text of a quoted-string `"..."` (RFC 9110 §5.6.4), or nullopt when `value` is not
+// exactly one: unterminated, a bare `"` inside, control characters other than tab.
+inline std::optional<std::string> unquote(std::string_view value) {
+    if (value.size() < 2 || value.front() != '"' || value.back() != '"') return std::nullopt;
+    std::string text;
+    const auto inner = value.substr(1, value.size() - 2);
+    for (std::size_t i = 0; i < inner.size(); ++i) {
+        char c = inner[i];
+        if (c == '"') return std::nullopt;
+        if (c == '\\') {
+            if (i + 1 == inner.size()) return std::nullopt;  // it escapes the closing quote
+            c = inner[++i];
+        }
+        if (has_control_character(std::string(1, c)) && c != '\t') return std::nullopt;
+        text += c;
+    }
+    return text;
+}
+
+// RFC 7239 §4, one element: `;`-separated name=value pairs (empty ones allowed, spaces
+// around them trimmed), names tokens, values tokens or quoted strings. The element names
+// its client in exactly one `for=` (any case), whose node (§6) is IPv4 with an optional
+// port or bracketed IPv6 with an optional port, at most 64 characters; `unknown` and
+// `_obfuscated` nodes, like every other deviation, are malformed.
+inline hop forwarded_element_hop(std::string_view element) {
+    std::vector<std::string> nodes;
+    for (const auto& part : split_outside_quotes(element, ';')) {
+        const auto pair = trim(part);
+        if (pair.empty()) continue;
+        const auto equals = pair.find('=');
+        if (equals == std::string_view::npos) return std::nullopt;
+        const auto name = pair.substr(0, equals), value = pair.substr(equals + 1);
+        if (!is_token(name)) return std::nullopt;
+        std::string text;
+        if (is_token(value)) text = std::string(value);
+        else if (const auto unquoted = unquote(value)) text = *unquoted;
+        else return std::nullopt;
+        if (lowercase(name) == "for") nodes.push_back(text);
+    }
+    if (nodes.size() != 1 || nodes[0].size() > 64) return std::nullopt;
+    const auto& node = nodes[0];
+    // An IPv6 node must be bracketed: a bare one has two or more colons.
+    if (!node.empty() && node.front() != '[' && split(node, ':').size() > 2) return std::nullopt;
+    return parse_forwarded_for_entry(node);
+}
+
+inline std::vector<hop> forwarded_hops(const basic_request& request) {
+    std::vector<hop> hops;
+    for (const auto& h : request.headers())
+        if (same_ignoring_case(h.name, "forwarded"))
+            for (const auto& element : split_outside_quotes(h.value, ','))
+                if (!trim(element).empty()) hops.push_back(forwarded_element_hop(trim(element)));
+    return hops;
+}
+
+// Walk the configured header's entries from the right, skipping trusted hops: the first
+// untrusted entry is the client; a malformed entry means the peer; all trusted means the
+// leftmost; no entries means the peer.
+inline net::address client_ip(const basic_request& request, const std::vector<block>& proxies, forwarding_header header) {
+    const auto hops = header == forwarding_header::forwarded ? forwarded_hops(request) : forwarded_for_hops(request);
+    if (hops.empty()) return request.peer();
+    for (std::size_t i = hops.size(); i-- > 0;) {
+        if (!hops[i]) return request.peer();
+        if (!trusted(*hops[i], proxies)) return to_library(*hops[i]);
+    }
+    return to_library(*hops[0]);
 }
 
 // ------------------------------------------------------------- §6 failed attempts
@@ -378,50 +483,72 @@ inline net::address client_ip(const basic_request& request, const std::vector<bl
 // Milliseconds on some monotonic clock.
 using instant = std::chrono::milliseconds;
 
-// Failed token compares per client IP. A failure counts while it is younger than the
-// window; the max_attempts-th counted failure locks the key for `lockout` (and the
-// count starts again from zero); a successful compare forgets the key. Loopback keys are
-// exempt unless exempt_loopback is false.
+// Failed token compares per client key: the client IP for IPv4, its first
+// ipv6_prefix_length bits (the rest zero) for IPv6. A failure counts while it is younger
+// than the window; the max_attempts-th counted failure locks the key for `lockout` (and
+// the count starts again from zero); a successful compare forgets the key. With
+// global_max_attempts, the failures of all keys are also counted together the same way,
+// and reaching that number locks every key for `lockout`. Loopback clients are exempt
+// (neither counted nor locked) unless exempt_loopback is false.
 class failed_attempts {
 public:
     explicit failed_attempts(const rate_limit_config& config) : config_(config) {}
 
-    bool exempt(const net::address& key) const { return config_.exempt_loopback && is_loopback(from_library(key)); }
+    bool exempt(const net::address& client) const { return config_.exempt_loopback && is_loopback(from_library(client)); }
 
-    // Seconds left, rounded up, while `key` is locked out.
-    std::optional<std::chrono::seconds> locked(const net::address& key, instant now) const {
-        const auto it = keys_.find(from_library(key));
-        if (exempt(key) || it == keys_.end() || !it->second.locked_until || now >= *it->second.locked_until)
-            return std::nullopt;
-        const auto left = *it->second.locked_until - now;
+    ip key_of(const net::address& client) const {
+        ip key = from_library(client);
+        if (is_ipv4(key)) return key;
+        for (int bit = int(config_.ipv6_prefix_length); bit < 128; ++bit) key[bit / 8] &= std::uint8_t(~(0x80 >> (bit % 8)));
+        return key;
+    }
+
+    // Seconds left, rounded up, while `client` is locked out.
+    std::optional<std::chrono::seconds> locked(const net::address& client, instant now) const {
+        if (exempt(client)) return std::nullopt;
+        std::optional<instant> until = global_locked_until_;
+        const auto it = keys_.find(key_of(client));
+        if (it != keys_.end() && it->second.locked_until && (!until || *it->second.locked_until > *until))
+            until = it->second.locked_until;
+        if (!until || now >= *until) return std::nullopt;
+        const auto left = *until - now;
         return std::chrono::seconds((left.count() + 999) / 1000);
     }
 
-    void failure(const net::address& key, instant now) {
-        if (exempt(key)) return;
-        auto& k = keys_[from_library(key)];
-        std::vector<instant> counted;
-        for (const auto t : k.failures)
-            if (now - t < config_.window) counted.push_back(t);
-        counted.push_back(now);
-        k.failures = counted;
-        if (k.failures.size() >= config_.max_attempts) {
-            k.failures.clear();
-            k.locked_until = now + config_.lockout;
-        }
+    void failure(const net::address& client, instant now) {
+        if (exempt(client)) return;
+        auto& k = keys_[key_of(client)];
+        if (count(k.failures, now, config_.max_attempts)) k.locked_until = now + config_.lockout;
+        if (config_.global_max_attempts != 0 && count(global_failures_, now, config_.global_max_attempts))
+            global_locked_until_ = now + config_.lockout;
     }
 
-    void success(const net::address& key) {
-        if (!exempt(key)) keys_.erase(from_library(key));
+    void success(const net::address& client) {
+        if (!exempt(client)) keys_.erase(key_of(client));
     }
 
 private:
+    // Keeps the failures younger than the window, adds `now`; true (and forgets them all)
+    // when that makes `limit`.
+    bool count(std::vector<instant>& failures, instant now, unsigned limit) const {
+        std::vector<instant> counted;
+        for (const auto t : failures)
+            if (now - t < config_.window) counted.push_back(t);
+        counted.push_back(now);
+        failures = counted;
+        if (failures.size() < limit) return false;
+        failures.clear();
+        return true;
+    }
+
     struct history {
         std::vector<instant> failures;
         std::optional<instant> locked_until;
     };
     rate_limit_config config_;
     std::map<ip, history> keys_;
+    std::vector<instant> global_failures_;
+    std::optional<instant> global_locked_until_;
 };
 
 // ------------------------------------------------------------ §3 authentication
@@ -524,7 +651,7 @@ inline outcome authenticate(const steps& s, const auth_config& config, const bas
     const bool peer_trusted = s.trusted_source && trusted(peer, proxies);
     if (s.trusted_source) {
         if (!peer_trusted) return deny(reason::trusted_proxy_untrusted_source, client);
-        client = client_ip(request, proxies);
+        client = client_ip(request, proxies, config.client_ip_header);
     }
 
     const bool reads_user_header = s.identity == steps::identity_from::user_header;

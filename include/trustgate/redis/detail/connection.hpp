@@ -42,6 +42,7 @@ struct call {
     // The script's answer (script.hpp).
     std::int64_t status = 0;
     std::int64_t ms = 0;
+    std::int64_t global_ms = 0;
 
     enum class state : std::uint8_t { queued, sent, answered, failed } where = state::queued;
     call* next = nullptr;
@@ -63,6 +64,7 @@ struct limits {
     unsigned max_attempts = 10;
     std::chrono::milliseconds window{60'000};
     std::chrono::milliseconds lockout{300'000};
+    unsigned global_max_attempts = 0;  // 0: off
 };
 
 class connection {
@@ -79,6 +81,8 @@ public:
     connection(endpoint where, limits counted, log_function log)
         : where_(std::move(where)), log_(std::move(log)), max_attempts_(std::to_string(counted.max_attempts)),
           window_(std::to_string(counted.window.count())), lockout_(std::to_string(counted.lockout.count())),
+          global_max_attempts_(std::to_string(counted.global_max_attempts)),
+          global_fail_key_(where_.key_prefix + "fail:*"), global_lock_key_(where_.key_prefix + "lock:*"),
           member_prefix_(std::to_string(std::random_device{}()) + std::to_string(std::random_device{}()) + ":"),
           thread_([this](std::stop_token stop) { run(stop); }) {}
 
@@ -169,6 +173,7 @@ private:
                     c->where = ok && answers_[i].status >= 0 ? call::state::answered : call::state::failed;
                     c->status = answers_[i].status;
                     c->ms = answers_[i].ms;
+                    c->global_ms = answers_[i].global_ms;
                     c->answered.notify_one();
                     batch_[i] = nullptr;
                 }
@@ -184,6 +189,7 @@ private:
     struct answer {
         std::int64_t status = -1;
         std::int64_t ms = 0;
+        std::int64_t global_ms = 0;
     };
 
     // Under the mutex: the call's arguments, copied out so that its caller may leave.
@@ -197,9 +203,11 @@ private:
     }
 
     void append(const request& r) {
-        const char* argv[] = {"EVALSHA",         sha_.c_str(),   "2",           r.fail_key.c_str(), r.lock_key.c_str(),
-                              r.matched ? "1" : "0", max_attempts_.c_str(), window_.c_str(), lockout_.c_str(),
-                              r.now.c_str(),      r.member.c_str()};
+        const char* argv[] = {"EVALSHA",          sha_.c_str(),         "4",
+                              r.fail_key.c_str(), r.lock_key.c_str(),   global_fail_key_.c_str(),
+                              global_lock_key_.c_str(), r.matched ? "1" : "0", max_attempts_.c_str(),
+                              window_.c_str(),    lockout_.c_str(),     r.now.c_str(),
+                              r.member.c_str(),   global_max_attempts_.c_str()};
         std::size_t sizes[std::size(argv)];
         for (std::size_t i = 0; i < std::size(argv); ++i) sizes[i] = std::char_traits<char>::length(argv[i]);
         redisAppendCommandArgv(context_, int(std::size(argv)), argv, sizes);
@@ -240,12 +248,11 @@ private:
     }
 
     static answer parse(const redisReply* reply) {
-        if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) return {};
-        const redisReply* status = reply->element[0];
-        const redisReply* ms = reply->element[1];
-        if (status->type != REDIS_REPLY_INTEGER || ms->type != REDIS_REPLY_INTEGER || status->integer < 0 || status->integer > 2)
-            return {};
-        return {status->integer, ms->integer};
+        if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) return {};
+        for (std::size_t i = 0; i < 3; ++i)
+            if (reply->element[i]->type != REDIS_REPLY_INTEGER || reply->element[i]->integer < 0) return {};
+        if (reply->element[0]->integer > 2) return {};
+        return {reply->element[0]->integer, reply->element[1]->integer, reply->element[2]->integer};
     }
 
     bool connect() {
@@ -348,7 +355,9 @@ private:
 
     const endpoint where_;
     const log_function log_;
-    const std::string max_attempts_, window_, lockout_;
+    const std::string max_attempts_, window_, lockout_, global_max_attempts_;
+    // All clients together: "*" is in no client key.
+    const std::string global_fail_key_, global_lock_key_;
     const std::string member_prefix_;  // attempts from different gateways never share a member name
 
     std::mutex mutex_;
