@@ -306,10 +306,18 @@ private:
         return false;
     }
 
+    // Also fails the calls still queued: nothing will send them before their callers give up.
     void close() {
         if (context_ != nullptr) redisFree(context_);
         context_ = nullptr;
         up_.store(false, std::memory_order_release);
+        std::lock_guard lock(mutex_);
+        while (head_ != nullptr) {
+            call* c = head_;
+            unlink(*c);
+            c->where = call::state::failed;
+            c->answered.notify_one();
+        }
     }
 
     void mark_up() {
