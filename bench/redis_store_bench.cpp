@@ -62,10 +62,11 @@ public:
         char pattern[] = "/tmp/trustgate-redis-bench-XXXXXX";
         dir_ = ::mkdtemp(pattern);
         const auto port_text = std::to_string(port);
+        const auto log = dir_ + "/redis.log";
         pid_ = ::fork();
         if (pid_ == 0) {
             ::execlp("redis-server", "redis-server", "--port", port_text.c_str(), "--bind", "127.0.0.1", "--save", "",
-                     "--appendonly", "no", "--dir", dir_.c_str(), "--loglevel", "warning", static_cast<char*>(nullptr));
+                     "--appendonly", "no", "--dir", dir_.c_str(), "--logfile", log.c_str(), static_cast<char*>(nullptr));
             ::_exit(127);
         }
     }

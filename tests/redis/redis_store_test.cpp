@@ -46,8 +46,12 @@ void* operator new(std::size_t size) {
     if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
     throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }  // NOLINT: pairs with the malloc above
+// g++ cannot see that these pair with the malloc in operator new above.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
 
 using namespace trustgate;
 using std::chrono::milliseconds;
@@ -94,10 +98,11 @@ public:
 
     void start() {
         const auto port = std::to_string(port_);
+        const auto log = dir_ + "/redis.log";
         pid_ = ::fork();
         if (pid_ == 0) {
             ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "",
-                     "--appendonly", "no", "--dir", dir_.c_str(), "--loglevel", "warning", static_cast<char*>(nullptr));
+                     "--appendonly", "no", "--dir", dir_.c_str(), "--logfile", log.c_str(), static_cast<char*>(nullptr));
             ::_exit(127);
         }
         for (int i = 0; i < 200 && !accepts(port_); ++i) std::this_thread::sleep_for(milliseconds(10));
@@ -265,6 +270,7 @@ TEST_CASE("a lockout seen once is answered without Redis; a lost script is loade
     redis::store b(config, server.options(), nullptr, nullptr);
     wait_until_connected(a, ip("192.0.2.1"));
     wait_until_connected(b, ip("192.0.2.1"));
+    const auto errors = a.errors();  // the attempts made while connecting
     const auto client = ip("203.0.113.5");
     CHECK(a.attempt(client, false).what == attempt_verdict::status::open);
     CHECK(b.attempt(client, false).what == attempt_verdict::status::open);  // the second failure locks
@@ -283,7 +289,7 @@ TEST_CASE("a lockout seen once is answered without Redis; a lost script is loade
     CHECK(a.attempt(other, false).what == attempt_verdict::status::open);
     CHECK(b.attempt(other, false).what == attempt_verdict::status::open);
     CHECK(a.attempt(other, true).what == attempt_verdict::status::locked);
-    CHECK(a.errors() == 0);
+    CHECK(a.errors() == errors);
 }
 
 TEST_CASE("a paused server is given up on within the timeout; deny refuses, local counts in memory", "[redis]") {
