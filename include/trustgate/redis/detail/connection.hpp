@@ -77,6 +77,9 @@ public:
     static constexpr std::chrono::milliseconds first_backoff{100};
     static constexpr std::chrono::milliseconds max_backoff{1'000};
     static constexpr std::chrono::seconds log_interval{1};
+    // An idle connection is checked this often, so that a lost server is noticed (and
+    // reconnected to) before an attempt needs it.
+    static constexpr std::chrono::seconds idle_check{1};
 
     connection(endpoint where, limits counted, log_function log)
         : where_(std::move(where)), log_(std::move(log)), max_attempts_(std::to_string(counted.max_attempts)),
@@ -151,8 +154,13 @@ private:
             std::size_t taken = 0;
             {
                 std::unique_lock lock(mutex_);
-                work_.wait(lock, stop, [this] { return head_ != nullptr; });
+                const bool work = work_.wait_for(lock, stop, idle_check, [this] { return head_ != nullptr; });
                 if (stop.stop_requested()) break;
+                if (!work) {
+                    lock.unlock();
+                    if (command_ok({"PING"})) mark_up();
+                    continue;
+                }
                 while (head_ != nullptr && taken < batch_size) {
                     call* c = head_;
                     unlink(*c);
@@ -178,7 +186,9 @@ private:
                     batch_[i] = nullptr;
                 }
             }
-            if (late && ok) report("answered after the callers stopped waiting");
+            if (!ok) continue;
+            if (late) report("answered after the callers stopped waiting");
+            mark_up();
         }
     }
 
@@ -243,7 +253,6 @@ private:
             if (!reload) break;
             if (!load_script()) return false;
         }
-        mark_up();
         return true;
     }
 
@@ -320,10 +329,14 @@ private:
         }
     }
 
+    // Recovery lines have a limit of their own, so that an error line never holds one back.
     void mark_up() {
-        if (up_.exchange(true, std::memory_order_acq_rel)) return;
-        if (down_since_log_) log_limited("redis store at " + address() + " is available again");
+        if (up_.exchange(true, std::memory_order_acq_rel) || !down_since_log_) return;
         down_since_log_ = false;
+        const auto now = std::chrono::steady_clock::now();
+        if (last_recovery_log_ && now - *last_recovery_log_ < log_interval) return;
+        last_recovery_log_ = now;
+        if (log_) log_("redis store at " + address() + " is available again");
     }
 
     void report(const std::string& why) {
@@ -385,6 +398,7 @@ private:
     std::uint64_t sequence_ = 0;
     bool down_since_log_ = false;
     std::optional<std::chrono::steady_clock::time_point> last_log_;
+    std::optional<std::chrono::steady_clock::time_point> last_recovery_log_;
     std::uint64_t held_back_ = 0;
 
     std::jthread thread_;  // last: starts once everything above exists
