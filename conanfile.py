@@ -1,7 +1,7 @@
 """Conan 2 recipe for trustgate, a header-only C++20 library.
 
     conan create . -o "trustgate/*:beast=True" -o "trustgate/*:testing=True" -o "trustgate/*:config=True" \
-                   -o "trustgate/*:assertion=True"
+                   -o "trustgate/*:assertion=True" -o "trustgate/*:redis=True"
 
 The package is what `cmake --install` produces (tests/package builds consumers against
 that same install in CI); CMakeDeps and PkgConfigDeps then describe it from package_info(),
@@ -39,8 +39,9 @@ class TrustgateConan(ConanFile):
         "testing": [True, False],  # trustgate::testing, RapidCheck generators and the reference model
         "config": [True, False],   # trustgate::config, JSON5 configuration text read into nlohmann::json
         "assertion": [True, False],  # trustgate::assertion, signed proxy assertions (OpenSSL, nlohmann_json)
+        "redis": [True, False],    # trustgate::redis, the failed-attempt limit shared through Redis (hiredis)
     }
-    default_options = {"beast": False, "testing": False, "config": False, "assertion": False}
+    default_options = {"beast": False, "testing": False, "config": False, "assertion": False, "redis": False}
     exports_sources = "CMakeLists.txt", "LICENSE", "cmake/*", "docs/*", "include/*", "models/*"
     no_copy_source = True
 
@@ -66,6 +67,8 @@ class TrustgateConan(ConanFile):
             self.requires("rapidcheck/cci.20231215", transitive_headers=True, transitive_libs=True)
         if self.options.config or self.options.assertion:
             self.requires("nlohmann_json/[>=3.10 <4]", transitive_headers=True)
+        if self.options.redis:
+            self.requires("hiredis/[>=1.0 <2]", transitive_headers=True, transitive_libs=True)
 
     def package_id(self):
         # Headers only: one package serves every compiler, build type and option set.
@@ -138,6 +141,12 @@ class TrustgateConan(ConanFile):
             assertion.requires = ["core", "openssl::crypto", "nlohmann_json::nlohmann_json"]
             if self.settings.os in ("Linux", "FreeBSD"):
                 assertion.system_libs = ["pthread"]
+        if self.options.redis:
+            redis = self.cpp_info.components["redis"]
+            redis.set_property("cmake_target_name", "trustgate::redis")
+            redis.requires = ["core", "hiredis::hiredis"]
+            if self.settings.os in ("Linux", "FreeBSD"):
+                redis.system_libs = ["pthread"]  # Threads::Threads in the CMake package
 
         for component in self.cpp_info.components.values():
             component.bindirs = []  # headers only

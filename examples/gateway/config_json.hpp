@@ -33,6 +33,7 @@
 #include "trustgate/net/address.hpp"
 #include "trustgate/net/cidr.hpp"
 #include "trustgate/net/proxy_settings.hpp"
+#include "trustgate/redis/options.hpp"
 
 namespace trustgate_gateway {
 
@@ -63,6 +64,10 @@ struct gateway_config {
 
     std::size_t connections_per_peer() const { return max_connections_per_peer.value_or(std::min<std::size_t>(64, max_connections)); }
     trustgate::net::proxy_settings proxy;
+    // gateway.auth.rateLimit.store (SPEC §12): none for {"type": "memory"}. Its password
+    // holds the resolved secret once store_password_ref is resolved.
+    std::optional<trustgate::redis::store_options> shared_store;
+    std::optional<secret_ref> store_password_ref;
 };
 
 // What the gateway runs on without --config (SPEC §9), printed by --print-default-config.
@@ -274,12 +279,68 @@ inline void read_scopes(const json& v, const std::string& path, trustgate::scope
     });
 }
 
+inline secret_ref read_secret_ref(const json& v, const std::string& path);
+
+// {"type": "memory"}, or {"type": "redis", "url": …} with SPEC §12's optional keys.
+inline void read_store(const json& v, const std::string& path, gateway_config& c) {
+    if (!v.is_object()) wrong(path, R"(expected an object such as {"type": "redis", "url": "redis://127.0.0.1:6379/0"})", v);
+    const auto type = v.find("type");
+    const std::string expected_type = R"(expected "memory" or "redis")";
+    if (type == v.end()) throw config_error(join_path(path, "type"), expected_type);
+    if (!type->is_string()) wrong(join_path(path, "type"), expected_type, *type);
+    const auto& kind = type->get_ref<const std::string&>();
+    if (kind == "memory") {
+        const object_reader only_type(v, path, {"type"});
+        c.shared_store.reset();
+        return;
+    }
+    if (kind != "redis") throw config_error(join_path(path, "type"), expected_type + ", got " + in_quotes(kind));
+    const object_reader o(v, path, {"type", "url", "keyPrefix", "timeoutMs", "onError", "password"});
+    const json* url = o.find("url");
+    const std::string expected_url = "expected a URL redis://HOST[:PORT][/DB] (no user or password in it: the password "
+                                     "goes in " + o.path("password") + ")";
+    if (url == nullptr) throw config_error(o.path("url"), expected_url);
+    if (!url->is_string()) wrong(o.path("url"), expected_url, *url);
+    // The URL is not quoted back: a password pasted into it must not reach a log.
+    auto options = trustgate::redis::parse_url(url->get_ref<const std::string&>());
+    if (!options) throw config_error(o.path("url"), expected_url + ", got " + trustgate::net::redact_url(url->get_ref<const std::string&>()));
+    o.with("keyPrefix", [&](const json& j, const std::string& p) {
+        options->key_prefix = read_string(j, p);
+        if (options->key_prefix.size() > 64 ||
+            std::any_of(options->key_prefix.begin(), options->key_prefix.end(),
+                        [](char ch) { return trustgate::detail::is_control(ch) || ch == ' '; }))
+            throw config_error(p, "expected at most 64 characters without spaces or control characters");
+    });
+    o.with("timeoutMs", [&](const json& j, const std::string& p) {
+        options->timeout = std::chrono::milliseconds(read_integer(j, p, 1, 10'000));
+    });
+    o.with("onError", [&](const json& j, const std::string& p) {
+        const std::string expected = R"(expected "deny" or "local")";
+        if (!j.is_string()) wrong(p, expected, j);
+        const auto& what = j.get_ref<const std::string&>();
+        if (what == "deny") options->when_unavailable = trustgate::redis::on_error::deny;
+        else if (what == "local") options->when_unavailable = trustgate::redis::on_error::local;
+        else throw config_error(p, expected + ", got " + in_quotes(what));
+    });
+    o.with("password", [&](const json& j, const std::string& p) {
+        if (j.is_object()) {
+            c.store_password_ref = read_secret_ref(j, p);
+            return;
+        }
+        if (!j.is_string() || j.get_ref<const std::string&>().empty())
+            wrong(p, "expected a non-empty string or a SecretRef object", j);
+        options->password = j.get<std::string>();
+    });
+    c.shared_store = std::move(options);
+}
+
 // The limiter owns its bounds (attempt_limiter::bounds) and checks them together once
 // everything is read (check_rules).
-inline void read_rate_limit(const json& v, const std::string& path, trustgate::rate_limit_config& rl) {
+inline void read_rate_limit(const json& v, const std::string& path, gateway_config& c) {
+    auto& rl = c.auth.rate_limit;
     using bounds = trustgate::attempt_limiter::bounds;
     const object_reader o(v, path, {"maxAttempts", "windowMs", "lockoutMs", "exemptLoopback", "maxKeys", "ipv6PrefixLength",
-                                    "globalMaxAttempts"});
+                                    "globalMaxAttempts", "store"});
     o.with("maxAttempts", [&](const json& j, const std::string& p) { rl.max_attempts = unsigned(read_integer(j, p, 1, bounds::max_attempts)); });
     o.with("maxKeys", [&](const json& j, const std::string& p) { rl.max_keys = read_integer(j, p, bounds::min_keys, bounds::max_keys); });
     o.with("ipv6PrefixLength", [&](const json& j, const std::string& p) {
@@ -293,6 +354,7 @@ inline void read_rate_limit(const json& v, const std::string& path, trustgate::r
     o.with("windowMs", [&](const json& j, const std::string& p) { rl.window = read_milliseconds(j, p); });
     o.with("lockoutMs", [&](const json& j, const std::string& p) { rl.lockout = read_milliseconds(j, p); });
     o.with("exemptLoopback", [&](const json& j, const std::string& p) { rl.exempt_loopback = read_bool(j, p); });
+    o.with("store", [&](const json& j, const std::string& p) { read_store(j, p, c); });
 }
 
 // A token a bearer header could carry: the header scan trims spaces and tabs and a header
@@ -455,7 +517,7 @@ inline void read_auth(const json& v, const std::string& path, gateway_config& c)
     o.with("allowInsecureNone", [&](const json& j, const std::string& p) { c.allow_insecure_none = read_bool(j, p); });
     o.with("trustedProxy", [&](const json& j, const std::string& p) { read_trusted_proxy(j, p, c.auth.trusted_proxy); });
     o.with("scopes", [&](const json& j, const std::string& p) { read_scopes(j, p, c.auth.scopes); });
-    o.with("rateLimit", [&](const json& j, const std::string& p) { read_rate_limit(j, p, c.auth.rate_limit); });
+    o.with("rateLimit", [&](const json& j, const std::string& p) { read_rate_limit(j, p, c); });
 }
 
 inline void read_tls(const json& v, const std::string& path, tls_settings& tls) {
@@ -557,6 +619,7 @@ inline void read_proxy(const json& v, const std::string& path, gateway_config& c
 // Rules of the gateway itself (the library checks its own when the gateway is built).
 inline void check_rules(const gateway_config& c) {
     if (c.token_ref) check_secret_ref(*c.token_ref, c.providers, "gateway.auth.token");
+    if (c.store_password_ref) check_secret_ref(*c.store_password_ref, c.providers, "gateway.auth.rateLimit.store.password");
     trustgate::attempt_limiter::validate(c.auth.rate_limit);
     // SPEC §1: the local socket's requests come from 127.0.0.1, which must be trusted to count.
     if (c.local_socket && c.auth.mode == trustgate::auth_mode::trusted_proxy &&

@@ -33,6 +33,9 @@
 #include "service.hpp"
 #include "trustgate/beast/server.hpp"
 #include "trustgate/beast/tls.hpp"
+#if TRUSTGATE_GATEWAY_REDIS
+#include "trustgate/redis/store.hpp"
+#endif
 
 namespace {
 
@@ -129,9 +132,26 @@ std::string url_of(const boost::asio::ip::tcp::endpoint& where, bool tls) {
     return std::string(tls ? "https://" : "http://") + host + ":" + std::to_string(where.port());
 }
 
+// gateway.auth.rateLimit.store {"type": "redis"} (SPEC §12): the store's lines go on the
+// audit log.
+std::shared_ptr<const store_connector> redis_connector(const audit_log& audit) {
+    return std::make_shared<const store_connector>(
+        [&audit](const trustgate::redis::store_options& settings, const trustgate::rate_limit_config& limits,
+                 trustgate::attempt_limiter& fallback) -> std::shared_ptr<trustgate::attempt_store> {
+#if TRUSTGATE_GATEWAY_REDIS
+            return std::make_shared<trustgate::redis::store>(limits, settings, &fallback, [&audit](std::string_view message) {
+                audit.write("limiter_store", {{"message", std::string(message)}});
+            });
+#else
+            (void)settings, (void)limits, (void)fallback, (void)audit;
+            throw config_error("gateway.auth.rateLimit.store.type",
+                               R"(expected "memory": this trustgate-gateway was built without Redis support (libhiredis-dev))");
+#endif
+        });
+}
+
 int serve(const std::shared_ptr<const compiled_config>& config, config_source source,
-          std::shared_ptr<boost::asio::ssl::context> tls, early_signals& signals) {
-    const audit_log audit(stderr);
+          std::shared_ptr<boost::asio::ssl::context> tls, early_signals& signals, const audit_log& audit) {
     gateway_service service(config, audit);
     const auto& settings = config->settings;
     detail::log_findings(audit, *config);
@@ -200,12 +220,14 @@ int main(int argc, char** argv) {
     }
 
     auto source = cli->config_file ? config_source::file(*cli->config_file) : config_source::embedded();
+    static const audit_log audit(stderr);
     std::shared_ptr<const compiled_config> config;
     std::shared_ptr<boost::asio::ssl::context> tls;
     try {
         auto settings = source.read();
         tls = load_tls(settings.tls);
-        config = load(std::move(settings));
+        // --check-config never contacts Redis: without a connector the store is not made.
+        config = load(std::move(settings), nullptr, cli->check_only ? nullptr : redis_connector(audit));
     } catch (const config_error& e) {
         std::fprintf(stderr, "config error: %s\n", e.what());
         return 2;
@@ -216,5 +238,5 @@ int main(int argc, char** argv) {
         for (const auto& f : config->findings) std::fprintf(stderr, "%s\n", format_finding(f).c_str());
         return 0;
     }
-    return serve(config, std::move(source), std::move(tls), signals);
+    return serve(config, std::move(source), std::move(tls), signals, audit);
 }

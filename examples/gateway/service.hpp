@@ -37,6 +37,7 @@
 #include "trustgate/policy/proxy_identity.hpp"
 #include "trustgate/policy/scopes.hpp"
 #include "trustgate/presets.hpp"
+#include "trustgate/token_auth.hpp"
 
 namespace trustgate_gateway {
 
@@ -146,12 +147,14 @@ inline trustgate::beast::response forbidden(const incoming& request, std::string
 }
 
 // 401; 403 for an identity the proxy vouched for that is not let in; 429 with
-// Retry-After for a locked-out client.
+// Retry-After for a locked-out client. A shared store that could not answer (SPEC §12)
+// gives a 429 without Retry-After: there is no lockout to wait for.
 inline trustgate::beast::response refusal(const incoming& request, const trustgate::decision& d, bool expose_reasons) {
     if (d.why == trustgate::reason::rate_limited) {
         auto res = json_response(request, http::status::too_many_requests,
                                  error_body("rate_limited", "Too Many Requests", d.why, expose_reasons));
-        res.set(http::field::retry_after, std::to_string(std::max<long long>(1, d.retry_after.count())));
+        if (d.detail != trustgate::token_auth::store_unavailable)
+            res.set(http::field::retry_after, std::to_string(std::max<long long>(1, d.retry_after.count())));
         return res;
     }
     if (d.why == trustgate::reason::trusted_proxy_user_not_allowed) return forbidden(request, "Forbidden", d.why, expose_reasons);

@@ -12,7 +12,7 @@
 // `max_keys` entries, and a flood of distinct keys evicts idle entries first, then the
 // oldest unlocked ones, so an attacker cannot grow memory or cheaply unlock a locked key.
 // The constructor refuses settings outside `bounds` (config_error naming the JSON path).
-// The clock is injectable for tests.
+// The clock is injectable for tests. It is the in-memory attempt_store.
 #pragma once
 
 #include <algorithm>
@@ -25,12 +25,13 @@
 #include <string>
 #include <vector>
 
+#include "trustgate/attempt_store.hpp"
 #include "trustgate/config.hpp"
 #include "trustgate/net/address.hpp"
 
 namespace trustgate {
 
-class attempt_limiter {
+class attempt_limiter final : public attempt_store {
 public:
     using clock = std::chrono::steady_clock;
     using time_point = clock::time_point;
@@ -81,11 +82,14 @@ public:
     bool exempt(const net::address& client) const noexcept { return config_.exempt_loopback && client.is_loopback(); }
 
     // The key `client` is counted under: itself for IPv4, its network for IPv6.
-    net::address key_of(const net::address& client) const noexcept {
+    net::address key_of(const net::address& client) const noexcept { return key_of(client, config_.ipv6_prefix_length); }
+
+    // The same, for any store that counts under these keys (trustgate::redis::store).
+    static net::address key_of(const net::address& client, unsigned ipv6_prefix_length) noexcept {
         if (client.is_v4()) return client;
         auto bytes = client.bytes();
         for (unsigned i = 0; i < 16; ++i) {
-            const unsigned kept = std::min(8u, config_.ipv6_prefix_length - std::min(config_.ipv6_prefix_length, 8 * i));
+            const unsigned kept = std::min(8u, ipv6_prefix_length - std::min(ipv6_prefix_length, 8 * i));
             bytes[i] = static_cast<std::uint8_t>(bytes[i] & (0xff00u >> kept));
         }
         return net::address::from_v6_bytes(bytes);
@@ -126,6 +130,13 @@ public:
         const auto key = key_of(client);
         std::lock_guard lock(mutex_);
         if (entry* e = lookup(key)) *e = entry{};
+    }
+
+    attempt_verdict attempt(const net::address& client, bool matched) override {
+        if (const auto left = locked(client)) return {attempt_verdict::status::locked, *left};
+        if (matched) record_success(client);
+        else record_failure(client);
+        return {};
     }
 
     // Keys currently tracked, and the most there can ever be.

@@ -18,7 +18,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "trustgate/attempt_limiter.hpp"
+#include "trustgate/attempt_store.hpp"
 #include "trustgate/config.hpp"
 #include "trustgate/decision.hpp"
 #include "trustgate/detail/scan.hpp"
@@ -29,7 +29,7 @@ namespace trustgate {
 
 // What policies may need from outside the configuration while being built.
 struct build_context {
-    attempt_limiter* limiter = nullptr;  // shared by token checks; may be null
+    attempt_store* limiter = nullptr;  // where token checks count failures; may be null
 };
 
 namespace detail {
@@ -126,7 +126,7 @@ public:
 
     // Builds every policy from configuration, in order; throws config_error on the first
     // problem, naming its JSON path.
-    static gateway from_config(const auth_config& config, attempt_limiter* limiter = nullptr) {
+    static gateway from_config(const auth_config& config, attempt_store* limiter = nullptr) {
         const build_context context{limiter};
         return gateway{Policies::from_config(config, context)...};
     }

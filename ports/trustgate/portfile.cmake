@@ -18,9 +18,11 @@ vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
     config  CMAKE_REQUIRE_FIND_PACKAGE_nlohmann_json
     assertion CMAKE_REQUIRE_FIND_PACKAGE_nlohmann_json
     assertion CMAKE_REQUIRE_FIND_PACKAGE_OpenSSL
+    redis   CMAKE_REQUIRE_FIND_PACKAGE_hiredis
   INVERTED_FEATURES
     beast   CMAKE_DISABLE_FIND_PACKAGE_Boost
     testing CMAKE_DISABLE_FIND_PACKAGE_rapidcheck
+    redis   CMAKE_DISABLE_FIND_PACKAGE_hiredis
 )
 
 vcpkg_cmake_configure(

@@ -1,4 +1,5 @@
-// SPEC §5 (scopes) and §6 (the failed-attempt limiter on its own).
+// SPEC §5 (scopes), §6 (the failed-attempt limiter on its own) and what token checks do
+// with a store that cannot answer (§12), and the Redis store's URL (§12).
 #include <support/catch.hpp>
 
 #include <chrono>
@@ -7,6 +8,8 @@
 
 #include <trustgate/attempt_limiter.hpp>
 #include <trustgate/policy/scopes.hpp>
+#include <trustgate/presets.hpp>
+#include <trustgate/redis/options.hpp>
 
 using namespace trustgate;
 using namespace std::chrono_literals;
@@ -273,4 +276,65 @@ TEST_CASE("limiter: settings outside its bounds are configuration errors naming 
     cfg.ipv6_prefix_length = 32;
     cfg.global_max_attempts = 1;
     CHECK_NOTHROW(attempt_limiter(cfg));
+}
+
+namespace {
+
+// A shared store that is down: what trustgate::redis::store answers with on_error deny.
+struct unavailable_store final : attempt_store {
+    attempt_verdict attempt(const net::address&, bool) override { return {attempt_verdict::status::unavailable}; }
+};
+
+}  // namespace
+
+TEST_CASE("a store that cannot answer refuses token attempts as rate_limited, store_unavailable, no retry") {
+    auth_config c;
+    c.mode = auth_mode::token;
+    c.token = "0123456789abcdef0123456789abcdef";
+    unavailable_store store;
+    const auto gw = token_gateway::from_config(c, &store);
+    for (const char* presented : {"Bearer 0123456789abcdef0123456789abcdef", "Bearer wrong"}) {
+        basic_request r(*net::address::parse("203.0.113.4"));
+        r.add("Authorization", presented);
+        const auto d = gw.authenticate(r);
+        CHECK(d.why == reason::rate_limited);
+        CHECK(d.detail == token_auth::store_unavailable);
+        CHECK(d.retry_after == 0s);
+    }
+    basic_request no_token(*net::address::parse("203.0.113.4"));
+    CHECK(gw.authenticate(no_token).why == reason::token_missing);  // never asks the store
+}
+
+TEST_CASE("attempt_limiter as a store: a locked key refuses even the right token, and is not counted") {
+    rate_limit_config cfg;
+    cfg.max_attempts = 2;
+    attempt_limiter limiter(cfg);
+    const auto key = *net::address::parse("198.51.100.3");
+    CHECK(limiter.attempt(key, false).what == attempt_verdict::status::open);
+    CHECK(limiter.attempt(key, true).what == attempt_verdict::status::open);  // clears
+    CHECK(limiter.attempt(key, false).what == attempt_verdict::status::open);
+    CHECK(limiter.attempt(key, false).what == attempt_verdict::status::open);  // the second failure locks
+    const auto locked = limiter.attempt(key, true);
+    CHECK(locked.what == attempt_verdict::status::locked);
+    CHECK(locked.retry_after == 300s);
+}
+
+TEST_CASE("redis://HOST[:PORT][/DB], without credentials") {
+    const auto full = redis::parse_url("redis://10.0.0.5:6380/2");
+    REQUIRE(full);
+    CHECK(full->host == "10.0.0.5");
+    CHECK(full->port == 6380);
+    CHECK(full->database == 2);
+    const auto plain_host = redis::parse_url("redis://cache.internal");
+    REQUIRE(plain_host);
+    CHECK(plain_host->host == "cache.internal");
+    CHECK(plain_host->port == 6379);
+    CHECK(plain_host->database == 0);
+    const auto v6 = redis::parse_url("redis://[::1]:7000/");
+    REQUIRE(v6);
+    CHECK(v6->host == "::1");
+    for (const char* bad : {"rediss://127.0.0.1", "http://127.0.0.1", "redis://:pw@127.0.0.1", "redis://u:pw@127.0.0.1",
+                            "redis://127.0.0.1/01", "redis://127.0.0.1/x", "redis://127.0.0.1/1000001", "redis://127.1",
+                            "redis://127.0.0.1:0", "redis://", "redis://127.0.0.1/2?x"})
+        CHECK_FALSE(redis::parse_url(bad));
 }
