@@ -9,7 +9,9 @@ set(VCPKG_BUILD_TYPE release)  # header-only: there is nothing to build per conf
 get_filename_component(SOURCE_PATH "${CMAKE_CURRENT_LIST_DIR}/../.." ABSOLUTE)
 
 # A feature requires its component's packages (see cmake/trustgate-dependencies.cmake); a
-# feature left out hides them, so the component is never installed by accident.
+# feature left out hides the packages only it uses. nlohmann-json (config, assertion) and
+# OpenSSL (beast, assertion) are shared, so they are never hidden: a component whose
+# packages another feature brought is installed too (headers only, nothing to build).
 vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
   FEATURES
     beast   CMAKE_REQUIRE_FIND_PACKAGE_Boost
