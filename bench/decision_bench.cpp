@@ -152,11 +152,12 @@ void denied_untrusted_source(benchmark::State& state) {
     run_decisions(state, typical(), with_peer(proxied_request("user42@example.com"), "192.0.2.1"),
                   reason::trusted_proxy_untrusted_source);
 }
-// A same-host proxy that dropped its headers (nginx's `location /ws` pitfall): another user.
+// A same-host proxy that dropped its headers (nginx's `location /ws` pitfall): another
+// user, so not a local tool, and the header path finds the typical required header absent.
 void denied_unproven_local(benchmark::State& state) {
     auto r = local_request();
     r.set_local_proof(local_proof::of(static_cast<std::uint32_t>(geteuid()) + 1));
-    run_decisions(state, typical(), r, reason::trusted_proxy_user_missing);
+    run_decisions(state, typical(), r, reason::trusted_proxy_missing_header);
 }
 void denied_loopback_source(benchmark::State& state) {
     auto c = typical();

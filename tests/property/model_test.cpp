@@ -7,6 +7,7 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <unistd.h>
@@ -194,10 +195,19 @@ const std::vector<choice> authorization_choices = {
 const std::array<const char*, 5> peer_choices = {"203.0.113.9", "10.1.2.3", "127.0.0.1", "::1", "127.0.0.2"};
 
 // SPEC §1 local process proof: none, a failed lookup, the user this test runs as (the
-// default localUsers), another user.
+// default localUsers), another user. Only loopback peers are looked up, so a remote peer
+// comes with none (the sampled properties also hand remote peers the others).
 const std::uint32_t own_uid = std::uint32_t(geteuid());
 const std::array<local_proof, 4> proof_choices = {local_proof{}, local_proof::failure(), local_proof::of(own_uid),
                                                   local_proof::of(own_uid == 4242 ? 4243 : 4242)};
+
+std::vector<std::pair<const char*, local_proof>> peers_and_proofs() {
+    std::vector<std::pair<const char*, local_proof>> out;
+    for (const auto* peer : peer_choices)
+        for (const auto proof : proof_choices)
+            if (proof == local_proof{} || net::address::parse(peer)->is_loopback()) out.emplace_back(peer, proof);
+    return out;
+}
 
 // allowLoopback, loopbackUser, token, allowUsers, requiredHeaders, allowUsersCaseInsensitive
 constexpr int config_flags = 6;
@@ -227,8 +237,7 @@ std::size_t compare_every_combination() {
         if (steps.identity == model::steps::identity_from::bearer_token && !(flags & token_flag)) continue;
         const auto config = abstract_config(flags);
         const auto gw = Gateway::from_config(config);
-        for (const auto* peer : peer_choices)
-          for (const auto proof : proof_choices)
+        for (const auto& [peer, proof] : peers_and_proofs())
             for (const auto& user : user_choices)
                 for (const auto& secret : secret_choices)
                     for (const auto& forwarded : forwarded_choices)
@@ -253,7 +262,7 @@ std::size_t compare_every_combination() {
     return compared;
 }
 
-const std::size_t every_combination = (std::size_t{1} << config_flags) * peer_choices.size() * proof_choices.size() * user_choices.size() *
+const std::size_t every_combination = (std::size_t{1} << config_flags) * peers_and_proofs().size() * user_choices.size() *
                                        secret_choices.size() * forwarded_choices.size() * host_choices.size() *
                                        origin_choices.size() * authorization_choices.size();
 
