@@ -20,6 +20,7 @@
 
 #include "trustgate/config.hpp"
 #include "trustgate/detail/ascii.hpp"
+#include "trustgate/detail/uri_text.hpp"
 #include "trustgate/net/address.hpp"
 #include "trustgate/net/detail/url_text.hpp"
 #include "trustgate/request.hpp"
@@ -48,7 +49,7 @@ struct origin_parts {
 // `scheme://host[:port]` and nothing else: no userinfo, path, query or fragment.
 constexpr std::optional<origin_parts> split_origin(std::string_view origin) noexcept {
     const auto sep = origin.find("://");
-    if (sep == std::string_view::npos || !net::detail::is_scheme(origin.substr(0, sep))) return std::nullopt;
+    if (sep == std::string_view::npos || !trustgate::detail::is_uri_scheme(origin.substr(0, sep))) return std::nullopt;
     const auto authority = net::detail::split_authority(origin.substr(sep + 3));
     if (!authority) return std::nullopt;
     return origin_parts{origin.substr(0, sep), *authority};

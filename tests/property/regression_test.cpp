@@ -172,6 +172,16 @@ TEST_CASE("port 65535 is a valid local host port, 65536 is not (flipped port com
                               {from("127.0.0.1", {{"host", "localhost:65536"}}), {reason::trusted_proxy_loopback_source}}});
 }
 
+TEST_CASE("a Host port with a leading zero is malformed, as in URLs (ports parsed three ways)", "[regression]") {
+    // Before one port grammar (detail/uri_text.hpp), the Host check read localhost:00080
+    // as port 80 while proxy URLs refused it and x-forwarded-for took any digits.
+    auto config = config_trusting({"127.0.0.1"});
+    config.token = "s3cr3t-gateway-token";
+    require_outcomes(config, {{from("127.0.0.1", {{"host", "localhost:80"}}), {reason::token_missing}},
+                              {from("127.0.0.1", {{"host", "localhost:00080"}}), {reason::trusted_proxy_loopback_source}},
+                              {from("127.0.0.1", {{"host", "[::1]:0"}}), {reason::trusted_proxy_loopback_source}}});
+}
+
 TEST_CASE("a failure exactly one window old no longer counts (window edge)", "[regression]") {
     rate_limit_config config;
     config.max_attempts = 3;

@@ -293,7 +293,7 @@ inline rc::Gen<net::address> address_for(const auth_config& config) {
 inline rc::Gen<std::string> forwarded_for_entry(const auth_config& config) {
     return rc::gen::exec([config] {
         const auto a = *address_for(config);
-        const auto port = std::to_string(detail::one_of<int>({80, 0, 443, 18789, 65535, 65536, 123456}));
+        const auto port = detail::one_of<std::string>({"80", "0", "443", "18789", "65535", "65536", "123456", "00080"});
         switch (detail::weighted<int>({{6, 0}, {2, 1}, {2, 2}, {1, 3}, {1, 4}, {2, 5}})) {
             case 0: return a.to_string();
             case 1: return detail::mapped_text(a);

@@ -68,6 +68,11 @@ inline bool all_digits(std::string_view s) {
     return true;
 }
 
+// A port: 1-65535 written the way clients write it (no leading zero).
+inline bool is_port(std::string_view s) {
+    return all_digits(s) && s.size() <= 5 && s[0] != '0' && std::stoi(std::string(s)) <= 65535;
+}
+
 inline std::vector<std::string_view> split(std::string_view s, char separator) {
     std::vector<std::string_view> parts;
     while (true) {
@@ -245,8 +250,7 @@ inline std::vector<block> trusted_blocks(const auth_config& config) {
 
 // ------------------------------------------------------------------ §1 request facts
 
-// `localhost`, `127.x.y.z` or a bracketed IPv6 loopback, each with an optional `:port`
-// of 1-5 digits up to 65535.
+// `localhost`, `127.x.y.z` or a bracketed IPv6 loopback, each with an optional `:port`.
 inline bool names_local_host(std::string_view host_and_port) {
     std::string_view host = host_and_port, port;
     if (!host_and_port.empty() && host_and_port.front() == '[') {
@@ -259,9 +263,7 @@ inline bool names_local_host(std::string_view host_and_port) {
         port = host_and_port.substr(colon);
     }
     if (!port.empty()) {
-        const auto digits = port.substr(1);
-        if (port[0] != ':' || !all_digits(digits) || digits.size() > 5 || std::stoi(std::string(digits)) > 65535)
-            return false;
+        if (port[0] != ':' || !is_port(port.substr(1))) return false;
     }
     if (lowercase(host) == "localhost") return true;
     if (!host.empty() && host.front() == '[') {
@@ -272,10 +274,12 @@ inline bool names_local_host(std::string_view host_and_port) {
     return a && is_loopback(*a);
 }
 
-// `scheme://host[:port]` with a non-empty scheme of letters, digits, `+`, `-`, `.`.
+// `scheme://host[:port]`, the scheme a letter then letters, digits, `+`, `-`, `.`.
 inline bool origin_names_local_host(std::string_view origin) {
     const auto separator = origin.find("://");
     if (separator == std::string_view::npos || separator == 0) return false;
+    const char first = lower(origin[0]);
+    if (first < 'a' || first > 'z') return false;
     for (char c : origin.substr(0, separator)) {
         const char l = lower(c);
         if (!((l >= 'a' && l <= 'z') || (l >= '0' && l <= '9') || c == '+' || c == '-' || c == '.')) return false;
@@ -391,13 +395,13 @@ inline std::optional<ip> parse_forwarded_for_entry(std::string_view entry) {
         const auto close = entry.find(']');
         if (close == std::string_view::npos) return std::nullopt;
         const auto rest = entry.substr(close + 1);
-        if (!rest.empty() && (rest[0] != ':' || !all_digits(rest.substr(1)))) return std::nullopt;
+        if (!rest.empty() && (rest[0] != ':' || !is_port(rest.substr(1)))) return std::nullopt;
         return parse_ipv6(entry.substr(1, close - 1));
     }
     const auto colons = split(entry, ':').size() - 1;
     if (colons == 1) {
         const auto colon = entry.find(':');
-        if (!all_digits(entry.substr(colon + 1))) return std::nullopt;
+        if (!is_port(entry.substr(colon + 1))) return std::nullopt;
         return parse_ipv4(entry.substr(0, colon));
     }
     return parse_address(entry);

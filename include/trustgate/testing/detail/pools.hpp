@@ -55,12 +55,13 @@ inline constexpr std::array<std::string_view, 10> local_hosts = {
     "localhost", "LocalHost:18789", "127.0.0.1", "127.0.0.1:18789", "127.1.2.3:80", "[::1]", "[::1]:18789",
     "[::ffff:127.0.0.1]:443", "localhost:65535", "[0:0:0:0:0:0:0:1]",
 };
-inline constexpr std::array<std::string_view, 14> non_local_hosts = {
-    "", "localhost.", "::1", "127.1", "localhost:65536", "localhost:", "[::1]:123456", "127.0.0.1:80:80",
+inline constexpr std::array<std::string_view, 16> non_local_hosts = {
+    "", "localhost.", "::1", "127.1", "localhost:65536", "localhost:", "[::1]:123456", "127.0.0.1:80:80", "localhost:00080",
+    "[::1]:0",
     "evil.example", "gateway.example.com", "[127.0.0.1]", "10.0.0.1", "[::2]", "localhost.evil.example",
 };
-inline constexpr std::array<std::string_view, 8> origin_schemes = {"http", "https", "HTTP", "ws", "chrome-extension",
-                                                                   "a+b.c-d", "", "ht tp"};
+inline constexpr std::array<std::string_view, 10> origin_schemes = {"http", "https", "HTTP", "ws", "chrome-extension",
+                                                                    "a+b.c-d", "", "ht tp", "1http", "-x"};
 
 // Address spellings the SPEC rejects (SPEC §2), for x-forwarded-for entries.
 inline constexpr std::array<std::string_view, 14> malformed_addresses = {
