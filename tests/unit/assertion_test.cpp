@@ -483,11 +483,13 @@ TEST_CASE("jwks_refresher: start-up load, refetch on an unknown kid, last good s
         CHECK(wait_until([&] { return refresher.refreshes().failed.load() == 1; }));
         CHECK(v->verify(make_token(k2, "ES256", claims()), now + 30).why == failure::none);
     }
-    const std::lock_guard guard(lock);
-    CHECK(fetches == 3);
-    CHECK(log.back().find("keeping the last good key set") != std::string::npos);
-    // Start-up with nothing usable is a config error naming jwksUrl, unless a last good set stands in.
-    served = trustgate_test::jwks_of({k1.jwk({{"use", "enc"}})});
+    {
+        const std::lock_guard guard(lock);
+        CHECK(fetches == 3);
+        CHECK(log.back().find("keeping the last good key set") != std::string::npos);
+        // Start-up with nothing usable is a config error naming jwksUrl, unless a last good set stands in.
+        served = trustgate_test::jwks_of({k1.jwk({{"use", "enc"}})});
+    }
     const auto fresh = std::make_shared<verifier>(make_rules(bit(algorithm::es256)), key_set{});
     try {
         jwks_refresher broken(fresh, "https://keys.example.com/jwks", std::chrono::seconds(3600), fetch, nullptr);
