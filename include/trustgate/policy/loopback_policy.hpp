@@ -17,6 +17,7 @@
 #include "trustgate/policy.hpp"
 #include "trustgate/policy/trusted_source.hpp"
 #include "trustgate/request.hpp"
+#include "trustgate/trace.hpp"
 #include "trustgate/token_auth.hpp"
 
 namespace trustgate {
@@ -68,6 +69,16 @@ public:
         }
         if (!facts.user_present && facts.direct_local()) return fallback(facts, false);
         return next_policy;
+    }
+
+    template <request_view R>
+    void explain(const request_facts& facts, const R&, trace_step& step) const {
+        step.add("peer is loopback", facts.peer_loopback).add("allowLoopback", options_.allow_loopback);
+        step.add("forwarded evidence", facts.forwarded_evidence).add("host names this host", facts.host_is_local);
+        step.add("origin names this host", facts.origin_is_local).add("direct-local", facts.direct_local());
+        step.add("user header present", facts.user_present).add("authorization", describe(facts.bearer));
+        step.add("loopbackUser", options_.loopback_user ? std::string_view(*options_.loopback_user) : "not set");
+        step.add("token configured", token_.configured());
     }
 
     const options& settings() const noexcept { return options_; }
