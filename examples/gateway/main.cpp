@@ -1,15 +1,20 @@
 // trustgate-gateway — the example gateway of SPEC §7 and §9.
 //
 //   trustgate-gateway [--config FILE] [--check-config] [--print-default-config]
+//   trustgate-gateway --explain --peer ADDRESS [--config FILE] [--json] < request
 //
 // Without --config it serves the embedded default (config_json.hpp). A bad configuration,
 // an unresolvable secret included, prints one line `config error: <json.path>: <what was
 // expected>` and exits 2. The security audit's findings go to standard error with
 // --check-config and onto the audit log (JSON lines, standard error) at start. SIGHUP, or
 // a change of the file, reloads it (reloader.hpp). SIGINT/SIGTERM drain and exit 0.
+// --explain decides one request read from standard input without serving (explain.hpp):
+// exit 0 allow, 1 deny, 2 bad input.
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <iostream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,22 +26,29 @@
 #include "audit_log.hpp"
 #include "compiled_config.hpp"
 #include "config_json.hpp"
+#include "explain.hpp"
 #include "reloader.hpp"
 #include "service.hpp"
 #include "trustgate/beast/server.hpp"
 #include "trustgate/beast/tls.hpp"
+#include "trustgate/metrics.hpp"
 
 namespace {
 
 using namespace trustgate_gateway;
 
-constexpr std::string_view usage = "usage: trustgate-gateway [--config FILE] [--check-config] [--print-default-config]\n";
+constexpr std::string_view usage =
+    "usage: trustgate-gateway [--config FILE] [--check-config] [--print-default-config]\n"
+    "       trustgate-gateway --explain --peer ADDRESS [--config FILE] [--json] < raw-http-request\n";
 
 struct command_line {
     std::optional<std::string> config_file;
     bool check_only = false;
     bool print_default = false;
     bool help = false;
+    bool explain = false;
+    std::optional<trustgate::net::address> peer;  // --explain: the TCP peer to decide as
+    bool json = false;
 };
 
 std::optional<command_line> parse_command_line(int argc, char** argv) {
@@ -47,9 +59,16 @@ std::optional<command_line> parse_command_line(int argc, char** argv) {
         else if (arg.starts_with("--config=")) cli.config_file = std::string(arg.substr(9));
         else if (arg == "--check-config") cli.check_only = true;
         else if (arg == "--print-default-config") cli.print_default = true;
+        else if (arg == "--explain") cli.explain = true;
+        else if (arg == "--json") cli.json = true;
+        else if (arg == "--peer" && i + 1 < argc) {
+            cli.peer = trustgate::net::address::parse(argv[++i]);
+            if (!cli.peer) return std::nullopt;
+        }
         else if (arg == "--help" || arg == "-h") cli.help = true;
         else return std::nullopt;
     }
+    if (cli.explain != cli.peer.has_value() || (cli.json && !cli.explain)) return std::nullopt;
     return cli;
 }
 
@@ -83,7 +102,8 @@ std::string url_of(const boost::asio::ip::tcp::endpoint& where, bool tls) {
 int serve(const std::shared_ptr<const compiled_config>& config, config_source source,
           std::shared_ptr<boost::asio::ssl::context> tls) {
     const audit_log audit(stderr);
-    gateway_service service(config, audit);
+    trustgate::metrics metrics;
+    gateway_service service(config, audit, metrics);
     const auto& settings = config->settings;
     detail::log_findings(audit, *config);
 
@@ -136,6 +156,10 @@ int main(int argc, char** argv) {
     } catch (const config_error& e) {
         std::fprintf(stderr, "config error: %s\n", e.what());
         return 2;
+    }
+    if (cli->explain) {
+        std::string raw((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+        return explain(*config, *cli->peer, std::move(raw), cli->json, stdout, stderr);
     }
     if (cli->check_only) {
         std::printf("config ok: %s mode, %s port %u\n", mode_name(config->settings.auth.mode).data(),

@@ -1,17 +1,20 @@
 // examples/gateway/service.hpp — SPEC §7: the gateway's routes, answers and audit lines.
 //
 //   GET  /healthz   200 {"ok":true}, no authentication
+//   GET  /metrics   Prometheus exposition for gateway.metrics.allowFrom peers, else 404 (SPEC §13)
+//   GET  /          the status page (status_page.hpp), authenticated like /whoami
 //   GET  /whoami    who the request authenticated as, and with which scopes
 //   POST /rpc/<m>   method m, if the identity holds its scope
 //   GET  /ws        WebSocket: {"id":N,"method":M,"params":{…}} frames, authorised one by one
 //
-// Everything but /healthz is authenticated first: 401 (429 when rate-limited) before any
+// Everything but /healthz and /metrics is authenticated first: 401 (429 when rate-limited) before any
 // route is looked at, so a refused caller learns nothing about the routes. The example
 // has no backend: a permitted method answers with its caller and the params it received.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -24,8 +27,10 @@
 
 #include "audit_log.hpp"
 #include "compiled_config.hpp"
+#include "status_page.hpp"
 #include "trustgate/beast/handler.hpp"
 #include "trustgate/decision.hpp"
+#include "trustgate/metrics.hpp"
 #include "trustgate/policy/scopes.hpp"
 
 namespace trustgate_gateway {
@@ -80,6 +85,18 @@ inline trustgate::beast::response refusal(const incoming& request, const trustga
     return res;
 }
 
+// The status page, with `status`: a refused request sees the page explain the refusal.
+// It runs only its own inline script and talks only to this origin.
+inline trustgate::beast::response status_page(const incoming& request, http::status status) {
+    auto res = trustgate::beast::make_response(request, status, std::string(status_page_html), "text/html; charset=utf-8");
+    res.set("Content-Security-Policy",
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+    res.set(http::field::cache_control, "no-store");
+    res.set("X-Content-Type-Options", "nosniff");
+    return res;
+}
+
 inline trustgate::beast::response method_not_allowed(const incoming& request, std::string_view allowed) {
     auto res = error_response(request, http::status::method_not_allowed, "method_not_allowed", "Method Not Allowed");
     res.set(http::field::allow, std::string(allowed));
@@ -111,8 +128,16 @@ inline log_line decision_fields(const trustgate::decision::owned_decision& d, co
     return line;
 }
 
+// What an audit line counts as in trustgate_decisions_total.
+struct counted {
+    bool allowed;
+    trustgate::reason why;
+    trustgate::via how;
+};
+
 // An authenticated caller refused by scopes: the line records the authorisation deny.
-inline void mark_missing_scope(log_line& line, std::string_view scope) {
+inline void mark_missing_scope(log_line& line, counted& outcome, std::string_view scope) {
+    outcome = {false, trustgate::reason::missing_scope, outcome.how};
     line["decision"] = "deny";
     line["reason"] = std::string(to_string(trustgate::reason::missing_scope));
     line["policy"] = std::string(trustgate::scopes<>::name);
@@ -130,8 +155,15 @@ class frame_handler {
 public:
     frame_handler(std::shared_ptr<const compiled_config> config, const trustgate::scopes<>& scopes,
                   trustgate::decision::owned_decision admitted, trustgate::scope_mask grant, trustgate::net::address peer,
-                  const audit_log& audit)
-        : config_(std::move(config)), scopes_(&scopes), admitted_(std::move(admitted)), grant_(grant), peer_(peer), audit_(&audit) {}
+                  const audit_log& audit, trustgate::metrics& metrics)
+        : config_(std::move(config)),
+          scopes_(&scopes),
+          admitted_(std::move(admitted)),
+          grant_(grant),
+          peer_(peer),
+          audit_(&audit),
+          metrics_(&metrics),
+          open_(open_connection(metrics)) {}
 
     std::string operator()(std::string_view text) const {
         const auto frame = parse_message(text);
@@ -149,8 +181,10 @@ public:
         line["route"] = "/ws";
         line["method"] = name;
         const auto authorization = scopes_->authorize(grant_, name);
+        counted outcome{true, trustgate::reason::ok, admitted_.how};
         if (!authorization.allowed) {
-            mark_missing_scope(line, authorization.required_scope);
+            mark_missing_scope(line, outcome, authorization.required_scope);
+            metrics_->count(outcome.allowed, outcome.why, outcome.how);
             audit_->write("decision", line);
             const std::string scope(authorization.required_scope);
             return to_text({{"id", id},
@@ -160,17 +194,27 @@ public:
                               {"message", missing_scope_message(scope)},
                               {"details", {{"code", "MISSING_SCOPE"}, {"missingScope", scope}}}}}});
         }
+        metrics_->count(outcome.allowed, outcome.why, outcome.how);
         audit_->write("decision", line);
         return to_text({{"id", id}, {"ok", true}, {"result", rpc_result(admitted_, params ? *params : log_line::object())}});
     }
 
 private:
+    // trustgate_websocket_connections: one while any copy of this handler lives (the
+    // server keeps it for the connection's life).
+    static std::shared_ptr<void> open_connection(trustgate::metrics& metrics) {
+        metrics.websocket_opened();
+        return {nullptr, [&metrics](void*) { metrics.websocket_closed(); }};
+    }
+
     std::shared_ptr<const compiled_config> config_;  // keeps *scopes_ alive; its generation decided
     const trustgate::scopes<>* scopes_;
     trustgate::decision::owned_decision admitted_;
     trustgate::scope_mask grant_;
     trustgate::net::address peer_;
     const audit_log* audit_;
+    trustgate::metrics* metrics_;
+    std::shared_ptr<void> open_;
 };
 
 }  // namespace detail
@@ -179,21 +223,50 @@ private:
 // decided wholly under it, however often replace() runs meanwhile.
 class gateway_service {
 public:
-    gateway_service(std::shared_ptr<const compiled_config> config, const audit_log& audit)
-        : strict_transport_security_(config->settings.strict_transport_security), current_(std::move(config)), audit_(audit) {}
+    // `metrics` counts what this service decides; it outlives the service.
+    gateway_service(std::shared_ptr<const compiled_config> config, const audit_log& audit, trustgate::metrics& metrics)
+        : strict_transport_security_(config->settings.strict_transport_security),
+          current_(std::move(config)),
+          audit_(audit),
+          metrics_(metrics) {
+        metrics_.set_config_generation(current_.load()->generation);
+    }
 
     std::shared_ptr<const compiled_config> current() const { return current_.load(); }
 
     // A reload: requests that start from now on are decided under `config`.
-    void replace(std::shared_ptr<const compiled_config> config) { current_.store(std::move(config)); }
+    void replace(std::shared_ptr<const compiled_config> config) {
+        const auto generation = config->generation;
+        const auto previous = current_.exchange(std::move(config));
+        // A new limiter starts its lockout count at zero; keep the old one's in the total.
+        if (previous->limiter != current_.load()->limiter) retired_lockouts_ += previous->limiter->lockouts();
+        metrics_.count_reload(true);
+        metrics_.set_config_generation(generation);
+    }
+
+    // A reload that kept the running configuration.
+    void reload_failed() { metrics_.count_reload(false); }
 
     trustgate::beast::reply operator()(const incoming& request) const {
         const auto config = current_.load();
-        if (request.path() == "/healthz") {
+        const auto path = request.path();
+        if (path == "/healthz") {
             if (request.method() != http::verb::get) return detail::method_not_allowed(request, "GET");
             return detail::json_response(request, http::status::ok, {{"ok", true}});
         }
-        return std::visit([&](const auto& gateway) { return serve(config, gateway, request); }, config->gateway);
+        // Scrapes are not decisions: no authentication, no audit line, not counted.
+        const auto& m = config->settings.metrics;
+        if (m.enabled && path == m.path) {
+            if (!m.allow_from.contains(request.peer()))
+                return detail::error_response(request, http::status::not_found, "not_found", "Not Found");
+            if (request.method() != http::verb::get) return detail::method_not_allowed(request, "GET");
+            return trustgate::beast::make_response(request, http::status::ok, exposition(*config),
+                                                   "text/plain; version=0.0.4; charset=utf-8");
+        }
+        const auto started = std::chrono::steady_clock::now();
+        auto reply = std::visit([&](const auto& gateway) { return serve(config, gateway, request); }, config->gateway);
+        metrics_.observe_request(std::chrono::steady_clock::now() - started);
+        return reply;
     }
 
     // server_options::decorate: headers every response carries. They come from start-up
@@ -203,6 +276,11 @@ public:
     }
 
 private:
+    std::string exposition(const compiled_config& config) const {
+        metrics_.set_lockouts(retired_lockouts_.load() + config.limiter->lockouts());
+        return metrics_.exposition();
+    }
+
     template <class Gateway>
     trustgate::beast::reply serve(const std::shared_ptr<const compiled_config>& config, const Gateway& gateway,
                                   const incoming& request) const {
@@ -211,13 +289,29 @@ private:
         const auto path = request.path();
         log_line line = detail::decision_fields(d.owned(), request.peer(), config->generation);
         line["route"] = std::string(path);
+        detail::counted outcome{d.allowed, d.why, d.how};
         const auto answer = [&](trustgate::beast::response res) -> trustgate::beast::reply {
             line["status"] = res.result_int();
+            metrics_.count(outcome.allowed, outcome.why, outcome.how);
             audit_.write("decision", line);
             return res;
         };
 
-        if (!d.allowed) return answer(detail::refusal(request, d, expose_reasons));
+        if (!d.allowed) {
+            auto res = detail::refusal(request, d, expose_reasons);
+            if (path == "/" && request.method() == http::verb::get) {
+                auto page = detail::status_page(request, res.result());
+                for (const auto field : {http::field::retry_after, http::field::www_authenticate})
+                    if (res.count(field) != 0) page.set(field, res[field]);
+                return answer(std::move(page));
+            }
+            return answer(std::move(res));
+        }
+
+        if (path == "/") {
+            if (request.method() != http::verb::get) return answer(detail::method_not_allowed(request, "GET"));
+            return answer(detail::status_page(request, http::status::ok));
+        }
 
         if (path == "/whoami") {
             if (request.method() != http::verb::get) return answer(detail::method_not_allowed(request, "GET"));
@@ -235,7 +329,7 @@ private:
             if (request.method() != http::verb::post) return answer(detail::method_not_allowed(request, "POST"));
             const auto authorization = gateway.authorize(d, method, request);
             if (!authorization.allowed) {
-                detail::mark_missing_scope(line, authorization.required_scope);
+                detail::mark_missing_scope(line, outcome, authorization.required_scope);
                 return answer(detail::json_response(
                     request, http::status::forbidden,
                     detail::error_body("forbidden", detail::missing_scope_message(authorization.required_scope),
@@ -259,10 +353,11 @@ private:
                 return answer(std::move(res));
             }
             line["status"] = 101;
+            metrics_.count(outcome.allowed, outcome.why, outcome.how);
             audit_.write("decision", line);
             const auto& scopes = gateway.template get<trustgate::scopes<>>();
             return trustgate::beast::websocket_accept{
-                detail::frame_handler(config, scopes, d.owned(), scopes.granted(d, request), request.peer(), audit_)};
+                detail::frame_handler(config, scopes, d.owned(), scopes.granted(d, request), request.peer(), audit_, metrics_)};
         }
 
         return answer(detail::error_response(request, http::status::not_found, "not_found", "Not Found"));
@@ -272,6 +367,8 @@ private:
     // A reload stores a new snapshot here; requests in flight keep theirs.
     std::atomic<std::shared_ptr<const compiled_config>> current_;
     const audit_log& audit_;
+    trustgate::metrics& metrics_;
+    std::atomic<std::uint64_t> retired_lockouts_{0};  // of limiters replaced by a reload
 };
 
 }  // namespace trustgate_gateway

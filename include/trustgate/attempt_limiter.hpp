@@ -71,6 +71,7 @@ public:
         e.count = 0;
         e.head = 0;
         e.locked_until = now + config_.lockout;
+        ++lockouts_;
         return seconds_left(e.locked_until, now);
     }
 
@@ -86,6 +87,12 @@ public:
         return static_cast<std::size_t>(std::count_if(entries_.begin(), entries_.end(), [](const entry& e) { return e.used; }));
     }
     std::size_t capacity() const noexcept { return entries_.size(); }
+
+    // Lockouts started since construction (trustgate_rate_limit_lockouts_total).
+    std::uint64_t lockouts() const {
+        std::lock_guard lock(mutex_);
+        return lockouts_;
+    }
 
 private:
     static constexpr std::size_t ways = 4;
@@ -152,6 +159,7 @@ private:
     mutable std::mutex mutex_;
     std::vector<entry> entries_;
     std::vector<time_point> failures_;
+    std::uint64_t lockouts_ = 0;
 };
 
 }  // namespace trustgate

@@ -47,7 +47,7 @@ public:
         add(local().decisions[allowed][static_cast<std::size_t>(why)][static_cast<std::size_t>(how)]);
     }
 
-    // The time from a complete request header to its answer.
+    // The time taken to decide a request and build its answer.
     void observe_request(std::chrono::nanoseconds elapsed) noexcept {
         const auto ns = static_cast<std::uint64_t>(elapsed.count() < 0 ? 0 : elapsed.count());
         shard& s = local();
@@ -61,7 +61,9 @@ public:
     void set_config_generation(std::uint64_t generation) noexcept { generation_.store(generation, std::memory_order_relaxed); }
     void count_jwks_refresh(bool ok) noexcept { add(jwks_refreshes_[ok ? 0 : 1]); }
     void set_jwks_keys(std::uint64_t keys) noexcept { jwks_keys_.store(keys, std::memory_order_relaxed); }
-    void count_lockouts(std::uint64_t started) noexcept { lockouts_.fetch_add(started, std::memory_order_relaxed); }
+    // The failed-attempt limiter counts its own lockouts (attempt_limiter::lockouts());
+    // the owner reports their total here before a scrape.
+    void set_lockouts(std::uint64_t total) noexcept { lockouts_.store(total, std::memory_order_relaxed); }
     void count_store_error() noexcept { add(store_errors_); }
     void websocket_opened() noexcept { websockets_.fetch_add(1, std::memory_order_relaxed); }
     void websocket_closed() noexcept { websockets_.fetch_sub(1, std::memory_order_relaxed); }
@@ -101,7 +103,7 @@ public:
                 }
 
         detail::append_family(out, "trustgate_request_duration_seconds", "histogram",
-                              "Time from a complete request header to its answer.");
+                              "Time taken to decide a request and build its answer.");
         std::array<std::uint64_t, duration_bounds_ns.size() + 1> buckets{};
         std::uint64_t sum_ns = 0;
         for (const auto& s : shards_) {

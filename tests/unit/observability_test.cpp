@@ -110,7 +110,7 @@ TEST_CASE("metrics: gauges and operational counters") {
     m.set_config_generation(4);
     m.count_jwks_refresh(true);
     m.set_jwks_keys(2);
-    m.count_lockouts(3);
+    m.set_lockouts(3);
     m.count_store_error();
     m.websocket_opened();
     m.websocket_opened();
