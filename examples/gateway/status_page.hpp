@@ -85,7 +85,9 @@ function log(text, cls) {
 async function whoami() {
   let res, body;
   try {
-    res = await fetch("/whoami", { credentials: "same-origin", cache: "no-store" });
+    // From the origin: a page opened as http://user:password@host/ cannot fetch a URL
+    // relative to its own (it would carry the credentials).
+    res = await fetch(new URL("/whoami", location.origin), { credentials: "same-origin", cache: "no-store" });
     body = await res.json();
   } catch (e) {
     return refused("The gateway did not answer /whoami", String(e));

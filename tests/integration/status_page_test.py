@@ -113,7 +113,7 @@ class StatusPage(unittest.TestCase):
         res, lines = self.gw.observe(lambda: request("GET", "127.0.0.1", self.gw.port, "/metrics"))
         self.assertEqual((res.status, lines), (200, []))  # scrapes are not decisions
         self.assertTrue(res.headers["content-type"].startswith("text/plain; version=0.0.4"))
-        text = res.body.decode()
+        text = res.body
         self.assertRegex(text, r'trustgate_decisions_total\{decision="allow",reason="ok",via="loopback-user"\} [1-9]')
         self.assertIn("trustgate_config_generation 1\n", text)
         checked = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True, timeout=30)
