@@ -1,6 +1,7 @@
 """Conan 2 recipe for trustgate, a header-only C++20 library.
 
-    conan create . -o "trustgate/*:beast=True" -o "trustgate/*:testing=True"
+    conan create . -o "trustgate/*:beast=True" -o "trustgate/*:testing=True" -o "trustgate/*:config=True" \
+                   -o "trustgate/*:assertion=True" -o "trustgate/*:redis=True"
 
 The package is what `cmake --install` produces (tests/package builds consumers against
 that same install in CI); CMakeDeps and PkgConfigDeps then describe it from package_info(),
@@ -10,6 +11,7 @@ import os
 import re
 
 from conan import ConanFile
+from conan.errors import ConanInvalidConfiguration
 from conan.tools.build import check_min_cppstd
 from conan.tools.cmake import CMake, CMakeToolchain, cmake_layout
 from conan.tools.files import copy, load, rmdir
@@ -35,26 +37,54 @@ class TrustgateConan(ConanFile):
     options = {
         "beast": [True, False],    # trustgate::beast, the Boost.Beast adapter and server (with TLS)
         "testing": [True, False],  # trustgate::testing, RapidCheck generators and the reference model
+        "config": [True, False],   # trustgate::config, JSON5 configuration text read into nlohmann::json
+        "assertion": [True, False],  # trustgate::assertion, signed proxy assertions (OpenSSL, nlohmann_json)
+        "redis": [True, False],    # trustgate::redis, the failed-attempt limit shared through Redis (hiredis)
     }
-    default_options = {"beast": False, "testing": False}
+    default_options = {"beast": False, "testing": False, "config": False, "assertion": False, "redis": False}
     exports_sources = "CMakeLists.txt", "LICENSE", "cmake/*", "docs/*", "include/*", "models/*"
     no_copy_source = True
 
     def set_version(self):
         self.version = project_version(load(self, os.path.join(self.recipe_folder, "CMakeLists.txt")))
 
+    def configure(self):
+        if self.options.beast:
+            self.options["boost"].header_only = True
+
     def layout(self):
         cmake_layout(self)
 
     def requirements(self):
         if self.options.beast:
+            # Beast, Asio and Boost.System are header-only: no Boost binaries (see configure()).
             self.requires("boost/[>=1.74 <2]", transitive_headers=True)
-            self.requires("openssl/[>=1.1 <4]", transitive_headers=True, transitive_libs=True)
+        if self.options.beast or self.options.assertion:
+            # One requirement for both: assertion builds keys with OpenSSL 3's EVP_PKEY_fromdata.
+            version = "[>=3 <4]" if self.options.assertion else "[>=1.1 <4]"
+            self.requires(f"openssl/{version}", transitive_headers=True, transitive_libs=True)
         if self.options.testing:
             self.requires("rapidcheck/cci.20231215", transitive_headers=True, transitive_libs=True)
+        if self.options.config or self.options.assertion:
+            self.requires("nlohmann_json/[>=3.10 <4]", transitive_headers=True)
+        if self.options.redis:
+            self.requires("hiredis/[>=1.0 <2]", transitive_headers=True, transitive_libs=True)
+
+    def package_id(self):
+        # Headers only: one package serves every compiler, build type and option set.
+        self.info.clear()
 
     def validate(self):
-        check_min_cppstd(self, 20)
+        # A profile that names a standard must name C++20 or newer; one that names none
+        # (Conan's default profiles leave gcc at gnu17) is fine when the compiler can do
+        # C++20, because the consumer's own build selects the standard (README).
+        if self.settings.get_safe("compiler.cppstd"):
+            check_min_cppstd(self, 20)
+            return
+        minimum = {"gcc": 10, "clang": 12, "apple-clang": 13, "msvc": 192}.get(str(self.settings.get_safe("compiler")))
+        version = str(self.settings.get_safe("compiler.version") or "0").split(".")[0]
+        if minimum is not None and int(version) < minimum:
+            raise ConanInvalidConfiguration(f"trustgate needs C++20: {self.settings.compiler} {minimum} or newer")
 
     def generate(self):
         # The same configuration as ports/trustgate and tests/package: only the library.
@@ -100,6 +130,23 @@ class TrustgateConan(ConanFile):
             testing = self.cpp_info.components["testing"]
             testing.set_property("cmake_target_name", "trustgate::testing")
             testing.requires = ["core", "rapidcheck::rapidcheck_rapidcheck"]
+
+        if self.options.config:
+            config = self.cpp_info.components["config"]
+            config.set_property("cmake_target_name", "trustgate::config")
+            config.requires = ["core", "nlohmann_json::nlohmann_json"]
+        if self.options.assertion:
+            assertion = self.cpp_info.components["assertion"]
+            assertion.set_property("cmake_target_name", "trustgate::assertion")
+            assertion.requires = ["core", "openssl::crypto", "nlohmann_json::nlohmann_json"]
+            if self.settings.os in ("Linux", "FreeBSD"):
+                assertion.system_libs = ["pthread"]
+        if self.options.redis:
+            redis = self.cpp_info.components["redis"]
+            redis.set_property("cmake_target_name", "trustgate::redis")
+            redis.requires = ["core", "hiredis::hiredis"]
+            if self.settings.os in ("Linux", "FreeBSD"):
+                redis.system_libs = ["pthread"]  # Threads::Threads in the CMake package
 
         for component in self.cpp_info.components.values():
             component.bindirs = []  # headers only

@@ -5,12 +5,15 @@
 #include <benchmark/benchmark.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <iterator>
 #include <new>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include <trustgate/attempt_limiter.hpp>
 #include <trustgate/detail/ascii.hpp>
@@ -103,9 +106,11 @@ basic_request with_peer(basic_request r, const char* peer) {
     return r;
 }
 
+// A CLI run by the gateway's own user, as the server's kernel lookup proves it.
 basic_request local_request() {
     basic_request r(*net::address::parse("127.0.0.1"));
     r.add("Host", "127.0.0.1:18789").add("User-Agent", "openclaw-cli/1.0").add("Accept", "application/json");
+    r.set_local_proof(local_proof::of(static_cast<std::uint32_t>(geteuid())));
     return r;
 }
 
@@ -146,6 +151,12 @@ void allowed_local_token(benchmark::State& state) {
 void denied_untrusted_source(benchmark::State& state) {
     run_decisions(state, typical(), with_peer(proxied_request("user42@example.com"), "192.0.2.1"),
                   reason::trusted_proxy_untrusted_source);
+}
+// A same-host proxy that dropped its headers (nginx's `location /ws` pitfall): another user.
+void denied_unproven_local(benchmark::State& state) {
+    auto r = local_request();
+    r.set_local_proof(local_proof::of(static_cast<std::uint32_t>(geteuid()) + 1));
+    run_decisions(state, typical(), r, reason::trusted_proxy_user_missing);
 }
 void denied_loopback_source(benchmark::State& state) {
     auto c = typical();
@@ -197,6 +208,33 @@ void denied_rate_limited(benchmark::State& state) {
     run_decisions(state, gw, r, reason::rate_limited);
 }
 
+// SPEC §4 from RFC 7239 Forwarded: a quoted IPv6 with a port, a quoted-pair; in one line
+// (kept by request_facts) or in five (walked over the request again).
+void allowed_forwarded(benchmark::State& state) {
+    auto c = typical();
+    c.client_ip_header = forwarding_header::forwarded;
+    auto r = proxied_request("user42@example.com");
+    for (int i = 0; i < state.range(0); ++i)
+        r.add("Forwarded", "for=\"[2001:db8:cafe::17]:4711\";proto=https, for=\"\\10.0.0.9\";host=\"a,b\"");
+    run_decisions(state, c, r, reason::ok);
+}
+// SPEC §6: an IPv6 network locked out (its /64 is the key), with the global ceiling on.
+void denied_rate_limited_ipv6(benchmark::State& state) {
+    auth_config c;
+    c.mode = auth_mode::token;
+    c.token = "0123456789abcdef0123456789abcdef";
+    c.rate_limit.global_max_attempts = 1000;
+    attempt_limiter limiter(c.rate_limit);
+    const auto gw = token_gateway::from_config(c, &limiter);
+    basic_request r(*net::address::parse("2001:db8:1:2::5"));
+    r.add("Authorization", "Bearer wrong");
+    for (unsigned i = 0; i < c.rate_limit.max_attempts; ++i) {
+        r.set_peer(net::address::from_v6_bytes({0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 2, 0, 0, 0, 0, 0, 0, 0, std::uint8_t(i)}));
+        (void)gw.authenticate(r);
+    }
+    run_decisions(state, gw, r, reason::rate_limited);
+}
+
 // Cost as the lists grow: state.range(0) allowed users, or trusted CIDRs.
 void scale_allowed_users(benchmark::State& state) {
     const auto users = static_cast<std::size_t>(state.range(0));
@@ -213,6 +251,7 @@ BENCHMARK(baseline_header_lookup);
 BENCHMARK(allowed_typical);
 BENCHMARK(allowed_large);
 BENCHMARK(allowed_loopback_user);
+BENCHMARK(denied_unproven_local);
 BENCHMARK(allowed_local_token);
 BENCHMARK(denied_untrusted_source);
 BENCHMARK(denied_loopback_source);
@@ -224,6 +263,8 @@ BENCHMARK(denied_user_not_allowed);
 BENCHMARK(denied_token_missing);
 BENCHMARK(denied_token_mismatch);
 BENCHMARK(denied_rate_limited);
+BENCHMARK(allowed_forwarded)->Arg(1)->Arg(5);
+BENCHMARK(denied_rate_limited_ipv6);
 BENCHMARK(scale_allowed_users)->RangeMultiplier(10)->Range(10, 100'000);
 BENCHMARK(scale_trusted_cidrs)->RangeMultiplier(10)->Range(1, 10'000);
 

@@ -5,9 +5,14 @@
 #
 # The core, trustgate::trustgate, needs nothing.
 
-set(trustgate_components beast testing)
+set(trustgate_components beast testing config assertion redis)
 set(trustgate_beast_dependencies "Boost 1.74" "Threads" "OpenSSL")
 set(trustgate_testing_dependencies "rapidcheck CONFIG")
+set(trustgate_config_dependencies "nlohmann_json 3")
+set(trustgate_assertion_dependencies "OpenSSL" "nlohmann_json 3")
+# hiredis through cmake/Findhiredis.cmake (installed alongside): Debian's 0.14 has no
+# usable CMake package, hiredis 1.x has one.
+set(trustgate_redis_dependencies "hiredis" "Threads")
 
 # trustgate_find_component_dependencies(<component> <missing-var> [QUIET])
 # Runs find_package for each package <component> needs and sets <missing-var> to the
@@ -18,6 +23,7 @@ set(trustgate_testing_dependencies "rapidcheck CONFIG")
 # those the packages define stay visible to the caller too.
 function(trustgate_find_component_dependencies component missing_var)
   set(missing "")
+  list(PREPEND CMAKE_MODULE_PATH "${CMAKE_CURRENT_FUNCTION_LIST_DIR}")
   foreach(dependency IN LISTS trustgate_${component}_dependencies)
     separate_arguments(find_arguments UNIX_COMMAND "${dependency}")
     list(GET find_arguments 0 package)

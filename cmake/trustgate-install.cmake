@@ -37,7 +37,7 @@ configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/trustgate-config.cmake
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/trustgate-config-version.cmake
   COMPATIBILITY SameMinorVersion ARCH_INDEPENDENT)
 install(FILES ${PROJECT_BINARY_DIR}/trustgate-config.cmake ${PROJECT_BINARY_DIR}/trustgate-config-version.cmake
-              ${PROJECT_SOURCE_DIR}/cmake/trustgate-dependencies.cmake
+              ${PROJECT_SOURCE_DIR}/cmake/trustgate-dependencies.cmake ${PROJECT_SOURCE_DIR}/cmake/Findhiredis.cmake
         DESTINATION ${trustgate_cmake_dir})
 
 # The .pc file finds the prefix from its own place, so it stays right under

@@ -6,8 +6,8 @@ set -euo pipefail
 packages=(
   build-essential cmake clang-14 libclang-rt-14-dev libfuzzer-14-dev
   libboost-dev libasio-dev libssl-dev nlohmann-json3-dev
-  catch2 librapidcheck-dev libbenchmark-dev
-  nginx-light caddy apache2-utils squid wrk curl iproute2 procps python3 openssl pkg-config gnuplot-nox
+  catch2 librapidcheck-dev libbenchmark-dev libhiredis-dev redis-server redis-tools
+  nginx-light caddy apache2-utils squid wrk curl iproute2 procps python3 python3-json5 openssl pkg-config gnuplot-nox
   prometheus chromium chromium-driver python3-selenium
 )
 
@@ -27,6 +27,6 @@ export DEBIAN_FRONTEND=noninteractive
 "${as_root[@]}" apt-get update -qq
 "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts the services on install; the tests start their own on free ports.
-for service in nginx caddy squid; do
+for service in nginx caddy squid redis-server; do
   "${as_root[@]}" systemctl disable --now "$service" >/dev/null 2>&1 || "${as_root[@]}" service "$service" stop >/dev/null 2>&1 || true
 done

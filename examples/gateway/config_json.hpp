@@ -1,12 +1,14 @@
-// examples/gateway/config_json.hpp — SPEC §9's JSON configuration, read strictly.
+// examples/gateway/config_json.hpp — SPEC §9's configuration, read strictly.
 //
-//   gateway_config c = parse_config(text, "gateway.jsonc");   // throws trustgate::config_error
+//   gateway_config c = parse_config(text, "gateway.json5");   // throws trustgate::config_error
 //
-// Comments are allowed. Unknown keys, duplicate keys, wrong types and broken rules are
-// errors naming the JSON path and what was expected, so a typo never silently weakens
-// authentication. The rules trustgate's policies own (trustedProxies entries, loopbackUser,
-// scope names, ...) are checked when the gateway is built from the result (compiled_config.hpp).
-// SecretRefs are checked against secrets.providers here and resolved there (secrets.hpp).
+// The text is JSON5, as OpenClaw writes it (trustgate/config/json5.hpp), and OpenClaw's
+// spellings of SPEC §9's settings are accepted (apply_openclaw_spellings). Unknown keys,
+// duplicate keys, wrong types and broken rules are errors naming the JSON path and what
+// was expected, so a typo never silently weakens authentication. The rules trustgate's
+// policies own (trustedProxies entries, loopbackUser, scope names, ...) are checked when
+// the gateway is built from the result (compiled_config.hpp). SecretRefs are checked
+// against secrets.providers here and resolved there (secrets.hpp).
 // No Beast here: a fuzz target can link this alone.
 #pragma once
 
@@ -16,7 +18,6 @@
 #include <initializer_list>
 #include <iterator>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,12 +26,16 @@
 #include <nlohmann/json.hpp>
 
 #include "secrets.hpp"
+#include "trustgate/attempt_limiter.hpp"
 #include "trustgate/config.hpp"
+#include "trustgate/config/json5.hpp"
 #include "trustgate/detail/ascii.hpp"
+#include "trustgate/detail/spelling.hpp"
 #include "trustgate/net/address.hpp"
 #include "trustgate/net/cidr.hpp"
 #include "trustgate/net/prefix_set.hpp"
 #include "trustgate/net/proxy_settings.hpp"
+#include "trustgate/redis/options.hpp"
 
 namespace trustgate_gateway {
 
@@ -53,6 +58,7 @@ struct metrics_settings {
 struct gateway_config {
     trustgate::net::address bind = trustgate::net::address::from_v4_uint(0x7f000001);
     std::uint16_t port = 18789;
+    std::optional<std::string> local_socket;  // gateway.localSocket: a Unix socket for local tools
     trustgate::auth_config auth;  // auth.token holds the token once resolved
     std::optional<secret_ref> token_ref;  // gateway.auth.token given as a SecretRef
     secret_providers providers;           // secrets.providers
@@ -61,8 +67,17 @@ struct gateway_config {
     tls_settings tls;
     std::optional<std::string> strict_transport_security;
     std::size_t max_connections = 1024;  // gateway.http.maxConnections: beyond it, 503 (WebSockets count)
+    std::optional<std::size_t> max_connections_per_peer;  // gateway.http.maxConnectionsPerPeer; default min(64, maxConnections)
+    std::chrono::milliseconds header_timeout{10'000};     // gateway.http.headerTimeoutMs, counted from accept
+    std::vector<std::string> allowed_origins;            // gateway.http.allowedOrigins (SPEC §7)
+
+    std::size_t connections_per_peer() const { return max_connections_per_peer.value_or(std::min<std::size_t>(64, max_connections)); }
     metrics_settings metrics;
     trustgate::net::proxy_settings proxy;
+    // gateway.auth.rateLimit.store (SPEC §12): none for {"type": "memory"}. Its password
+    // holds the resolved secret once store_password_ref is resolved.
+    std::optional<trustgate::redis::store_options> shared_store;
+    std::optional<secret_ref> store_password_ref;
 };
 
 // What the gateway runs on without --config (SPEC §9), printed by --print-default-config.
@@ -98,13 +113,9 @@ using json = nlohmann::json;
 // Deep enough for any valid configuration; bounds work on hostile input.
 inline constexpr int max_depth = 16;
 
-// An empty key (legal JSON) shows as "", so that a path never comes out empty.
-inline std::string join_path(const std::string& base, std::string_view key) {
-    const std::string name = key.empty() ? "\"\"" : std::string(key);
-    return base.empty() ? name : base + "." + name;
-}
-
-inline std::string index_path(const std::string& base, std::size_t i) { return base + "[" + std::to_string(i) + "]"; }
+// Paths written as the JSON5 reader writes them in its own errors (an empty key shows as "").
+inline std::string join_path(const std::string& base, std::string_view key) { return trustgate::detail::json_path_key(base, key); }
+inline std::string index_path(const std::string& base, std::size_t i) { return trustgate::detail::json_path_index(base, i); }
 
 // The kind of value found, for messages. Never the value itself: it could be a secret.
 inline std::string kind_of(const json& value) {
@@ -123,6 +134,25 @@ inline std::string kind_of(const json& value) {
     throw config_error(path, expected + ", got " + kind_of(found));
 }
 
+// OpenClaw settings this gateway does not implement (SPEC §9), by JSON path: in a pasted
+// OpenClaw file they are refused as what they are, not as unknown keys. OpenClaw's
+// top-level sections, then its gateway settings beyond SPEC §9's.
+inline constexpr std::string_view openclaw_only_settings[] = {
+    "meta", "auth", "acp", "env", "wizard", "diagnostics", "logging", "cli", "update", "browser", "ui", "skills",
+    "plugins", "models", "nodeHost", "agents", "tools", "bindings", "broadcast", "audio", "messages", "commands",
+    "approvals", "session", "web", "channels", "cron", "hooks", "discovery", "canvasHost", "talk", "vault", "memory",
+    "gateway.mode", "gateway.customBindHost", "gateway.controlUi", "gateway.tailscale", "gateway.remote",
+    "gateway.reload", "gateway.nodes", "gateway.tools", "gateway.allowRealIpFallback", "gateway.channelHealthCheckMinutes",
+    "gateway.auth.password", "gateway.auth.allowTailscale", "gateway.http.endpoints"};
+
+// Why an unknown key is refused: an OpenClaw setting, a near miss of a known key, or neither.
+inline std::string unknown_key_reason(const std::string& path, std::string_view key, std::initializer_list<std::string_view> keys) {
+    if (std::find(std::begin(openclaw_only_settings), std::end(openclaw_only_settings), path) != std::end(openclaw_only_settings))
+        return " (an OpenClaw setting this gateway does not implement: remove it)";
+    if (const auto near = trustgate::detail::nearest_word(key, keys)) return " (unknown key; did you mean " + std::string(*near) + "?)";
+    return " (unknown key)";
+}
+
 // An object whose keys must all be known. The key list is checked first, so a typo is
 // reported as the unknown key it is, not as some consequence of the missing one.
 class object_reader {
@@ -136,7 +166,8 @@ public:
             if (!known) {
                 std::string list;
                 for (const auto k : keys) list += (list.empty() ? "" : ", ") + std::string(k);
-                throw config_error(join_path(path_, key), "expected one of the keys " + list + " (unknown key)");
+                const auto at = join_path(path_, key);
+                throw config_error(at, "expected one of the keys " + list + unknown_key_reason(at, key, keys));
             }
         }
     }
@@ -195,13 +226,32 @@ inline std::uint64_t read_integer(const json& v, const std::string& path, std::u
 }
 
 inline std::chrono::milliseconds read_milliseconds(const json& v, const std::string& path) {
-    // Up to a year: long enough for any lockout, short enough never to overflow a clock.
-    return std::chrono::milliseconds(read_integer(v, path, 1, 365ull * 24 * 3600 * 1000));
+    return std::chrono::milliseconds(read_integer(v, path, 1, std::uint64_t(trustgate::attempt_limiter::bounds::longest_period.count())));
+}
+
+// SPEC §10: `trustedProxy.assertion`. Types and ranges here; the preset and the rules
+// between keys are applied when the gateway is built (trustgate/assertion/proxy_assertion.hpp).
+inline std::optional<trustgate::assertion_config> read_assertion(const json& v, const std::string& path) {
+    if (v.is_null()) return std::nullopt;
+    const object_reader o(v, path, {"preset", "header", "jwksUrl", "jwksFile", "issuer", "audience", "algorithms",
+                                    "identityClaim", "leewaySeconds", "refreshSeconds"});
+    trustgate::assertion_config a;
+    o.with("preset", [&](const json& j, const std::string& p) { a.preset = read_optional_string(j, p); });
+    o.with("header", [&](const json& j, const std::string& p) { a.header = read_optional_string(j, p); });
+    o.with("jwksUrl", [&](const json& j, const std::string& p) { a.jwks_url = read_optional_string(j, p); });
+    o.with("jwksFile", [&](const json& j, const std::string& p) { a.jwks_file = read_optional_string(j, p); });
+    o.with("issuer", [&](const json& j, const std::string& p) { a.issuer = read_optional_string(j, p); });
+    o.with("audience", [&](const json& j, const std::string& p) { a.audience = read_string_list(j, p); });
+    o.with("algorithms", [&](const json& j, const std::string& p) { a.algorithms = read_string_list(j, p); });
+    o.with("identityClaim", [&](const json& j, const std::string& p) { a.identity_claim = read_optional_string(j, p); });
+    o.with("leewaySeconds", [&](const json& j, const std::string& p) { a.leeway_seconds = (long long)read_integer(j, p, 0, 300); });
+    o.with("refreshSeconds", [&](const json& j, const std::string& p) { a.refresh_seconds = (long long)read_integer(j, p, 1, 86400); });
+    return a;
 }
 
 inline void read_trusted_proxy(const json& v, const std::string& path, trustgate::trusted_proxy_config& tp) {
     const object_reader o(v, path, {"userHeader", "requiredHeaders", "allowUsers", "allowUsersCaseInsensitive",
-                                    "allowLoopback", "loopbackUser"});
+                                    "allowLoopback", "loopbackUser", "localUsers", "assertion"});
     o.with("userHeader", [&](const json& j, const std::string& p) { tp.user_header = read_string(j, p); });
     o.with("requiredHeaders", [&](const json& j, const std::string& p) { tp.required_headers = read_string_list(j, p); });
     o.with("allowUsers", [&](const json& j, const std::string& p) { tp.allow_users = read_string_list(j, p); });
@@ -209,6 +259,18 @@ inline void read_trusted_proxy(const json& v, const std::string& path, trustgate
            [&](const json& j, const std::string& p) { tp.allow_users_case_insensitive = read_bool(j, p); });
     o.with("allowLoopback", [&](const json& j, const std::string& p) { tp.allow_loopback = read_bool(j, p); });
     o.with("loopbackUser", [&](const json& j, const std::string& p) { tp.loopback_user = read_optional_string(j, p); });
+    // User names or numeric ids; the gateway resolves the names when it builds the policy.
+    o.with("localUsers", [&](const json& j, const std::string& p) {
+        if (!j.is_array()) wrong(p, "expected an array of user names and numeric user ids", j);
+        tp.local_users.clear();
+        for (std::size_t i = 0; i < j.size(); ++i) {
+            const auto at = index_path(p, i);
+            if (j[i].is_number_integer()) tp.local_users.push_back(std::to_string(read_integer(j[i], at, 0, UINT32_MAX)));
+            else if (j[i].is_string() && !j[i].get<std::string>().empty()) tp.local_users.push_back(j[i].get<std::string>());
+            else wrong(at, "expected a user name or a numeric user id", j[i]);
+        }
+    });
+    o.with("assertion", [&](const json& j, const std::string& p) { tp.assertion = read_assertion(j, p); });
 }
 
 inline void read_scopes(const json& v, const std::string& path, trustgate::scopes_config& sc) {
@@ -227,13 +289,82 @@ inline void read_scopes(const json& v, const std::string& path, trustgate::scope
     });
 }
 
-inline void read_rate_limit(const json& v, const std::string& path, trustgate::rate_limit_config& rl) {
-    const object_reader o(v, path, {"maxAttempts", "windowMs", "lockoutMs", "exemptLoopback", "maxKeys"});
-    o.with("maxAttempts", [&](const json& j, const std::string& p) { rl.max_attempts = unsigned(read_integer(j, p, 1, 1000)); });
-    o.with("maxKeys", [&](const json& j, const std::string& p) { rl.max_keys = read_integer(j, p, 4, 1u << 20); });
+inline secret_ref read_secret_ref(const json& v, const std::string& path);
+
+// {"type": "memory"}, or {"type": "redis", "url": …} with SPEC §12's optional keys.
+inline void read_store(const json& v, const std::string& path, gateway_config& c) {
+    if (!v.is_object()) wrong(path, R"(expected an object such as {"type": "redis", "url": "redis://127.0.0.1:6379/0"})", v);
+    const auto type = v.find("type");
+    const std::string expected_type = R"(expected "memory" or "redis")";
+    if (type == v.end()) throw config_error(join_path(path, "type"), expected_type);
+    if (!type->is_string()) wrong(join_path(path, "type"), expected_type, *type);
+    const auto& kind = type->get_ref<const std::string&>();
+    if (kind == "memory") {
+        const object_reader only_type(v, path, {"type"});
+        c.shared_store.reset();
+        return;
+    }
+    if (kind != "redis") throw config_error(join_path(path, "type"), expected_type + ", got " + in_quotes(kind));
+    const object_reader o(v, path, {"type", "url", "keyPrefix", "timeoutMs", "onError", "password"});
+    const json* url = o.find("url");
+    const std::string expected_url = "expected a URL redis://HOST[:PORT][/DB] (no user or password in it: the password "
+                                     "goes in " + o.path("password") + ")";
+    if (url == nullptr) throw config_error(o.path("url"), expected_url);
+    if (!url->is_string()) wrong(o.path("url"), expected_url, *url);
+    // The URL is not quoted back: a password pasted into it must not reach a log.
+    auto options = trustgate::redis::parse_url(url->get_ref<const std::string&>());
+    if (!options) throw config_error(o.path("url"), expected_url + ", got " + trustgate::net::redact_url(url->get_ref<const std::string&>()));
+    o.with("keyPrefix", [&](const json& j, const std::string& p) {
+        options->key_prefix = read_string(j, p);
+        if (options->key_prefix.size() > 64 ||
+            std::any_of(options->key_prefix.begin(), options->key_prefix.end(),
+                        [](char ch) { return trustgate::detail::is_control(ch) || ch == ' '; }))
+            throw config_error(p, "expected at most 64 characters without spaces or control characters");
+    });
+    o.with("timeoutMs", [&](const json& j, const std::string& p) {
+        options->timeout = std::chrono::milliseconds(read_integer(j, p, 1, 10'000));
+    });
+    o.with("onError", [&](const json& j, const std::string& p) {
+        const std::string expected = R"(expected "deny" or "local")";
+        if (!j.is_string()) wrong(p, expected, j);
+        const auto& what = j.get_ref<const std::string&>();
+        if (what == "deny") options->when_unavailable = trustgate::redis::on_error::deny;
+        else if (what == "local") options->when_unavailable = trustgate::redis::on_error::local;
+        else throw config_error(p, expected + ", got " + in_quotes(what));
+    });
+    o.with("password", [&](const json& j, const std::string& p) {
+        if (j.is_object()) {
+            c.store_password_ref = read_secret_ref(j, p);
+            return;
+        }
+        if (!j.is_string() || j.get_ref<const std::string&>().empty())
+            wrong(p, "expected a non-empty string or a SecretRef object", j);
+        options->password = j.get<std::string>();
+    });
+    c.shared_store = std::move(options);
+}
+
+// The limiter owns its bounds (attempt_limiter::bounds) and checks them together once
+// everything is read (check_rules).
+inline void read_rate_limit(const json& v, const std::string& path, gateway_config& c) {
+    auto& rl = c.auth.rate_limit;
+    using bounds = trustgate::attempt_limiter::bounds;
+    const object_reader o(v, path, {"maxAttempts", "windowMs", "lockoutMs", "exemptLoopback", "maxKeys", "ipv6PrefixLength",
+                                    "globalMaxAttempts", "store"});
+    o.with("maxAttempts", [&](const json& j, const std::string& p) { rl.max_attempts = unsigned(read_integer(j, p, 1, bounds::max_attempts)); });
+    o.with("maxKeys", [&](const json& j, const std::string& p) { rl.max_keys = read_integer(j, p, bounds::min_keys, bounds::max_keys); });
+    o.with("ipv6PrefixLength", [&](const json& j, const std::string& p) {
+        rl.ipv6_prefix_length = unsigned(read_integer(j, p, bounds::min_ipv6_prefix_length, 128));
+    });
+    o.with("globalMaxAttempts", [&](const json& j, const std::string& p) {
+        if (j.is_null()) rl.global_max_attempts = 0;
+        else if (j.is_number_integer()) rl.global_max_attempts = unsigned(read_integer(j, p, 1, bounds::global_max_attempts));
+        else wrong(p, "expected null (off) or an integer from 1 to " + std::to_string(bounds::global_max_attempts), j);
+    });
     o.with("windowMs", [&](const json& j, const std::string& p) { rl.window = read_milliseconds(j, p); });
     o.with("lockoutMs", [&](const json& j, const std::string& p) { rl.lockout = read_milliseconds(j, p); });
     o.with("exemptLoopback", [&](const json& j, const std::string& p) { rl.exempt_loopback = read_bool(j, p); });
+    o.with("store", [&](const json& j, const std::string& p) { read_store(j, p, c); });
 }
 
 // A token a bearer header could carry: the header scan trims spaces and tabs and a header
@@ -396,7 +527,7 @@ inline void read_auth(const json& v, const std::string& path, gateway_config& c)
     o.with("allowInsecureNone", [&](const json& j, const std::string& p) { c.allow_insecure_none = read_bool(j, p); });
     o.with("trustedProxy", [&](const json& j, const std::string& p) { read_trusted_proxy(j, p, c.auth.trusted_proxy); });
     o.with("scopes", [&](const json& j, const std::string& p) { read_scopes(j, p, c.auth.scopes); });
-    o.with("rateLimit", [&](const json& j, const std::string& p) { read_rate_limit(j, p, c.auth.rate_limit); });
+    o.with("rateLimit", [&](const json& j, const std::string& p) { read_rate_limit(j, p, c); });
 }
 
 inline void read_tls(const json& v, const std::string& path, tls_settings& tls) {
@@ -416,8 +547,15 @@ inline void read_tls(const json& v, const std::string& path, tls_settings& tls) 
 }
 
 inline void read_http(const json& v, const std::string& path, gateway_config& c) {
-    const object_reader o(v, path, {"securityHeaders", "maxConnections"});
+    const object_reader o(v, path, {"securityHeaders", "maxConnections", "maxConnectionsPerPeer", "headerTimeoutMs", "allowedOrigins"});
     o.with("maxConnections", [&](const json& j, const std::string& p) { c.max_connections = read_integer(j, p, 1, 1'000'000); });
+    o.with("maxConnectionsPerPeer", [&](const json& j, const std::string& p) {
+        c.max_connections_per_peer = read_integer(j, p, 1, 1'000'000);
+    });
+    o.with("headerTimeoutMs", [&](const json& j, const std::string& p) {
+        c.header_timeout = std::chrono::milliseconds(read_integer(j, p, 100, 600'000));
+    });
+    o.with("allowedOrigins", [&](const json& j, const std::string& p) { c.allowed_origins = read_string_list(j, p); });
     o.with("securityHeaders", [&](const json& j, const std::string& p) {
         const object_reader headers(j, p, {"strictTransportSecurity"});
         headers.with("strictTransportSecurity", [&](const json& hsts, const std::string& hp) {
@@ -466,15 +604,33 @@ inline void read_metrics(const json& v, const std::string& path, metrics_setting
 }
 
 inline void read_gateway(const json& v, const std::string& path, gateway_config& c) {
-    const object_reader o(v, path, {"bind", "port", "trustedProxies", "auth", "tls", "http", "metrics"});
+    const object_reader o(v, path, {"bind", "port", "localSocket", "trustedProxies", "clientIpHeader", "auth", "tls", "http",
+                                    "metrics"});
     o.with("bind", [&](const json& j, const std::string& p) {
         const auto text = read_string(j, p);
         const auto address = trustgate::net::address::parse(text);
-        if (!address) throw config_error(p, "expected an IP address such as 127.0.0.1 or :: (dual-stack), got " + in_quotes(text));
+        if (!address)
+            throw config_error(p, R"(expected an IP address such as 127.0.0.1 or :: (dual-stack), "loopback" or "lan", got )" +
+                                      in_quotes(text));
         c.bind = *address;
     });
     o.with("port", [&](const json& j, const std::string& p) { c.port = std::uint16_t(read_integer(j, p, 0, 65535)); });
+    o.with("localSocket", [&](const json& j, const std::string& p) {
+        c.local_socket = read_optional_string(j, p);
+        // sockaddr_un holds 108 bytes with the terminating NUL.
+        if (c.local_socket && (!c.local_socket->starts_with('/') || c.local_socket->size() > 107 ||
+                               c.local_socket->find('\0') != std::string::npos))
+            throw config_error(p, "expected an absolute path of at most 107 bytes for the Unix socket, or null");
+    });
     o.with("trustedProxies", [&](const json& j, const std::string& p) { c.auth.trusted_proxies = read_string_list(j, p); });
+    o.with("clientIpHeader", [&](const json& j, const std::string& p) {
+        const std::string expected = R"(expected "x-forwarded-for" or "forwarded")";
+        if (!j.is_string()) wrong(p, expected, j);
+        const auto name = j.get<std::string>();
+        if (name == "x-forwarded-for") c.auth.client_ip_header = trustgate::forwarding_header::x_forwarded_for;
+        else if (name == "forwarded") c.auth.client_ip_header = trustgate::forwarding_header::forwarded;
+        else throw config_error(p, expected + ", got " + in_quotes(name));
+    });
     o.with("auth", [&](const json& j, const std::string& p) { read_auth(j, p, c); });
     o.with("tls", [&](const json& j, const std::string& p) { read_tls(j, p, c.tls); });
     o.with("http", [&](const json& j, const std::string& p) { read_http(j, p, c); });
@@ -507,12 +663,19 @@ inline void read_proxy(const json& v, const std::string& path, gateway_config& c
 // Rules of the gateway itself (the library checks its own when the gateway is built).
 inline void check_rules(const gateway_config& c) {
     if (c.token_ref) check_secret_ref(*c.token_ref, c.providers, "gateway.auth.token");
-    // The limiter allocates a slot per key and attempt up front.
-    constexpr std::uint64_t max_failure_slots = 1u << 24;
-    if (std::uint64_t(c.auth.rate_limit.max_keys) * c.auth.rate_limit.max_attempts > max_failure_slots)
-        throw config_error("gateway.auth.rateLimit.maxKeys", "expected maxKeys × maxAttempts of at most " +
-                                                                 std::to_string(max_failure_slots) +
-                                                                 " (the limiter allocates its memory at start-up)");
+    if (c.store_password_ref) check_secret_ref(*c.store_password_ref, c.providers, "gateway.auth.rateLimit.store.password");
+    trustgate::attempt_limiter::validate(c.auth.rate_limit);
+    // SPEC §1: the local socket's requests come from 127.0.0.1, which must be trusted to count.
+    if (c.local_socket && c.auth.mode == trustgate::auth_mode::trusted_proxy &&
+        std::none_of(c.auth.trusted_proxies.begin(), c.auth.trusted_proxies.end(), [](const std::string& entry) {
+            const auto block = trustgate::net::cidr::parse(entry);
+            return block && block->contains(trustgate::net::address::from_v4_uint(0x7f000001));
+        }))
+        throw config_error("gateway.localSocket", "expected gateway.trustedProxies to contain 127.0.0.1: the Unix socket's "
+                                                  "requests are decided as coming from it");
+    if (c.max_connections_per_peer && *c.max_connections_per_peer > c.max_connections)
+        throw config_error("gateway.http.maxConnectionsPerPeer",
+                           "expected at most gateway.http.maxConnections (" + std::to_string(c.max_connections) + ")");
     const bool loopback_bind = c.bind.is_loopback();
     if (c.auth.mode == trustgate::auth_mode::none && !loopback_bind && !c.allow_insecure_none)
         throw config_error("gateway.auth.mode", R"(expected "trusted-proxy" or "token" on a non-loopback bind: "none" )"
@@ -520,80 +683,39 @@ inline void check_rules(const gateway_config& c) {
                                                 "to insist)");
 }
 
-// The kind of a syntax error, from nlohmann's parse_error message, without any of the
-// input: the message is fixed text, then (for a lexer error) "; last read: '<input>'",
-// then "; expected <token>" from a closed list. The input could hold a secret, and could
-// itself contain "; expected ", so only the fixed parts are kept.
-inline std::string syntax_error_kind(std::string_view message) {
-    static constexpr std::string_view tokens[] = {"'[', '{', or a literal", "end of input", "string literal", "number literal",
-                                                  "true literal", "false literal", "null literal", "'['", "'{'", "']'",
-                                                  "'}'", "':'", "','", "<parse error>", "<uninitialized>", "<unknown token>"};
-    const auto start = message.find(": ", message.find("column"));
-    if (start == std::string_view::npos) return "syntax error";
-    std::string what(message.substr(start + 2, message.find("; last read") - (start + 2)));
-    if (const auto last = message.rfind("; expected "); last != std::string_view::npos && what.find("; expected ") == std::string::npos)
-        for (const auto token : tokens)
-            if (message.substr(last + 11) == token) what.append("; expected ").append(token);
-    return what;
-}
-
-// Parses JSON with comments, refusing duplicate keys (the last one would silently win)
-// and nesting deeper than max_depth.
-inline json parse_strict(std::string_view text, const std::string& source) {
-    struct frame {
-        bool array = false;
-        std::size_t index = 0;
-        std::string key;
-        std::set<std::string> keys;
-    };
-    std::vector<frame> stack;
-    // The path through the first `frames` open containers: each object's current key,
-    // each array's current index.
-    const auto path_through = [&](std::size_t frames) {
-        std::string path;
-        for (std::size_t i = 0; i < frames; ++i)
-            path = stack[i].array ? index_path(path, stack[i].index) : join_path(path, stack[i].key);
-        return path;
-    };
-    const auto element_done = [&] {
-        if (!stack.empty() && stack.back().array) ++stack.back().index;
-    };
-    const json::parser_callback_t check = [&](int depth, json::parse_event_t event, json& parsed) {
-        if (depth > max_depth) throw config_error(path_through(stack.size()), "expected at most " + std::to_string(max_depth) + " levels of nesting");
-        switch (event) {
-            case json::parse_event_t::object_start: stack.emplace_back(); break;
-            case json::parse_event_t::array_start: stack.emplace_back().array = true; break;
-            case json::parse_event_t::key: {
-                auto& f = stack.back();
-                const auto& key = parsed.get_ref<const std::string&>();
-                if (!f.keys.insert(key).second)
-                    throw config_error(join_path(path_through(stack.size() - 1), key), "expected each key once (duplicate key)");
-                f.key = key;
-                break;
-            }
-            case json::parse_event_t::object_end:
-            case json::parse_event_t::array_end:
-                stack.pop_back();
-                element_done();
-                break;
-            case json::parse_event_t::value: element_done(); break;
-        }
-        return true;
-    };
-    try {
-        return json::parse(text, check, /*allow_exceptions=*/true, /*ignore_comments=*/true);
-    } catch (const json::parse_error& e) {
-        const std::string what = syntax_error_kind(e.what());
-        std::size_t line = 1, column = 1;
-        for (std::size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
-            if (text[i] == '\n') ++line, column = 1;
-            else ++column;
-        }
-        throw config_error(source + ":" + std::to_string(line) + ":" + std::to_string(column),
-                           "expected JSON (comments allowed): " + what);
-    } catch (const json::out_of_range&) {
-        // A number no double can hold (1e400): nlohmann throws this, not a parse_error.
-        throw config_error(source, "expected JSON numbers within the range of a double (one is too large)");
+// OpenClaw's spellings (SPEC §9), rewritten to this gateway's before the file is read:
+// gateway.bind "loopback" and "lan", and gateway.auth.trustedProxyHeader, the older flat
+// key for gateway.auth.trustedProxy.userHeader. Values of the wrong type are left for the
+// readers to report.
+inline void apply_openclaw_spellings(json& root) {
+    if (!root.is_object() || !root.contains("gateway") || !root["gateway"].is_object()) return;
+    json& gateway = root["gateway"];
+    if (const auto bind = gateway.find("bind"); bind != gateway.end() && bind->is_string()) {
+        const auto mode = bind->get<std::string>();
+        if (mode == "loopback") *bind = "127.0.0.1";
+        else if (mode == "lan") *bind = "0.0.0.0";
+        else if (mode == "auto" || mode == "tailnet" || mode == "custom")
+            throw config_error("gateway.bind", R"(expected an IP address, "loopback" or "lan": OpenClaw's bind mode )" +
+                                                   in_quotes(mode) + " is not implemented by this gateway");
+    }
+    if (!gateway.contains("auth") || !gateway["auth"].is_object()) return;
+    json& auth = gateway["auth"];
+    const auto flat = auth.find("trustedProxyHeader");
+    if (flat == auth.end()) return;
+    const std::string flat_path = "gateway.auth.trustedProxyHeader";
+    if (!flat->is_string()) wrong(flat_path, "expected a string (the user header, as trustedProxy.userHeader)", *flat);
+    const json header = *flat;
+    auth.erase(flat);
+    json& block = auth["trustedProxy"];
+    if (block.is_null()) block = json::object();
+    if (!block.is_object()) return;
+    const auto given = block.find("userHeader");
+    if (given == block.end()) {
+        block["userHeader"] = header;
+    } else if (!given->is_string() ||
+               !trustgate::detail::iequals(given->get<std::string>(), header.get<std::string>())) {
+        throw config_error(flat_path, "expected the header gateway.auth.trustedProxy.userHeader names, or only one of the "
+                                      "two keys (trustedProxyHeader is OpenClaw's older spelling of userHeader)");
     }
 }
 
@@ -601,7 +723,8 @@ inline json parse_strict(std::string_view text, const std::string& source) {
 
 // `source` names the text in syntax errors (the file name, or "<default>").
 inline gateway_config parse_config(std::string_view text, const std::string& source = "<config>") {
-    const auto root = detail::parse_strict(text, source);
+    auto root = trustgate::parse_json5(text, source, {.max_depth = detail::max_depth});
+    detail::apply_openclaw_spellings(root);
     gateway_config c;
     const detail::object_reader top(root, "", {"gateway", "secrets", "proxy"});
     top.with("gateway", [&](const detail::json& j, const std::string& p) { detail::read_gateway(j, p, c); });

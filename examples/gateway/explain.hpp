@@ -18,6 +18,7 @@
 #include <variant>
 
 #include <boost/asio/buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 
 #include "audit_log.hpp"
@@ -33,15 +34,16 @@ using trustgate::beast::incoming;
 
 namespace detail {
 
-// The header section of `text` as a request, or nullopt with `error` set.
-inline std::optional<trustgate::beast::request> parse_raw_request(std::string text, std::string& error) {
+// The header section of `text`, or nullopt with `error` set.
+inline std::optional<trustgate::beast::request_header> parse_raw_request(std::string text, std::string& error) {
     if (text.find("\r\n") == std::string::npos) {
         std::string crlf;
         for (const char c : text) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
         text = std::move(crlf);
     }
     if (text.find("\r\n\r\n") == std::string::npos) text += text.ends_with("\r\n") ? "\r\n" : "\r\n\r\n";
-    boost::beast::http::request_parser<boost::beast::http::string_body> parser;
+    // Not eager: the parser stops at the end of the header section, as the gateway does.
+    boost::beast::http::request_parser<boost::beast::http::empty_body> parser;
     parser.header_limit(64 * 1024);
     boost::system::error_code ec;
     parser.put(boost::asio::buffer(text), ec);
@@ -53,7 +55,7 @@ inline std::optional<trustgate::beast::request> parse_raw_request(std::string te
         error = "expected an HTTP/1.1 request header ending in a blank line";
         return std::nullopt;
     }
-    return parser.release();
+    return trustgate::beast::request_header(parser.release().base());
 }
 
 // Text safe for a terminal: control bytes become \xNN.
@@ -94,16 +96,17 @@ inline std::string decision_text(const trustgate::decision::owned_decision& d) {
 }  // namespace detail
 
 // Prints the explanation of `raw` from `peer` to `out`; returns the exit status (0 allow,
-// 1 deny, 2 bad input, with one line on `err`).
-inline int explain(const compiled_config& config, trustgate::net::address peer, std::string raw, bool as_json,
-                   std::FILE* out, std::FILE* err) {
+// 1 deny, 2 bad input, with one line on `err`). `proof` is what the kernel would have said
+// about the peer's process (--uid), none by default.
+inline int explain(const compiled_config& config, trustgate::net::address peer, trustgate::local_proof proof, std::string raw,
+                   bool as_json, std::FILE* out, std::FILE* err) {
     std::string error;
     const auto message = detail::parse_raw_request(std::move(raw), error);
     if (!message) {
         std::fprintf(err, "bad input: %s\n", error.c_str());
         return 2;
     }
-    const incoming request(*message, peer, false);
+    const incoming request(*message, peer, false, proof);
     const auto path = std::string(request.path());
 
     return std::visit([&](const auto& gateway) {

@@ -1,16 +1,20 @@
 // trustgate-gateway — the example gateway of SPEC §7 and §9.
 //
 //   trustgate-gateway [--config FILE] [--check-config] [--print-default-config]
-//   trustgate-gateway --explain --peer ADDRESS [--config FILE] [--json] < request
+//   trustgate-gateway --explain --peer ADDRESS [--uid N] [--config FILE] [--json] < request
 //
 // Without --config it serves the embedded default (config_json.hpp). A bad configuration,
 // an unresolvable secret included, prints one line `config error: <json.path>: <what was
 // expected>` and exits 2. The security audit's findings go to standard error with
 // --check-config and onto the audit log (JSON lines, standard error) at start. SIGHUP, or
-// a change of the file, reloads it (reloader.hpp). SIGINT/SIGTERM drain and exit 0.
-// --explain decides one request read from standard input without serving (explain.hpp):
-// exit 0 allow, 1 deny, 2 bad input.
+// a change of the file, reloads it (reloader.hpp). SIGINT/SIGTERM drain and exit 0. The
+// three are caught from the first line of main: a SIGHUP while the gateway starts (an
+// exec resolver may take seconds) or drains is ignored with a log line, never the end
+// of the process. --explain decides one request read from standard input without
+// serving (explain.hpp): exit 0 allow, 1 deny, 2 bad input.
 #include <algorithm>
+#include <charconv>
+#include <functional>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -20,6 +24,10 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
 
 #include <boost/system/system_error.hpp>
 
@@ -32,6 +40,9 @@
 #include "trustgate/beast/server.hpp"
 #include "trustgate/beast/tls.hpp"
 #include "trustgate/metrics.hpp"
+#if TRUSTGATE_GATEWAY_REDIS
+#include "trustgate/redis/store.hpp"
+#endif
 
 namespace {
 
@@ -39,7 +50,7 @@ using namespace trustgate_gateway;
 
 constexpr std::string_view usage =
     "usage: trustgate-gateway [--config FILE] [--check-config] [--print-default-config]\n"
-    "       trustgate-gateway --explain --peer ADDRESS [--config FILE] [--json] < raw-http-request\n";
+    "       trustgate-gateway --explain --peer ADDRESS [--uid N] [--config FILE] [--json] < raw-http-request\n";
 
 struct command_line {
     std::optional<std::string> config_file;
@@ -48,6 +59,7 @@ struct command_line {
     bool help = false;
     bool explain = false;
     std::optional<trustgate::net::address> peer;  // --explain: the TCP peer to decide as
+    trustgate::local_proof proof;                 // --explain --uid: the peer process's user
     bool json = false;
 };
 
@@ -61,6 +73,13 @@ std::optional<command_line> parse_command_line(int argc, char** argv) {
         else if (arg == "--print-default-config") cli.print_default = true;
         else if (arg == "--explain") cli.explain = true;
         else if (arg == "--json") cli.json = true;
+        else if (arg == "--uid" && i + 1 < argc) {
+            const std::string_view text = argv[++i];
+            std::uint32_t uid = 0;
+            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), uid);
+            if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+            cli.proof = trustgate::local_proof::of(uid);
+        }
         else if (arg == "--peer" && i + 1 < argc) {
             cli.peer = trustgate::net::address::parse(argv[++i]);
             if (!cli.peer) return std::nullopt;
@@ -68,7 +87,7 @@ std::optional<command_line> parse_command_line(int argc, char** argv) {
         else if (arg == "--help" || arg == "-h") cli.help = true;
         else return std::nullopt;
     }
-    if (cli.explain != cli.peer.has_value() || (cli.json && !cli.explain)) return std::nullopt;
+    if (cli.explain != cli.peer.has_value() || ((cli.json || cli.proof.found()) && !cli.explain)) return std::nullopt;
     return cli;
 }
 
@@ -94,14 +113,72 @@ std::shared_ptr<boost::asio::ssl::context> load_tls(const tls_settings& tls) {
     }
 }
 
+// Catches SIGHUP, SIGINT and SIGTERM before anything slow happens, and SIGHUP for as long
+// as it lives, so that a reload signal can never take the default action (ending the
+// process): not during start-up, nor after the server has released its own handling.
+class early_signals {
+public:
+    early_signals() : set_(io_, SIGHUP, SIGINT, SIGTERM) {}
+
+    // The signals that arrived since the last call.
+    std::vector<int> take() {
+        std::vector<int> caught;
+        std::function<void()> wait = [&] {
+            set_.async_wait([&](const boost::system::error_code& ec, int signal_number) {
+                if (ec) return;
+                caught.push_back(signal_number);
+                wait();
+            });
+        };
+        wait();
+        io_.poll();
+        set_.cancel();
+        io_.poll();
+        io_.restart();
+        return caught;
+    }
+
+    // Once the server catches SIGINT/SIGTERM itself: held here too, a second one could
+    // not end a drain at once.
+    void release_stop_signals() {
+        set_.remove(SIGINT);
+        set_.remove(SIGTERM);
+    }
+
+private:
+    boost::asio::io_context io_;
+    boost::asio::signal_set set_;
+};
+
+log_line ignored_reload(std::string_view why) {
+    return {{"signal", "SIGHUP"}, {"result", "ignored"}, {"message", "reload ignored: " + std::string(why)}};
+}
+
 std::string url_of(const boost::asio::ip::tcp::endpoint& where, bool tls) {
     const auto host = where.address().is_v6() ? "[" + where.address().to_string() + "]" : where.address().to_string();
     return std::string(tls ? "https://" : "http://") + host + ":" + std::to_string(where.port());
 }
 
+// gateway.auth.rateLimit.store {"type": "redis"} (SPEC §12): the store's lines go on the
+// audit log.
+std::shared_ptr<const store_connector> redis_connector(const audit_log& audit) {
+    return std::make_shared<const store_connector>(
+        [&audit](const trustgate::redis::store_options& settings, const trustgate::rate_limit_config& limits,
+                 trustgate::attempt_limiter& fallback) -> std::shared_ptr<trustgate::attempt_store> {
+#if TRUSTGATE_GATEWAY_REDIS
+            return std::make_shared<trustgate::redis::store>(limits, settings, &fallback, [&audit](std::string_view message) {
+                audit.write("limiter_store", {{"message", std::string(message)}});
+            });
+#else
+            (void)settings, (void)limits, (void)fallback, (void)audit;
+            throw config_error("gateway.auth.rateLimit.store.type",
+                               R"(expected "memory": this trustgate-gateway was built without Redis support (libhiredis-dev))");
+#endif
+        });
+}
+
 int serve(const std::shared_ptr<const compiled_config>& config, config_source source,
-          std::shared_ptr<boost::asio::ssl::context> tls) {
-    const audit_log audit(stderr);
+          std::shared_ptr<boost::asio::ssl::context> tls, early_signals& signals, const audit_log& audit) {
     trustgate::metrics metrics;
     gateway_service service(config, audit, metrics);
     const auto& settings = config->settings;
@@ -112,21 +189,44 @@ int serve(const std::shared_ptr<const compiled_config>& config, config_source so
     options.port = settings.port;
     options.threads = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
     options.max_connections = settings.max_connections;
+    if (settings.local_socket) options.local_socket = *settings.local_socket;
+    options.max_connections_per_peer = settings.connections_per_peer();
+    options.header_timeout = settings.header_timeout;
     options.tls = std::move(tls);
     options.decorate = [&service](http::response_header<>& header) { service.decorate(header); };
     const bool secure = options.tls != nullptr;
-    const std::string where = settings.bind.to_string() + " port " + std::to_string(settings.port);
+    const std::string where = settings.bind.to_string() + " port " + std::to_string(settings.port) +
+                              (settings.local_socket ? " and " + *settings.local_socket : "");
     try {
         trustgate::beast::server server(std::move(options), [&service](const incoming& request) { return service(request); });
-        // Reloads are caught before anyone can learn the port and send SIGHUP.
-        config_reloader reloader(std::move(source), service, audit);
-        server.on_signal(SIGHUP, [&reloader] { reloader.request(); });
-        server.on_drain([&audit] { audit.write("draining", log_line::object()); });
+        // What arrived while starting: the server catches SIGINT/SIGTERM from here on.
+        bool stop = false;
+        for (const int caught : signals.take()) {
+            if (caught == SIGHUP) audit.write("signal", ignored_reload("the gateway was still starting"));
+            else stop = true;
+        }
+        if (stop) {
+            audit.write("stopped", {{"message", "stopped by a signal during start-up"}});
+            return 0;
+        }
+        config_reloader reloader(std::move(source), service, audit, [&server] { server.recheck_websockets(); });
+        bool draining = false;  // on the server's signal strand, like both actions below
+        server.on_signal(SIGHUP, [&] {
+            if (draining) audit.write("signal", ignored_reload("the gateway is draining"));
+            else reloader.request();
+        });
+        server.on_drain([&] {
+            draining = true;
+            audit.write("draining", log_line::object());
+        });
+        signals.release_stop_signals();
         const auto url = url_of(server.local_endpoint(), secure);
-        audit.write("listening", {{"message", "listening on " + url}, {"url", url}, {"mode", std::string(mode_name(settings.auth.mode))}});
+        log_line listening{{"message", "listening on " + url}, {"url", url}, {"mode", std::string(mode_name(settings.auth.mode))}};
+        if (settings.local_socket) listening["localSocket"] = *settings.local_socket;
+        audit.write("listening", listening);
         server.run();
     } catch (const boost::system::system_error& e) {
-        audit.write("error", {{"message", "cannot listen on " + where + ": " + e.code().message()}});
+        audit.write("error", {{"message", "cannot listen on " + where + ": " + e.what()}});
         return 1;
     }
     audit.write("stopped", log_line::object());
@@ -136,6 +236,7 @@ int serve(const std::shared_ptr<const compiled_config>& config, config_source so
 }  // namespace
 
 int main(int argc, char** argv) {
+    early_signals signals;
     const auto cli = parse_command_line(argc, argv);
     if (!cli || cli->help) {
         std::fputs(usage.data(), cli ? stdout : stderr);
@@ -147,19 +248,21 @@ int main(int argc, char** argv) {
     }
 
     auto source = cli->config_file ? config_source::file(*cli->config_file) : config_source::embedded();
+    static const audit_log audit(stderr);
     std::shared_ptr<const compiled_config> config;
     std::shared_ptr<boost::asio::ssl::context> tls;
     try {
         auto settings = source.read();
         tls = load_tls(settings.tls);
-        config = load(std::move(settings));
+        // --check-config and --explain never contact Redis: without a connector the store is not made.
+        config = load(std::move(settings), nullptr, cli->check_only || cli->explain ? nullptr : redis_connector(audit));
     } catch (const config_error& e) {
         std::fprintf(stderr, "config error: %s\n", e.what());
         return 2;
     }
     if (cli->explain) {
         std::string raw((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-        return explain(*config, *cli->peer, std::move(raw), cli->json, stdout, stderr);
+        return explain(*config, *cli->peer, cli->proof, std::move(raw), cli->json, stdout, stderr);
     }
     if (cli->check_only) {
         std::printf("config ok: %s mode, %s port %u\n", mode_name(config->settings.auth.mode).data(),
@@ -167,5 +270,5 @@ int main(int argc, char** argv) {
         for (const auto& f : config->findings) std::fprintf(stderr, "%s\n", format_finding(f).c_str());
         return 0;
     }
-    return serve(config, std::move(source), std::move(tls));
+    return serve(config, std::move(source), std::move(tls), signals, audit);
 }

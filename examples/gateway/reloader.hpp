@@ -3,15 +3,17 @@
 //   config_source source = config_source::file("/etc/trustgate/gateway.jsonc");
 //   auto config = load(source.read());
 //   gateway_service service(config, audit, metrics);
-//   config_reloader reloader(source, service, audit);   // watches the file from here on
-//   server.on_signal(SIGHUP, [&] { reloader.request(); });
+//   config_reloader reloader(source, service, audit, [&] { server.recheck_websockets(); });
+//   server.on_signal(SIGHUP, [&] { reloader.request(); });   // watches the file from here on
 //
 // A reload reads the file, parses, validates and resolves every secret again (SIGHUP is
 // also how rotated secrets are picked up), then swaps the new configuration in with one
-// atomic store. Any failure keeps the configuration that is serving and says why on the
-// audit log. Settings the listener was built from (bind, port, tls, http) apply only at
+// atomic store, then calls `swapped` (the server re-decides its open WebSockets under the
+// new configuration). Any failure keeps the configuration that is serving and says why on the
+// audit log. Settings the listener was built from (bind, port, localSocket, tls, http) apply only at
 // start-up: a reload that changes them is refused, so what runs is always what the file
-// said when it was last accepted. Reloads run on a thread of their own, one at a time, so
+// said when it was last accepted (gateway.http.allowedOrigins is the exception: it is a
+// rule every request is decided under, so a reload applies it). Reloads run on a thread of their own, one at a time, so
 // a slow exec resolver never holds up a request.
 #pragma once
 
@@ -19,6 +21,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -92,10 +95,13 @@ namespace detail {
 inline void check_restart_only(const gateway_config& running, const gateway_config& next) {
     if (next.bind != running.bind) restart_needed("gateway.bind");
     if (next.port != running.port) restart_needed("gateway.port");
+    if (next.local_socket != running.local_socket) restart_needed("gateway.localSocket");
     if (next.tls.enabled != running.tls.enabled) restart_needed("gateway.tls.enabled");
     if (next.tls.certificate_chain_file != running.tls.certificate_chain_file) restart_needed("gateway.tls.certPath");
     if (next.tls.private_key_file != running.tls.private_key_file) restart_needed("gateway.tls.keyPath");
     if (next.max_connections != running.max_connections) restart_needed("gateway.http.maxConnections");
+    if (next.connections_per_peer() != running.connections_per_peer()) restart_needed("gateway.http.maxConnectionsPerPeer");
+    if (next.header_timeout != running.header_timeout) restart_needed("gateway.http.headerTimeoutMs");
     if (next.strict_transport_security != running.strict_transport_security)
         restart_needed("gateway.http.securityHeaders.strictTransportSecurity");
 }
@@ -115,11 +121,13 @@ class config_reloader {
 public:
     static constexpr auto poll_interval = std::chrono::milliseconds(500);
 
-    // Starts watching `source` (when it is a file) for changes.
-    config_reloader(config_source source, gateway_service& service, const audit_log& audit)
+    // Starts watching `source` (when it is a file) for changes; `swapped` runs after each
+    // successful swap.
+    config_reloader(config_source source, gateway_service& service, const audit_log& audit, std::function<void()> swapped)
         : source_(std::move(source)),
           service_(service),
           audit_(audit),
+          swapped_(std::move(swapped)),
           running_(service.current()),
           thread_([this](std::stop_token stop) { run(stop); }) {}
 
@@ -157,6 +165,7 @@ private:
             detail::check_restart_only(running_->settings, settings);
             const auto next = load(std::move(settings), current.get());
             service_.replace(next);  // serving before the line says so: a script may wait for it
+            swapped_();
             audit_.write("reload", {{"result", "ok"}, {"trigger", std::string(trigger)}, {"generation", next->generation}});
             detail::log_findings(audit_, *next);
         } catch (const std::exception& e) {
@@ -173,6 +182,7 @@ private:
     config_source source_;
     gateway_service& service_;
     const audit_log& audit_;
+    const std::function<void()> swapped_;
     const std::shared_ptr<const compiled_config> running_;  // what the listener was built from
     std::mutex mutex_;
     std::condition_variable_any wake_;

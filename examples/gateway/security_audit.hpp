@@ -10,6 +10,7 @@
 // at start and after every reload each is one `finding` line on the audit log.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -17,6 +18,7 @@
 
 #include "config_json.hpp"
 #include "secrets.hpp"
+#include "trustgate/detail/local_users.hpp"
 #include "trustgate/net/cidr.hpp"
 
 namespace trustgate_gateway {
@@ -48,11 +50,58 @@ inline constexpr std::string_view wide_trusted_cidr = "trusted_proxies.wide_cidr
 inline constexpr std::string_view plaintext_exposed = "tls.plaintext_exposed";
 inline constexpr std::string_view short_token = "auth.token_short";
 inline constexpr std::string_view secret_file_permissions = "secrets.file_permissions";
+inline constexpr std::string_view local_users_root = "trusted_proxy.local_users_root";
+inline constexpr std::string_view admits_nobody = "trusted_proxy.admits_nobody";
+inline constexpr std::string_view jwks_key_skipped = "assertion.jwks_key_skipped";
 }  // namespace finding_id
 
 // The widest trustedProxies block that draws no finding, per family.
 inline constexpr unsigned narrowest_wide_v4 = 16, narrowest_wide_v6 = 48;
 inline constexpr std::size_t min_token_length = 32;
+
+namespace detail {
+
+// The peers that can reach the gateway at all, as blocks: a loopback bind only hears its
+// own family's loopback, an IPv4 bind only IPv4; the local socket adds 127.0.0.1.
+inline std::vector<trustgate::net::cidr> reachable_peers(const gateway_config& c) {
+    using trustgate::net::cidr;
+    std::vector<cidr> out;
+    if (c.bind.is_loopback()) out.push_back(*cidr::parse(c.bind.is_v4() ? "127.0.0.0/8" : "::1"));
+    else if (c.bind.is_v4()) out.push_back(*cidr::parse("0.0.0.0/0"));
+    else out.push_back(*cidr::parse("::/0"));
+    if (c.local_socket) out.push_back(*cidr::parse("127.0.0.1"));
+    return out;
+}
+
+inline bool overlap(const trustgate::net::cidr& a, const trustgate::net::cidr& b) {
+    return a.first() <= b.last() && b.first() <= a.last();
+}
+
+inline bool is_loopback_block(const trustgate::net::cidr& b) { return b.first().is_loopback() && b.last().is_loopback(); }
+
+// SPEC §3: no trusted entry any peer can come from; or only loopback ones, which without
+// allowLoopback get nothing but a loopback fallback that is not configured.
+inline std::optional<std::string> why_nobody_is_admitted(const gateway_config& c) {
+    const auto& tp = c.auth.trusted_proxy;
+    bool reachable = false, remote = false;
+    for (const auto& entry : c.auth.trusted_proxies) {
+        const auto block = trustgate::net::cidr::parse(entry);
+        if (!block) continue;
+        for (const auto& peers : reachable_peers(c)) {
+            if (!overlap(*block, peers)) continue;
+            reachable = true;
+            remote = remote || (!is_loopback_block(*block) && !is_loopback_block(peers));
+        }
+    }
+    if (!reachable)
+        return "no entry is an address that can reach gateway.bind " + c.bind.to_string() +
+               (c.local_socket ? " or the local socket" : "") + ": every request is refused as untrusted";
+    if (!remote && !tp.allow_loopback && !tp.loopback_user && !c.auth.token && !c.token_ref)
+        return "only loopback entries, allowLoopback false and neither loopbackUser nor a token: every request is refused";
+    return std::nullopt;
+}
+
+}  // namespace detail
 
 inline std::vector<finding> security_audit(const gateway_config& c, std::span<const secret_notice> notices) {
     using trustgate::auth_mode;
@@ -72,6 +121,13 @@ inline std::vector<finding> security_audit(const gateway_config& c, std::span<co
             out.push_back({finding_id::loopback_user_with_allow_loopback, severity::warn, "gateway.auth.trustedProxy.allowLoopback",
                            "allowLoopback together with loopbackUser: a same-host proxy that strips forwarding headers "
                            "would hand out loopbackUser to everyone behind it"});
+        if (tp.local_users.empty() && trustgate::detail::running_user() == 0u && (tp.loopback_user || c.auth.token || c.token_ref))
+            out.push_back({finding_id::local_users_root, severity::warn, "gateway.auth.trustedProxy.localUsers",
+                           "the gateway runs as root and localUsers is the default: every root process on this host, a "
+                           "reverse proxy running as root included, counts as a local tool; run the gateway as its own user "
+                           "or list the local tools' users"});
+        if (const auto why = detail::why_nobody_is_admitted(c))
+            out.push_back({finding_id::admits_nobody, severity::warn, "gateway.trustedProxies", *why});
         for (std::size_t i = 0; i < c.auth.trusted_proxies.size(); ++i) {
             const auto block = trustgate::net::cidr::parse(c.auth.trusted_proxies[i]);
             if (!block) continue;  // compile() has refused it already

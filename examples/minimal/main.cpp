@@ -1,6 +1,6 @@
 // A complete custom gateway. Behind a reverse proxy on this host that sets
 // X-Forwarded-User, local tools (which cannot) get in as operator@localhost.
-//   ./trustgate-minimal [port]      then: curl http://127.0.0.1:8080/
+//   ./trustgate-minimal [port]      then: curl http://127.0.0.1:8080/   or   curl -d hi ...
 #include <iostream>
 #include <string>
 
@@ -18,12 +18,18 @@ int main(int argc, char** argv) {
 
     tb::server_options options;
     options.port = static_cast<std::uint16_t>(argc > 1 ? std::stoul(argv[1]) : 8080);
-    tb::server server(options, [&](const tb::incoming& request) {
+    // Runs when the header has arrived: a refused request's body is never read.
+    tb::server server(options, [&](const tb::incoming& request) -> tb::reply {
         const auto decision = gateway.authenticate(request);
         if (!decision.allowed)
             return tb::make_response(request, tb::http::status::unauthorized, R"({"error":"unauthorized"})");
-        return tb::make_response(request, tb::http::status::ok, "hello, " + std::string(decision.identity) + "\n",
-                                 "text/plain");
+        // The decision points into the header, which lives until on_body returns.
+        return tb::read_body{[decision](const tb::incoming& with_body, std::string body) {
+            return tb::make_response(with_body, tb::http::status::ok,
+                                     "hello, " + std::string(decision.identity) + " (" + std::to_string(body.size()) +
+                                         " bytes)\n",
+                                     "text/plain");
+        }};
     });
     std::cerr << "listening on " << server.local_endpoint() << std::endl;
     server.run();  // until SIGINT or SIGTERM

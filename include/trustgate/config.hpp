@@ -55,6 +55,21 @@ private:
 
 enum class auth_mode { trusted_proxy, token, none };
 
+// SPEC §10: `trustedProxy.assertion`, a signed assertion from the proxy. An unset value
+// takes the preset's (trustgate/assertion/proxy_assertion.hpp resolves and checks them).
+struct assertion_config {
+    std::optional<std::string> preset;          // "pomerium" | "cloudflare-access" | "google-iap"
+    std::optional<std::string> header;
+    std::optional<std::string> jwks_url;
+    std::optional<std::string> jwks_file;       // read when the gateway is built
+    std::optional<std::string> issuer;
+    std::vector<std::string> audience;
+    std::vector<std::string> algorithms;        // empty: the preset's
+    std::optional<std::string> identity_claim;  // unset: the preset's, else "email"
+    long long leeway_seconds = 60;              // 0..300
+    long long refresh_seconds = 3600;           // 1..86400
+};
+
 struct trusted_proxy_config {
     std::string user_header = "x-forwarded-user";
     std::vector<std::string> required_headers;
@@ -62,6 +77,10 @@ struct trusted_proxy_config {
     bool allow_users_case_insensitive = false;
     bool allow_loopback = false;
     std::optional<std::string> loopback_user;
+    // SPEC §1 local process proof: who may be a local tool, as user names or numeric ids
+    // (digit strings); empty means the user the gateway runs as. Resolved at start-up.
+    std::vector<std::string> local_users;
+    std::optional<assertion_config> assertion;  // SPEC §10
 };
 
 struct scopes_config {
@@ -76,17 +95,26 @@ struct scopes_config {
 // internal compiler error with default member initializers in template code).
 inline scopes_config default_scopes_config() { return scopes_config{}; }
 
+// SPEC §6; attempt_limiter checks the bounds.
 struct rate_limit_config {
     unsigned max_attempts = 10;
     std::chrono::milliseconds window{60'000};
     std::chrono::milliseconds lockout{300'000};
     bool exempt_loopback = true;
     std::size_t max_keys = 16'384;  // memory stays bounded under a flood of distinct keys
+    unsigned ipv6_prefix_length = 64;  // an IPv6 client is its /64: one host holds many addresses
+    unsigned global_max_attempts = 0;  // failures per window from all keys together that lock every key; 0: off
+
+    friend bool operator==(const rate_limit_config&, const rate_limit_config&) = default;
 };
+
+// The header a trusted proxy names the client in (SPEC §4, gateway.clientIpHeader).
+enum class forwarding_header { x_forwarded_for, forwarded };
 
 struct auth_config {
     auth_mode mode = auth_mode::trusted_proxy;
     std::vector<std::string> trusted_proxies;
+    forwarding_header client_ip_header = forwarding_header::x_forwarded_for;
     std::optional<std::string> token;  // the resolved secret, never logged
     trusted_proxy_config trusted_proxy;
     scopes_config scopes;

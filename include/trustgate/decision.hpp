@@ -14,7 +14,9 @@
 
 namespace trustgate {
 
-// The stable reason codes of SPEC §3, §5 and §6. `ok` is the reason of every allow.
+// The stable reason codes of SPEC §3, §5, §6, §7 and §10. `ok` is the reason of every allow.
+// `origin_not_allowed` comes from trustgate::origin_check (origin.hpp), after the
+// composition has allowed a request.
 enum class reason : std::uint8_t {
     ok,
     trusted_proxy_untrusted_source,
@@ -28,6 +30,14 @@ enum class reason : std::uint8_t {
     token_mismatch,
     rate_limited,
     missing_scope,
+    trusted_proxy_assertion_missing,
+    trusted_proxy_assertion_invalid,
+    trusted_proxy_assertion_unknown_key,
+    trusted_proxy_assertion_expired,
+    trusted_proxy_assertion_issuer,
+    trusted_proxy_assertion_audience,
+    trusted_proxy_user_mismatch,
+    origin_not_allowed,
 };
 
 inline constexpr reason all_reasons[] = {
@@ -43,6 +53,14 @@ inline constexpr reason all_reasons[] = {
     reason::token_mismatch,
     reason::rate_limited,
     reason::missing_scope,
+    reason::trusted_proxy_assertion_missing,
+    reason::trusted_proxy_assertion_invalid,
+    reason::trusted_proxy_assertion_unknown_key,
+    reason::trusted_proxy_assertion_expired,
+    reason::trusted_proxy_assertion_issuer,
+    reason::trusted_proxy_assertion_audience,
+    reason::trusted_proxy_user_mismatch,
+    reason::origin_not_allowed,
 };
 
 // snake_case, exactly as in SPEC and on the wire.
@@ -60,6 +78,14 @@ constexpr std::string_view to_string(reason r) noexcept {
         case reason::token_mismatch: return "token_mismatch";
         case reason::rate_limited: return "rate_limited";
         case reason::missing_scope: return "missing_scope";
+        case reason::trusted_proxy_assertion_missing: return "trusted_proxy_assertion_missing";
+        case reason::trusted_proxy_assertion_invalid: return "trusted_proxy_assertion_invalid";
+        case reason::trusted_proxy_assertion_unknown_key: return "trusted_proxy_assertion_unknown_key";
+        case reason::trusted_proxy_assertion_expired: return "trusted_proxy_assertion_expired";
+        case reason::trusted_proxy_assertion_issuer: return "trusted_proxy_assertion_issuer";
+        case reason::trusted_proxy_assertion_audience: return "trusted_proxy_assertion_audience";
+        case reason::trusted_proxy_user_mismatch: return "trusted_proxy_user_mismatch";
+        case reason::origin_not_allowed: return "origin_not_allowed";
     }
     return "unknown";
 }

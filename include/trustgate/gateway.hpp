@@ -18,7 +18,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "trustgate/attempt_limiter.hpp"
+#include "trustgate/attempt_store.hpp"
 #include "trustgate/config.hpp"
 #include "trustgate/decision.hpp"
 #include "trustgate/detail/scan.hpp"
@@ -30,7 +30,7 @@ namespace trustgate {
 
 // What policies may need from outside the configuration while being built.
 struct build_context {
-    attempt_limiter* limiter = nullptr;  // shared by token checks; may be null
+    attempt_store* limiter = nullptr;  // where token checks count failures; may be null
 };
 
 namespace detail {
@@ -73,6 +73,22 @@ constexpr bool stages_in_order() {
     return true;
 }
 
+// A policy that establishes the identity from a signed assertion (SPEC §10) hands it to
+// the identity stage, which must take it: proxy_identity does, a token or anonymous
+// identity would silently ignore the proof.
+template <class P>
+concept asserts_identity = requires { requires P::asserts_identity; };
+
+template <class P>
+concept accepts_asserted_identity = requires { requires P::accepts_asserted_identity; };
+
+template <class... Ps>
+constexpr bool assertion_reaches_identity() {
+    constexpr bool asserting = (asserts_identity<Ps> || ...);
+    constexpr bool accepting = ((Ps::stage == stage::identity && accepts_asserted_identity<Ps>) || ...);
+    return !asserting || accepting;
+}
+
 template <class... Ps>
 constexpr bool all_distinct() {
     return ((count_of<Ps, Ps...> == 1) && ...);
@@ -98,6 +114,10 @@ class gateway {
     static_assert(detail::count_stage<stage::local, Policies...> == 0 || detail::count_stage<stage::source, Policies...> > 0,
                   "trustgate::gateway<...>: loopback_policy needs trustgate::trusted_source before it: a request is "
                   "direct-local only when its peer is a trusted proxy address.");
+    static_assert(detail::assertion_reaches_identity<Policies...>(),
+                  "trustgate::gateway<...>: a signed-assertion policy (trustgate::assertion::proxy_assertion) needs "
+                  "trustgate::proxy_identity as the identity policy: it takes the asserted identity and checks the "
+                  "user header against it.");
     static_assert(detail::count_stage<stage::authorize, Policies...> <= 1,
                   "trustgate::gateway<...>: at most one authorize policy (scopes<...>) may be listed.");
 
@@ -109,7 +129,7 @@ public:
 
     // Builds every policy from configuration, in order; throws config_error on the first
     // problem, naming its JSON path.
-    static gateway from_config(const auth_config& config, attempt_limiter* limiter = nullptr) {
+    static gateway from_config(const auth_config& config, attempt_store* limiter = nullptr) {
         const build_context context{limiter};
         return gateway{Policies::from_config(config, context)...};
     }

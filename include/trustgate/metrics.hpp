@@ -47,7 +47,7 @@ public:
         add(local().decisions[allowed][static_cast<std::size_t>(why)][static_cast<std::size_t>(how)]);
     }
 
-    // The time taken to decide a request and build its answer.
+    // The time taken to decide a request, from its complete header section.
     void observe_request(std::chrono::nanoseconds elapsed) noexcept {
         const auto ns = static_cast<std::uint64_t>(elapsed.count() < 0 ? 0 : elapsed.count());
         shard& s = local();
@@ -59,7 +59,11 @@ public:
 
     void count_reload(bool ok) noexcept { add(reloads_[ok ? 0 : 1]); }
     void set_config_generation(std::uint64_t generation) noexcept { generation_.store(generation, std::memory_order_relaxed); }
-    void count_jwks_refresh(bool ok) noexcept { add(jwks_refreshes_[ok ? 0 : 1]); }
+    // The key refresher counts its own fetches (assertion::jwks_refresher::refreshes()).
+    void set_jwks_refreshes(std::uint64_t ok, std::uint64_t failed) noexcept {
+        jwks_refreshes_[0].store(ok, std::memory_order_relaxed);
+        jwks_refreshes_[1].store(failed, std::memory_order_relaxed);
+    }
     void set_jwks_keys(std::uint64_t keys) noexcept { jwks_keys_.store(keys, std::memory_order_relaxed); }
     // The failed-attempt limiter counts its own lockouts (attempt_limiter::lockouts());
     // the owner reports their total here before a scrape.
@@ -103,7 +107,7 @@ public:
                 }
 
         detail::append_family(out, "trustgate_request_duration_seconds", "histogram",
-                              "Time taken to decide a request and build its answer.");
+                              "Time taken to decide a request, from its complete header section to the answer or the decision to read its body.");
         std::array<std::uint64_t, duration_bounds_ns.size() + 1> buckets{};
         std::uint64_t sum_ns = 0;
         for (const auto& s : shards_) {

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "trustgate/decision.hpp"
+#include "trustgate/local_proof.hpp"
 #include "trustgate/net/address.hpp"
 #include "trustgate/request.hpp"
 
@@ -49,6 +50,7 @@ struct request_facts {
     bool forwarded_evidence = false;  // forwarded, x-real-ip, x-forwarded-*
     bool host_is_local = true;        // host absent, or localhost / loopback literal
     bool origin_is_local = true;      // origin absent, or names such a host
+    local_proof proof;                // the kernel's word on the peer's process (SPEC §1)
 
     // The user header (SPEC §3 step 4), when the composition has one.
     unsigned user_lines = 0;          // how many times the header appears, blank or not
@@ -56,13 +58,20 @@ struct request_facts {
     bool user_has_comma = false;
     std::string_view user_value;      // first non-blank line, trimmed
 
-    // The first `x-forwarded-for` lines, kept so attribution needs no second pass.
+    // The first `x-forwarded-for` and `forwarded` lines, kept so attribution (SPEC §4)
+    // needs no second pass.
     static constexpr unsigned kept_forwarded_for_lines = 4;
     std::array<std::string_view, kept_forwarded_for_lines> forwarded_for;
     unsigned forwarded_for_lines = 0;  // all of them, kept or not
+    std::array<std::string_view, kept_forwarded_for_lines> forwarded;
+    unsigned forwarded_lines = 0;
 
     bearer_state bearer = bearer_state::absent;
     std::string_view bearer_token;
+
+    // Set by a headers-stage policy that verified a signed assertion (SPEC §10): the
+    // identity stage then takes it instead of requiring the user header.
+    std::string_view asserted_identity;
 
     // Set by the identity stage.
     std::string_view identity;
@@ -70,7 +79,8 @@ struct request_facts {
 
     net::address client_ip;
 
-    // SPEC §1: what a CLI or sub-agent on the gateway host sends.
+    // SPEC §1: what a CLI or sub-agent on the gateway host sends. This is the half the
+    // request shows; loopback_policy adds the local process proof, whose user list it owns.
     constexpr bool direct_local() const noexcept {
         return peer_loopback && peer_trusted && !forwarded_evidence && host_is_local && origin_is_local;
     }

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "trustgate/local_proof.hpp"
 #include "trustgate/net/address.hpp"
 
 namespace trustgate {
@@ -31,6 +32,19 @@ concept request_view = requires(const R& r, detail::header_visitor_archetype vis
     r.for_each_header(visit);
 };
 
+// A request view may also say what the kernel proved about its peer (local_proof.hpp);
+// one that does not carries no proof.
+template <class R>
+concept carries_local_proof = requires(const R& r) {
+    { r.local_proof() } -> std::convertible_to<trustgate::local_proof>;
+};
+
+template <request_view R>
+constexpr trustgate::local_proof local_proof_of(const R& request) noexcept {
+    if constexpr (carries_local_proof<R>) return request.local_proof();
+    else return {};
+}
+
 // A self-contained request for tests, tools and servers that are not Beast-based.
 class basic_request {
 public:
@@ -46,6 +60,10 @@ public:
 
     net::address peer() const noexcept { return peer_; }
     void set_peer(net::address peer) noexcept { peer_ = peer; }
+
+    // What the server's kernel lookup found for this request's connection, if anything.
+    trustgate::local_proof local_proof() const noexcept { return proof_; }
+    void set_local_proof(trustgate::local_proof proof) noexcept { proof_ = proof; }
 
     // Appends; a repeated name becomes a repeated header, as on the wire.
     basic_request& add(std::string name, std::string value) {
@@ -63,9 +81,10 @@ public:
 
 private:
     net::address peer_{};
+    trustgate::local_proof proof_{};
     std::vector<header> headers_;
 };
 
-static_assert(request_view<basic_request>);
+static_assert(request_view<basic_request> && carries_local_proof<basic_request>);
 
 }  // namespace trustgate

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "trustgate/attempt_limiter.hpp"
+#include "trustgate/attempt_store.hpp"
 #include "trustgate/client_ip.hpp"
 #include "trustgate/config.hpp"
 #include "trustgate/decision.hpp"

@@ -1,6 +1,6 @@
 # Overlay port: builds trustgate from the source tree this port lives in, so there is no
 # download and no hash to keep current.
-#   vcpkg install "trustgate[beast,testing]" --overlay-ports=<trustgate>/ports
+#   vcpkg install "trustgate[beast,testing,config]" --overlay-ports=<trustgate>/ports
 # It runs the same install as tests/package/install_like_packagers.cmake, which ctest
 # builds and runs consumers against.
 
@@ -9,15 +9,22 @@ set(VCPKG_BUILD_TYPE release)  # header-only: there is nothing to build per conf
 get_filename_component(SOURCE_PATH "${CMAKE_CURRENT_LIST_DIR}/../.." ABSOLUTE)
 
 # A feature requires its component's packages (see cmake/trustgate-dependencies.cmake); a
-# feature left out hides them, so the component is never installed by accident.
+# feature left out hides the packages only it uses. nlohmann-json (config, assertion) and
+# OpenSSL (beast, assertion) are shared, so they are never hidden: a component whose
+# packages another feature brought is installed too (headers only, nothing to build).
 vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
   FEATURES
     beast   CMAKE_REQUIRE_FIND_PACKAGE_Boost
     beast   CMAKE_REQUIRE_FIND_PACKAGE_OpenSSL
     testing CMAKE_REQUIRE_FIND_PACKAGE_rapidcheck
+    config  CMAKE_REQUIRE_FIND_PACKAGE_nlohmann_json
+    assertion CMAKE_REQUIRE_FIND_PACKAGE_nlohmann_json
+    assertion CMAKE_REQUIRE_FIND_PACKAGE_OpenSSL
+    redis   CMAKE_REQUIRE_FIND_PACKAGE_hiredis
   INVERTED_FEATURES
     beast   CMAKE_DISABLE_FIND_PACKAGE_Boost
     testing CMAKE_DISABLE_FIND_PACKAGE_rapidcheck
+    redis   CMAKE_DISABLE_FIND_PACKAGE_hiredis
 )
 
 vcpkg_cmake_configure(

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <trustgate/net/egress.hpp>
@@ -387,6 +389,164 @@ TEST_CASE("target URLs: strict parse, origin-form target, authority for CONNECT"
         parse_target_url("http://user:hunter2@example.com/");
     } catch (const egress_error& e) {
         CHECK(std::string(e.what()).find("hunter2") == std::string::npos);
+    }
+}
+
+// Issue 19 item 11: each condition of net/detail/url_text.hpp and net/egress.hpp, on
+// both sides, so that a flipped comparison or a dropped check fails a line here.
+TEST_CASE("split_url: every condition, both ways") {
+    using detail::split_url;
+    const auto host_of = [](std::string_view url) { return std::string(split_url(url).value().host); };
+    // The scheme: `://` present, not first, letters then letters, digits, + - .
+    for (const char* bad : {"example.com", "http:/example.com", "http:example.com", "://example.com", "1http://example.com",
+                            "+x://example.com", "`x://example.com", "{x://example.com", "@x://example.com", "[x://example.com",
+                            "ht_tp://example.com", "ht tp://example.com", "h*t://example.com", "h/t://example.com"}) {
+        INFO(bad);
+        CHECK_FALSE(split_url(bad).has_value());
+    }
+    for (const char* good : {"a://example.com", "z://example.com", "A://example.com", "Z://example.com", "svn+ssh://example.com",
+                             "a.b://example.com", "x-y://example.com", "h2://example.com", "H09az://example.com"}) {
+        INFO(good);
+        CHECK(split_url(good).has_value());
+    }
+    CHECK(split_url("Http://example.com")->scheme == "Http");
+    // The authority ends at the first / ? # or backslash.
+    for (const auto& [url, rest] : std::vector<std::pair<std::string_view, std::string_view>>{
+             {"http://example.com", ""}, {"http://example.com/p", "/p"}, {"http://example.com?q=/", "?q=/"},
+             {"http://example.com#f/", "#f/"}, {"http://example.com\\x", "\\x"}, {"http://example.com:81/p?q#f", "/p?q#f"}}) {
+        INFO(url);
+        REQUIRE(split_url(url).has_value());
+        CHECK(split_url(url)->rest == rest);
+        CHECK(split_url(url)->host == "example.com");
+    }
+    // Userinfo: everything up to the last @ of the authority, never a @ of the path.
+    CHECK_FALSE(split_url("http://example.com")->has_userinfo);
+    CHECK(split_url("http://u:p@example.com")->has_userinfo);
+    CHECK(host_of("http://a@b@example.com") == "example.com");
+    CHECK_FALSE(split_url("http://example.com/@x")->has_userinfo);
+    CHECK(host_of("http://example.com/@x") == "example.com");
+    // Bracketed IPv6, with and without a port; nothing else after the bracket.
+    const auto v6 = split_url("http://[2001:db8::1]:8080/x").value();
+    CHECK(v6.host == "2001:db8::1");
+    CHECK(v6.host_is_ipv6);
+    CHECK(v6.port == 8080);
+    CHECK(split_url("http://[2001:db8::1]").value().port == std::nullopt);
+    CHECK(split_url("http://[::1]/").value().host_is_ipv6);
+    CHECK_FALSE(split_url("http://example.com").value().host_is_ipv6);
+    for (const char* bad : {"http://[::1/", "http://[::1]x/", "http://[::1]:/", "http://[127.0.0.1]/", "http://[example.com]/",
+                            "http://[]/", "http://::1/", "http:///", "http://", "http://exa mple.com/", "http://127.1/",
+                            "http://localhost./"}) {
+        INFO(bad);
+        CHECK_FALSE(split_url(bad).has_value());
+    }
+    // A host is an address or a canonical name.
+    CHECK(host_of("http://127.0.0.1/") == "127.0.0.1");
+    CHECK(host_of("http://example.com/") == "example.com");
+    CHECK(host_of("http://localhost/") == "localhost");
+    // Ports: 1-65535 in decimal, no sign, no leading zero, and no wrap-around.
+    CHECK(split_url("http://example.com").value().port == std::nullopt);
+    for (const auto& [url, port] : std::vector<std::pair<std::string_view, int>>{
+             {"http://example.com:1", 1}, {"http://example.com:8080", 8080}, {"http://example.com:10000", 10000},
+             {"http://example.com:65535", 65535}, {"http://[::1]:9", 9}}) {
+        INFO(url);
+        CHECK(split_url(url).value().port == port);
+    }
+    for (const char* bad : {"http://example.com:", "http://example.com:0", "http://example.com:080", "http://example.com:65536",
+                            "http://example.com:99999", "http://example.com:123456", "http://example.com:4294967377",
+                            "http://example.com:8a", "http://example.com:+80", "http://example.com:-1", "http://example.com: 80"}) {
+        INFO(bad);
+        CHECK_FALSE(split_url(bad).has_value());
+    }
+}
+
+TEST_CASE("redact_url: every part, shown or hidden") {
+    using detail::redact_url;
+    CHECK(redact_url("not a url") == "<not shown: not a URL of the form http://host:port>");
+    CHECK(redact_url("http://example.com") == "http://example.com");
+    CHECK(redact_url("http://example.com/") == "http://example.com");
+    CHECK(redact_url("http://example.com/x") == "http://example.com/***");
+    CHECK(redact_url("http://example.com?k=v") == "http://example.com/***");
+    CHECK(redact_url("http://u:p@example.com:81") == "http://***@example.com:81");
+    CHECK(redact_url("https://[::1]") == "https://[::1]");
+}
+
+TEST_CASE("egress: schemes, failures, default ports and the origin-form target") {
+    CHECK_FALSE(uses_tls(url_scheme::http));
+    CHECK(uses_tls(url_scheme::https));
+    CHECK_FALSE(uses_tls(url_scheme::ws));
+    CHECK(uses_tls(url_scheme::wss));
+    CHECK_FALSE(is_websocket(url_scheme::http));
+    CHECK_FALSE(is_websocket(url_scheme::https));
+    CHECK(is_websocket(url_scheme::ws));
+    CHECK(is_websocket(url_scheme::wss));
+    CHECK(to_string(egress_failure::bad_url) == "bad_url");
+    CHECK(to_string(egress_failure::blocked) == "blocked");
+    CHECK(to_string(egress_failure::resolve_failed) == "resolve_failed");
+    CHECK(to_string(egress_failure::connect_failed) == "connect_failed");
+    CHECK(to_string(egress_failure::proxy_refused) == "proxy_refused");
+    CHECK(to_string(egress_failure::timeout) == "timeout");
+    CHECK(to_string(egress_failure::protocol) == "protocol");
+    CHECK(std::string(egress_error(egress_failure::timeout, "x").what()) == "timeout: x");
+
+    for (const auto& [url, scheme, port, host_header] : std::vector<std::tuple<std::string_view, url_scheme, int, std::string_view>>{
+             {"http://example.com", url_scheme::http, 80, "example.com"},
+             {"HTTPS://example.com", url_scheme::https, 443, "example.com"},
+             {"ws://example.com", url_scheme::ws, 80, "example.com"},
+             {"Wss://example.com", url_scheme::wss, 443, "example.com"},
+             {"http://example.com:443", url_scheme::http, 443, "example.com:443"},
+             {"https://example.com:80", url_scheme::https, 80, "example.com:80"},
+             {"ws://example.com:443", url_scheme::ws, 443, "example.com:443"},
+             {"wss://example.com:80", url_scheme::wss, 80, "example.com:80"},
+             {"https://[2001:db8::1]", url_scheme::https, 443, "[2001:db8::1]"},
+             {"http://[2001:db8::1]:81", url_scheme::http, 81, "[2001:db8::1]:81"}}) {
+        INFO(url);
+        const auto t = parse_target_url(url);
+        CHECK(t.scheme == scheme);
+        CHECK(t.port == port);
+        CHECK(t.host_header() == host_header);
+    }
+    CHECK_FALSE(parse_target_url("http://example.com").host_is_ipv6());
+    CHECK(parse_target_url("http://[::1]").host_is_ipv6());
+    CHECK(parse_target_url("http://[::1]").authority() == "[::1]:80");
+    CHECK(parse_target_url("http://example.com").authority() == "example.com:80");
+    CHECK(parse_target_url("http://example.com:81/a?b").absolute_form() == "http://example.com:81/a?b");
+    // The target: the fragment dropped, a leading / added, visible ASCII only.
+    for (const auto& [url, target] : std::vector<std::pair<std::string_view, std::string_view>>{
+             {"http://example.com", "/"}, {"http://example.com#f", "/"}, {"http://example.com?q", "/?q"},
+             {"http://example.com/p#f", "/p"}, {"http://example.com/p?q#f#g", "/p?q"}, {"http://example.com/!~", "/!~"}}) {
+        INFO(url);
+        CHECK(parse_target_url(url).target == target);
+    }
+    for (const char* bad : {"http://example.com/a b", "http://example.com/a\x7f", "http://example.com/a\x1f",
+                            "http://example.com/a\\b", "http://example.com\\b", "gopher://example.com/", "http2://example.com/",
+                            "wsx://example.com/", "http://u@example.com/"}) {
+        INFO(bad);
+        CHECK_THROWS_AS(parse_target_url(bad), egress_error);
+    }
+}
+
+TEST_CASE("routes and their descriptions, every branch") {
+    const auto proxy = parse_proxy_settings(true, "http://127.0.0.1:3128", std::nullopt);
+    const proxy_settings direct;
+    // The gateway path takes a literal loopback address only; a public address or a name
+    // routes like any other URL.
+    CHECK(plan_route("ws://93.184.216.34/", proxy, defaults, egress_purpose::gateway_control).kind == route_kind::proxy_connect);
+    CHECK(plan_route("http://example.com/", proxy, defaults, egress_purpose::gateway_control).kind == route_kind::proxy_absolute_form);
+    CHECK(plan_route("http://example.com/", direct, defaults).kind == route_kind::direct_checked);
+    CHECK(plan_route("ws://example.com/", direct, defaults).kind == route_kind::direct_checked);
+    CHECK(describe(plan_route("http://example.com/", proxy, defaults), proxy) ==
+          "http://example.com:80 via proxy http://127.0.0.1:3128 (absolute form)");
+    CHECK(describe(plan_route("ws://example.com/", proxy, defaults), proxy) ==
+          "ws://example.com:80 via proxy http://127.0.0.1:3128 (CONNECT tunnel)");
+    CHECK(describe(plan_route("wss://example.com/", direct, defaults), direct) == "wss://example.com:443 direct to classifier-checked addresses");
+    CHECK(describe(plan_route("ws://127.0.0.1:18789/", proxy, defaults, egress_purpose::gateway_control), proxy) ==
+          "ws://127.0.0.1:18789 direct (gateway control plane on loopback)");
+    // The egress error names the host and the classifier's reason.
+    try {
+        plan_route("http://169.254.169.254/", direct, everything);
+        FAIL("not blocked");
+    } catch (const egress_error& e) {
+        CHECK_THAT(std::string(e.what()), Catch::Matchers::StartsWith("blocked: 169.254.169.254: "));
     }
 }
 

@@ -1,5 +1,6 @@
-// Fuzz target: trustgate-gateway's configuration loader (examples/gateway/config_json.hpp)
-// and the gateway build that follows it (compiled_config.hpp), on arbitrary text.
+// Fuzz target: trustgate-gateway's configuration loader (examples/gateway/config_json.hpp:
+// the JSON5 reader of trustgate/config/json5.hpp, OpenClaw's spellings, the schema) and the
+// gateway build that follows it (compiled_config.hpp), on arbitrary text.
 //
 // Properties:
 // - the only exception that ever leaves is trustgate::config_error (the gateway turns it
@@ -20,6 +21,7 @@
 #include "compiled_config.hpp"
 #include "config_json.hpp"
 #include "fuzz_check.hpp"
+#include "trustgate/config/json5.hpp"
 
 namespace {
 
@@ -30,15 +32,18 @@ constexpr std::string_view secret_marker = "tg-fuzz-secret-token";
 
 // True when an appearance of the marker in an error message could only come from the
 // token: the marker occurs once in the text, as the value of gateway.auth.token; or, in
-// text that is not JSON, as a whole string that no colon follows (a value, not a key:
-// the errors met on the way to a syntax error name keys only).
+// text that is not JSON5, as a whole string (either quote) that no colon follows (a value,
+// not a key: the errors met on the way to a syntax error name keys only).
 bool marker_is_the_token(std::string_view text) {
     const auto first = text.find(secret_marker);
     if (first == std::string_view::npos || text.find(secret_marker, first + 1) != std::string_view::npos) return false;
-    const auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
-    if (json.is_discarded()) {
+    nlohmann::json json;
+    try {
+        json = trustgate::parse_json5(text, "fuzz.json5");
+    } catch (const trustgate::config_error&) {
         auto after = text.substr(first + secret_marker.size());
-        if (first == 0 || text[first - 1] != '"' || !after.starts_with('"')) return false;
+        const char quote = first == 0 ? '\0' : text[first - 1];
+        if ((quote != '"' && quote != '\'') || !after.starts_with(quote)) return false;
         after.remove_prefix(1);
         const auto next = after.find_first_not_of(" \t\r\n");
         return next == std::string_view::npos || (after[next] != ':' && after[next] != '/');

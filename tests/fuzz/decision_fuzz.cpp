@@ -4,8 +4,9 @@
 // Input:
 //   byte 0   the configuration's switches (see `configure`)
 //   byte 1   which trustedProxies list (see `proxy_lists`)
-//   then     requests separated by an empty line; each is a line `<peer> [<ms>]` (the
-//            peer's text and the milliseconds since the previous request) followed by
+//   then     requests separated by an empty line; each is a line `<peer> [<ms>][!?-]` (the
+//            peer's text, the milliseconds since the previous request, and the local
+//            proof when it is not this process's user: see read_request) followed by
 //            header lines `name:value`, split at the first colon, the value verbatim
 //            (a line without a colon is a header with an empty value).
 // One gateway and one failed-attempt record serve all requests of an input, on a clock
@@ -22,8 +23,11 @@
 #include <string_view>
 #include <vector>
 
+#include <unistd.h>
+
 #include <trustgate/attempt_limiter.hpp>
 #include <trustgate/config.hpp>
+#include <trustgate/local_proof.hpp>
 #include <trustgate/model/reference_model.hpp>
 #include <trustgate/net/address.hpp>
 #include <trustgate/presets.hpp>
@@ -90,7 +94,9 @@ struct request_text {
     trustgate::basic_request request;
 };
 
-// `<peer> [<ms>]`, then header lines; nothing when the peer does not parse.
+// `<peer> [<ms>][!?-]`, then header lines; nothing when the peer does not parse. A
+// loopback peer is proven this process's user (SPEC §1 local proof) unless the first
+// line says otherwise: `!` another user, `?` a failed lookup, `-` no proof.
 std::optional<request_text> read_request(std::string_view block) {
     const auto lines = model::split(block, '\n');
     const auto first = lines.front();
@@ -98,11 +104,17 @@ std::optional<request_text> read_request(std::string_view block) {
     const auto peer = trustgate::net::address::parse(first.substr(0, space));
     if (!peer) return std::nullopt;
     request_text r{*peer, {}, trustgate::basic_request(*peer)};
+    const auto own = static_cast<std::uint32_t>(geteuid());
+    if (peer->is_loopback()) r.request.set_local_proof(trustgate::local_proof::of(own));
     if (space != std::string_view::npos) {
+        const auto rest = first.substr(space + 1);
         long long ms = 0;
-        for (char c : first.substr(space + 1).substr(0, 9))
+        for (char c : rest.substr(0, 9))
             if (c >= '0' && c <= '9') ms = ms * 10 + (c - '0');
         r.after = std::chrono::milliseconds(ms);
+        if (rest.find('!') != std::string_view::npos) r.request.set_local_proof(trustgate::local_proof::of(own + 1));
+        if (rest.find('?') != std::string_view::npos) r.request.set_local_proof(trustgate::local_proof::failure());
+        if (rest.find('-') != std::string_view::npos) r.request.set_local_proof({});
     }
     for (std::size_t i = 1; i < lines.size(); ++i) {
         const auto colon = lines[i].find(':');

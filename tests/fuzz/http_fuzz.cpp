@@ -2,23 +2,29 @@
 //
 // The adapter (trustgate/beast/detail/http_session.hpp) reads each request with an
 // http::request_parser<string_body> limited by server_options into a buffer of bounded
-// size, refuses a body of unknowable length, then hands the message to the handler,
-// which authenticates a fields_view of it. This target does the same with the bytes
-// arriving in reads of a fuzzed size, request after request while the connection stays
-// open, and checks:
+// size, refuses a body of unknowable length, hands the header to the handler (which
+// authenticates a fields_view of it) before any body byte, reads the body, and refuses a
+// request whose chunked body brought trailer fields (Beast merges them into the header
+// fields). This target does the same with the bytes arriving in reads of a fuzzed size,
+// request after request while the connection stays open, and checks:
 // - every parse error maps to one of the adapter's answers (431, 413, 400) or to a
 //   client that stopped sending (the adapter closes);
 // - what reaches trustgate is clean: header names are tokens, values hold no CR, LF
 //   or NUL and no surrounding whitespace;
-// - the decision on the fields_view is the reference model's on the same header lines.
+// - the decision on the fields_view is the reference model's on the same header lines;
+// - trailer fields only ever come after the header fields, which stay as they were, so
+//   the adapter's count of fields tells a request with trailers (refused with 400).
 //
 // Input: byte 0 picks the peer (bits 0-2) and the read size (bits 3-7: 0 means 4096
 // bytes per read, otherwise that many); the rest is what the client sends.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -64,7 +70,15 @@ bool is_token_char(char c) {
            std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
-void check_fields(const trustgate::beast::request& message) {
+using field_lines = std::vector<std::pair<std::string, std::string>>;
+
+field_lines lines_of(const trustgate::beast::request_header& header) {
+    field_lines lines;
+    for (const auto& field : header) lines.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    return lines;
+}
+
+void check_fields(const trustgate::beast::request_header& message) {
     for (const auto& field : message) {
         const std::string_view name(field.name_string().data(), field.name_string().size());
         const std::string_view value(field.value().data(), field.value().size());
@@ -76,7 +90,7 @@ void check_fields(const trustgate::beast::request& message) {
     }
 }
 
-void check_decision(const trustgate::beast::request& message, const trustgate::net::address& peer) {
+void check_decision(const trustgate::beast::request_header& message, const trustgate::net::address& peer) {
     const trustgate::beast::incoming in(message, peer, false);
     const auto d = gateway.authenticate(in);
     trustgate::basic_request copy(peer);
@@ -106,12 +120,18 @@ void serve_connection(std::string_view bytes, std::size_t read_size, const trust
         parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
         parser.body_limit(limits.max_body_bytes);
         boost::beast::error_code ec;
+        std::optional<field_lines> header;  // as the handler decided on it
         while (!parser.is_done()) {
             if (received > consumed) {
                 const auto used = parser.put(boost::asio::buffer(bytes.data() + consumed, received - consumed), ec);
                 consumed += used;
                 if (ec && ec != http::error::need_more) break;
-                if (parser.is_header_done() && trustgate::beast::detail::body_length_unknowable(parser)) return;  // 400
+                if (parser.is_header_done() && !header) {
+                    if (trustgate::beast::detail::body_length_unknowable(parser)) return;  // 400
+                    header = lines_of(parser.get());
+                    check_fields(parser.get());
+                    check_decision(parser.get(), peer);
+                }
                 if (!ec && used > 0) continue;  // progress: parse on, or done
                 ec = {};
             }
@@ -135,10 +155,12 @@ void serve_connection(std::string_view bytes, std::size_t read_size, const trust
             check(answered || client_stopped, [&] { return "parse error with no defined answer: " + ec.message(); });
             return;
         }
-        if (!parser.is_done()) return;
+        if (!parser.is_done() || !header) return;
         const auto& message = parser.get();
-        check_fields(message);
-        check_decision(message, peer);
+        const auto now = lines_of(message);
+        check(now.size() >= header->size() && std::equal(header->begin(), header->end(), now.begin()),
+              [&] { return "the body changed the header fields the decision was made on"; });
+        if (trustgate::beast::detail::field_count(message) != header->size()) return;  // trailers: 400, then close
         if (!message.keep_alive()) return;
     }
 }

@@ -6,7 +6,9 @@ Uses the integration tests' harness (tests/integration/harness.py): the gateway 
 a free loopback port and dies with the test.
 """
 
+import json
 import os
+import resource
 import select
 import socket
 import struct
@@ -35,9 +37,17 @@ CONFIG = {
             "exposeReasons": True,
             "trustedProxy": {"allowLoopback": True, "loopbackUser": "operator@localhost"},
         },
-        "http": {"maxConnections": 1000},
+        # The slowloris flood below holds 300 connections from one address.
+        "http": {"maxConnections": 1000, "maxConnectionsPerPeer": 1000},
     }
 }
+
+# A client address that is not a trusted proxy (the gateway trusts 127.0.0.1 and ::1).
+UNTRUSTED = "127.0.0.2"
+
+# The floods below hold over a thousand sockets in this process and in the gateway.
+_soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(_hard, 8192), _hard))
 
 
 def rss_kb(pid):
@@ -48,10 +58,14 @@ def rss_kb(pid):
     raise AssertionError(f"no VmRSS for {pid}")
 
 
-def exchange(port, data, wait=3.0):
+def connect(port, source=None):
+    return socket.create_connection(("127.0.0.1", port), 5, source_address=(source, 0) if source else None)
+
+
+def exchange(port, data, wait=3.0, source=None):
     """Sends `data` and collects what comes back until the server closes or `wait`
     seconds pass without a byte. Returns (bytes, closed_by_server)."""
-    with socket.create_connection(("127.0.0.1", port), 5) as s:
+    with connect(port, source) as s:
         try:
             s.sendall(data)
         except (BrokenPipeError, ConnectionResetError):
@@ -212,6 +226,172 @@ class HostileTraffic(unittest.TestCase):
         time.sleep(0.3)
         self.assertEqual(harness.request("GET", "127.0.0.1", capped.port, "/healthz").status, 200)
         capped.stop()
+
+    # --- pre-authentication exhaustion (issue 19) ------------------------------------------
+
+    def test_untrusted_flood_cannot_lock_out_a_trusted_client(self):
+        """1024 connections from one untrusted address, idle or each sending a request it
+        is refused, leave a trusted local client served: refusals close (no keep-alive),
+        and one address holds at most maxConnectionsPerPeer (64) places."""
+        config = {"gateway": dict(CONFIG["gateway"], http={"maxConnections": 1024})}
+        gw = harness.Gateway(ARGS.gateway, config, self.dir)
+        held, refused_503, closed_after_401 = [], 0, 0
+        try:
+            for i in range(1024):
+                s = connect(gw.port, UNTRUSTED)
+                if i % 2:
+                    s.sendall(request_bytes())
+                held.append(s)
+            time.sleep(0.5)
+            for s in held:
+                s.settimeout(2)
+                try:
+                    raw = s.recv(65536)
+                    while raw and b"\r\n\r\n" not in raw:
+                        raw += s.recv(65536)
+                except (socket.timeout, ConnectionResetError):
+                    continue
+                got = statuses(raw)
+                if got == [503]:
+                    refused_503 += 1
+                elif got == [401]:
+                    try:
+                        closed_after_401 += s.recv(1) == b""
+                    except ConnectionResetError:
+                        closed_after_401 += 1
+            for _ in range(5):
+                res = harness.request("GET", "127.0.0.1", gw.port, "/whoami", headers=[("Host", "localhost")], timeout=3)
+                self.assertEqual(res.status, 200, "the trusted client is locked out")
+        finally:
+            for s in held:
+                s.close()
+            gw.stop()
+        print(f"  1024 untrusted connections: {refused_503} got 503, {closed_after_401} closed after their 401", flush=True)
+        self.assertGreater(refused_503, 0)
+        self.assertGreater(closed_after_401, 0)
+
+    def test_untrusted_bodies_are_never_read(self):
+        """300 untrusted clients each declaring and sending a 1 MiB body get 401 from the
+        header alone; the gateway neither waits for nor buffers the bodies."""
+        body = b"x" * MAX_BODY_BYTES
+        header = request_bytes("/rpc/health", [("Content-Length", str(len(body)))], "POST")
+        before = rss_kb(self.gw.proc.pid)
+        peak = before
+        socks = []
+        try:
+            for i in range(300):
+                s = connect(self.port, UNTRUSTED)
+                s.sendall(header)
+                s.setblocking(False)
+                try:
+                    s.send(body)
+                except (BlockingIOError, BrokenPipeError, ConnectionResetError):
+                    pass
+                socks.append(s)
+                if i % 50 == 49:
+                    peak = max(peak, rss_kb(self.gw.proc.pid))
+            answered = 0
+            for s in socks:
+                s.setblocking(True)
+                s.settimeout(3)
+                try:
+                    raw = s.recv(4096)
+                except (socket.timeout, ConnectionResetError):
+                    continue
+                answered += statuses(raw) == [401]
+            peak = max(peak, rss_kb(self.gw.proc.pid))
+        finally:
+            for s in socks:
+                s.close()
+        print(f"  300 x 1 MiB untrusted bodies: {answered} answered 401; RSS {before} -> peak {peak} kB", flush=True)
+        self.assertGreaterEqual(answered, 290)
+        self.assertLess(peak - before, 16 * 1024, "the gateway buffered refused bodies")
+
+    def test_header_deadline_counts_from_accept(self):
+        """A client that starts late and then sends one header byte every 0.5 s is closed
+        10 s after it connected: no byte extends the deadline."""
+        s = connect(self.port)
+        started = time.monotonic()
+        try:
+            time.sleep(HEADER_TIMEOUT - 3)
+            drip = request_bytes()[:-4] + b"X-Slow: " + b"a" * 64
+            closed_at = None
+            for byte in drip:
+                try:
+                    s.sendall(bytes([byte]))
+                except (BrokenPipeError, ConnectionResetError):
+                    closed_at = time.monotonic()
+                    break
+                readable, _, _ = select.select([s], [], [], 0.5)
+                if readable:
+                    try:
+                        data = s.recv(4096)
+                    except ConnectionResetError:
+                        data = b""
+                    self.assertEqual(data, b"", "a slow client got an answer instead of a close")
+                    closed_at = time.monotonic()
+                    break
+        finally:
+            s.close()
+        self.assertIsNotNone(closed_at, "the trickling client was never closed")
+        print(f"  trickling client closed {closed_at - started:.1f} s after connecting", flush=True)
+        self.assertLess(closed_at - started, HEADER_TIMEOUT + 1.5)
+
+    # --- header section only (issue 19) --------------------------------------------------
+
+    def test_trailer_fields_are_refused(self):
+        """A chunked body's trailer fields could name the user (Beast merges them into the
+        headers): any trailer is a 400, and the body's handler never runs."""
+        body = b"2\r\n{}\r\n0\r\nX-Forwarded-User: mallory\r\n\r\n"
+        raw = self.assert_answer(request_bytes("/rpc/health", [("Transfer-Encoding", "chunked")], "POST", body), 400)
+        self.assertNotIn(b"mallory", raw)
+        ok = request_bytes("/rpc/health", [("Transfer-Encoding", "chunked"), ("Connection", "close")], "POST",
+                           b"2\r\n{}\r\n0\r\n\r\n")
+        self.assert_answer(ok, 200)
+
+    def test_duplicate_keys_are_refused(self):
+        raw = self.assert_answer(request_bytes("/rpc/health", [("Content-Length", "25"), ("Connection", "close")], "POST",
+                                               b'{"a":1,"b":{"c":1,"c":2}}'), 400)
+        self.assertIn(b"each key once", raw)
+        ws = self.websocket()
+        try:
+            ws.send_text('{"id":1,"method":"config.set","method":"health"}')
+            opcode, payload = ws.receive()
+            self.assertEqual(json.loads(payload)["error"]["code"], "INVALID_REQUEST", payload)
+            self.assertTrue(ws.call({"id": 2, "method": "health"})["ok"])
+        finally:
+            ws.close()
+
+    def test_frames_in_the_upgrade_read_are_answered(self):
+        s = connect(self.port)
+        try:
+            s.sendall(b"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" +
+                      frame(0x1, b'{"id":9,"method":"health"}'))
+            s.settimeout(5)
+            got = b""
+            while b'"id":9' not in got:
+                chunk = s.recv(4096)
+                self.assertTrue(chunk, f"closed before the early frame was answered: {got!r}")
+                got += chunk
+            self.assertTrue(got.startswith(b"HTTP/1.1 101"))
+        finally:
+            s.close()
+
+    def test_over_capacity_503_carries_hsts(self):
+        config = {"gateway": dict(CONFIG["gateway"], http={"maxConnections": 2, "securityHeaders": {
+            "strictTransportSecurity": "max-age=31536000"}})}
+        capped = harness.Gateway(ARGS.gateway, config, self.dir)
+        held = [connect(capped.port) for _ in range(2)]
+        try:
+            time.sleep(0.3)
+            raw, _ = exchange(capped.port, request_bytes())
+            self.assertEqual(statuses(raw), [503], raw[:300])
+            self.assertIn(b"Strict-Transport-Security: max-age=31536000", raw)
+        finally:
+            for s in held:
+                s.close()
+            capped.stop()
 
     # --- sizes -------------------------------------------------------------------------
 

@@ -1,10 +1,15 @@
 // The Beast adapter on its own: the zero-copy request view, and the server's limits,
-// timeouts, connection cap, WebSocket handling and graceful drain, with limits small
-// enough to test in milliseconds. Servers run on free loopback ports.
+// timeouts, connection cap, WebSocket handling, graceful drain, the local process proof
+// and the Unix socket, with limits small enough to test in milliseconds. Servers run on
+// free loopback ports.
 #include <support/catch.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <mutex>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -15,13 +20,19 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <boost/system/system_error.hpp>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <trustgate/beast/server.hpp>
 
@@ -47,7 +58,8 @@ tb::server_options small_options() {
     return options;
 }
 
-// Answers every request with its peer and body; /ws accepts an echoing WebSocket.
+// Answers every request with its peer and body; /ws accepts an echoing WebSocket;
+// /refuse is answered from the header alone.
 tb::reply echo(const tb::incoming& request) {
     if (request.path() == "/ws")
         return tb::websocket_accept{[](std::string_view text) {
@@ -55,8 +67,10 @@ tb::reply echo(const tb::incoming& request) {
             return "echo:" + std::string(text);
         }};
     if (request.path() == "/throw") throw std::runtime_error("handler failure");
-    return tb::make_response(request, http::status::ok, request.peer().to_string() + " " + request.message().body(),
-                             "text/plain");
+    if (request.path() == "/refuse") return tb::make_response(request, http::status::forbidden, "refused", "text/plain");
+    return tb::read_body{[](const tb::incoming& r, std::string body) {
+        return tb::make_response(r, http::status::ok, r.peer().to_string() + " " + body, "text/plain");
+    }};
 }
 
 // A server on its own thread, drained when the test ends.
@@ -105,6 +119,8 @@ public:
         if (ec) return std::nullopt;
         return parser.release();
     }
+
+    int native_handle() { return socket_.native_handle(); }
 
     // Waits until the server closes the connection; true if it did within `limit`.
     bool closed_within(clock_type::duration limit) {
@@ -399,4 +415,346 @@ TEST_CASE("drain gives up on stuck connections after drain_timeout") {
     const auto took = server.drain_and_wait();
     CHECK(took >= 250ms);
     CHECK(took < 2s);
+}
+
+TEST_CASE("the handler decides on the header: a refused request's body is never read") {
+    running_server server;
+    SECTION("a declared body is not waited for, and the connection closes") {
+        client c(server.port());
+        const auto sent = clock_type::now();
+        c.send("POST /refuse HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\n");
+        const auto res = c.response();
+        REQUIRE(res);
+        CHECK(res->result() == http::status::forbidden);
+        CHECK(clock_type::now() - sent < 250ms);  // not after io_timeout (300 ms) of waiting for a body
+        CHECK_FALSE(res->keep_alive());
+        CHECK(c.closed_within(3s));
+    }
+    SECTION("a client that expects 100-continue gets the refusal instead of the go-ahead") {
+        client c(server.port());
+        c.send("POST /refuse HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+        const auto res = c.response();
+        REQUIRE(res);
+        CHECK(res->result() == http::status::forbidden);
+    }
+    SECTION("a bodiless refusal keeps the connection") {
+        client c(server.port());
+        c.send(get("/refuse") + get("/after"));
+        const auto first = c.response();
+        const auto second = c.response();
+        REQUIRE(first);
+        REQUIRE(second);
+        CHECK(first->result() == http::status::forbidden);
+        CHECK(second->body() == "127.0.0.1 ");
+    }
+}
+
+TEST_CASE("trailer fields are refused with 400 before on_body runs") {
+    std::atomic<int> bodies{0};
+    running_server server(small_options(), [&](const tb::incoming& request) -> tb::reply {
+        if (request.header().count("X-Forwarded-User") > 0) return tb::make_response(request, http::status::ok, "believed");
+        return tb::read_body{[&](const tb::incoming& r, std::string body) {
+            ++bodies;
+            return tb::make_response(r, http::status::ok, r.header().count("X-Forwarded-User") ? "trailer seen" : body);
+        }};
+    });
+    const auto chunked = "POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n";
+    const auto with_trailer = answer(server.port(), std::string(chunked) + "X-Forwarded-User: mallory\r\n\r\n");
+    CHECK(with_trailer.result() == http::status::bad_request);
+    CHECK_FALSE(with_trailer.keep_alive());
+    CHECK(bodies == 0);
+    const auto without = answer(server.port(), std::string(chunked) + "\r\n");
+    CHECK(without.result() == http::status::ok);
+    CHECK(without.body() == "hi");
+}
+
+TEST_CASE("the first request header is due header_timeout after accept, however slowly it trickles") {
+    running_server server;  // header_timeout 300 ms
+    client c(server.port());
+    const auto connected = clock_type::now();
+    std::this_thread::sleep_for(200ms);
+    const std::string drip = "GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    std::optional<clock_type::time_point> closed;
+    for (const char ch : drip) {
+        try {
+            c.send(std::string_view(&ch, 1));
+        } catch (const boost::system::system_error&) {
+            break;
+        }
+        if (c.closed_within(40ms)) {
+            closed = clock_type::now();
+            break;
+        }
+    }
+    REQUIRE(closed);
+    CHECK(*closed - connected < 450ms);  // one deadline from accept, not a new one at the first byte
+}
+
+TEST_CASE("one peer address holds at most max_connections_per_peer connections") {
+    auto options = small_options();
+    options.max_connections = 10;
+    options.max_connections_per_peer = 2;
+    options.header_timeout = 5s;
+    running_server server(options);
+    client first(server.port(), "127.0.0.2");
+    client second(server.port(), "127.0.0.2");
+    while (server.get().connections() < 2) std::this_thread::sleep_for(5ms);
+    client third(server.port(), "127.0.0.2");
+    const auto refused = third.response();
+    REQUIRE(refused);
+    CHECK(refused->result() == http::status::service_unavailable);
+    CHECK(answer(server.port(), get("/")).result() == http::status::ok);  // 127.0.0.1 has its own places
+}
+
+TEST_CASE("the over-capacity 503 is decorated like every other response") {
+    auto options = small_options();
+    options.max_connections = 1;
+    options.header_timeout = 5s;
+    options.decorate = [](http::response_header<>& h) { h.set(http::field::strict_transport_security, "max-age=60"); };
+    running_server server(options);
+    client holder(server.port());
+    while (server.get().connections() < 1) std::this_thread::sleep_for(5ms);
+    client refused(server.port());
+    const auto res = refused.response();
+    REQUIRE(res);
+    CHECK(res->result() == http::status::service_unavailable);
+    CHECK(res->at(http::field::strict_transport_security) == "max-age=60");
+}
+
+namespace {
+
+// A masked client text frame (mask 0, so the payload goes as it is).
+std::string text_frame(std::string_view payload) {
+    std::string f{char(0x81), char(0x80 | payload.size()), 0, 0, 0, 0};
+    return f + std::string(payload);
+}
+
+std::string upgrade_request(std::string_view extra = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n") {
+    return "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Version: 13\r\n" + std::string(extra) + "\r\n";
+}
+
+}  // namespace
+
+// SPEC §1 local process proof, as the server finds it at accept.
+namespace {
+
+// Answers with what the server handed in: "<peer> <local_socket> <proof>".
+tb::reply proof_echo(const tb::incoming& request) {
+    if (request.path() == "/ws") return tb::websocket_accept{[](std::string_view text) { return "echo:" + std::string(text); }};
+    const auto p = request.local_proof();
+    const std::string proof = p.found() ? "uid " + std::to_string(p.uid)
+                              : p.result == trustgate::local_proof::outcome::failed ? "failed"
+                                                                                    : "none";
+    return tb::make_response(request, http::status::ok,
+                             request.peer().to_string() + " " + (request.local_socket() ? "unix" : "tcp") + " " + proof,
+                             "text/plain");
+}
+
+std::string own_uid() { return std::to_string(::geteuid()); }
+
+// One GET from a child process running as `uid` (root only), over raw sockets: the body.
+std::string get_as(uid_t uid, std::uint16_t port) {
+    int out[2];
+    REQUIRE(::pipe(out) == 0);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        ::close(out[0]);
+        if (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(uid, uid, uid) != 0) ::_exit(2);
+        const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(port);
+        to.sin_addr.s_addr = htonl(0x7f000001);
+        if (::connect(s, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) ::_exit(3);
+        const std::string_view request = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+        if (::write(s, request.data(), request.size()) != ssize_t(request.size())) ::_exit(4);
+        char buffer[4096];
+        for (ssize_t n; (n = ::read(s, buffer, sizeof buffer)) > 0;)
+            if (::write(out[1], buffer, size_t(n)) != n) ::_exit(5);
+        ::_exit(0);
+    }
+    ::close(out[1]);
+    std::string response;
+    char buffer[4096];
+    for (ssize_t n; (n = ::read(out[0], buffer, sizeof buffer)) > 0;) response.append(buffer, size_t(n));
+    ::close(out[0]);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    return response.substr(response.find("\r\n\r\n") + 4);
+}
+
+std::string temporary_socket_path() {
+    return (std::filesystem::temp_directory_path() / ("trustgate-test-" + std::to_string(::getpid()) + ".sock")).string();
+}
+
+// One request on the Unix socket at `path`: the body.
+std::string get_local(const std::string& path) {
+    boost::asio::io_context io;
+    boost::asio::local::stream_protocol::socket socket(io);
+    socket.connect(boost::asio::local::stream_protocol::endpoint(path));
+    const auto request = get("/");
+    boost::asio::write(socket, boost::asio::buffer(request));
+    boost::beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(socket, buffer, res);
+    return res.body();
+}
+
+}  // namespace
+
+TEST_CASE("frames sent in the same read as the upgrade request are answered") {
+    running_server server;
+    client c(server.port());
+    c.send(upgrade_request() + text_frame("early"));
+    // Read raw: the answer frame may come in the same segment as the 101.
+    std::string got;
+    char buffer[512];
+    const auto complete = [&] {
+        const auto end = got.find("\r\n\r\n");
+        return end != std::string::npos && got.size() >= end + 4 + 2 + 10;
+    };
+    while (!complete()) {
+        const auto n = ::recv(c.native_handle(), buffer, sizeof buffer, 0);
+        REQUIRE(n > 0);
+        got.append(buffer, std::size_t(n));
+    }
+    CHECK(got.starts_with("HTTP/1.1 101"));
+    CHECK(got.substr(got.find("\r\n\r\n") + 4 + 2) == "echo:early");
+}
+
+TEST_CASE("recheck_websockets re-decides open WebSockets; on_handshake reports the status sent") {
+    std::atomic<bool> revoked{false};
+    std::atomic<int> rechecks{0};
+    std::vector<unsigned> statuses;
+    std::mutex statuses_mutex;
+    running_server server(small_options(), [&](const tb::incoming&) -> tb::reply {
+        return tb::websocket_accept{[](std::string_view text) { return std::string(text); },
+                                    [&](const tb::incoming& upgrade) -> std::optional<std::string> {
+                                        ++rechecks;
+                                        CHECK(upgrade.path() == "/ws");  // the upgrade request, kept
+                                        if (revoked) return std::string("token_mismatch");
+                                        return std::nullopt;
+                                    },
+                                    [&](unsigned status) {
+                                        std::lock_guard lock(statuses_mutex);
+                                        statuses.push_back(status);
+                                    }};
+    });
+    boost::asio::io_context io;
+    auto ws = open_websocket(io, server.port());
+    boost::beast::flat_buffer buffer;
+    server.get().recheck_websockets();  // kept
+    while (rechecks < 1) std::this_thread::sleep_for(5ms);
+    ws.write(boost::asio::buffer(std::string("still")));
+    ws.read(buffer);
+    CHECK(boost::beast::buffers_to_string(buffer.data()) == "still");
+
+    revoked = true;
+    server.get().recheck_websockets();
+    boost::system::error_code ec;
+    ws.read(buffer, ec);
+    CHECK(ec == websocket::error::closed);
+    CHECK(ws.reason().code == websocket::close_code::policy_error);
+    CHECK(std::string(ws.reason().reason.data(), ws.reason().reason.size()) == "token_mismatch");
+
+    // A malformed upgrade (no Sec-WebSocket-Key) is refused by Beast: its status is reported.
+    client bad(server.port());
+    bad.send(upgrade_request(""));
+    const auto res = bad.response();
+    REQUIRE(res);
+    CHECK(res->result() == http::status::bad_request);
+    const auto deadline = clock_type::now() + 2s;
+    while (clock_type::now() < deadline) {
+        std::lock_guard lock(statuses_mutex);
+        if (statuses.size() == 2) break;
+    }
+    std::lock_guard lock(statuses_mutex);
+    CHECK(statuses == std::vector<unsigned>{101, 400});
+}
+
+TEST_CASE("a pipelined request gets its own header deadline") {
+    running_server server(small_options(), [](const tb::incoming& request) -> tb::reply {
+        if (request.path() == "/slow") std::this_thread::sleep_for(400ms);  // past header_timeout from accept
+        return tb::make_response(request, http::status::ok, std::string(request.path()), "text/plain");
+    });
+    client c(server.port());
+    c.send(get("/slow") + get("/after"));
+    const auto first = c.response();
+    const auto second = c.response();
+    REQUIRE(first);
+    REQUIRE(second);
+    CHECK(second->body() == "/after");
+}
+
+TEST_CASE("a loopback connection carries the user owning the client's socket; a remote one nothing") {
+    auto options = small_options();
+    options.bind = *trustgate::net::address::parse("::");
+    std::optional<running_server> server;
+    try {
+        server.emplace(options, proof_echo);
+    } catch (const boost::system::system_error&) {
+        options.bind = *trustgate::net::address::parse("127.0.0.1");
+        server.emplace(options, proof_echo);
+    }
+    // IPv4 (on a dual-stack listener: ::ffff:127.0.0.1), and IPv6 when there is one.
+    CHECK(answer(server->port(), get("/")).body() == "127.0.0.1 tcp uid " + own_uid());
+    if (options.bind.to_string() == "::") {
+        client v6(server->port(), "::1");
+        v6.send(get("/"));
+        CHECK(v6.response()->body() == "::1 tcp uid " + own_uid());
+    }
+    // Looked up once, at accept: every request of the connection carries it.
+    client kept(server->port());
+    kept.send(get("/") + get("/"));
+    CHECK(kept.response()->body() == "127.0.0.1 tcp uid " + own_uid());
+    CHECK(kept.response()->body() == "127.0.0.1 tcp uid " + own_uid());
+    if (::geteuid() == 0) CHECK(get_as(65534, server->port()) == "127.0.0.1 tcp uid 65534");
+    else WARN("not root: the lookup of another user's socket is not checked");
+}
+
+TEST_CASE("the local socket: mode 0660, SO_PEERCRED, peer 127.0.0.1, stale file replaced, removed at the end") {
+    const auto path = temporary_socket_path();
+    std::filesystem::remove(path);
+    auto options = small_options();
+    options.local_socket = path;
+    {
+        // A socket file nobody listens on (a crashed server's) is stale: it is replaced.
+        boost::asio::io_context io;
+        boost::asio::local::stream_protocol::acceptor stale(io, boost::asio::local::stream_protocol::endpoint(path));
+    }
+    REQUIRE(std::filesystem::is_socket(path));
+    {
+        running_server server(options, proof_echo);
+        struct stat st{};
+        REQUIRE(::stat(path.c_str(), &st) == 0);
+        CHECK((st.st_mode & 0777) == 0660);
+        CHECK(get_local(path) == "127.0.0.1 unix uid " + own_uid());
+        CHECK(answer(server.port(), get("/")).body() == "127.0.0.1 tcp uid " + own_uid());
+
+        // A WebSocket works over it too.
+        boost::asio::io_context io;
+        websocket::stream<boost::asio::local::stream_protocol::socket> ws(io);
+        ws.next_layer().connect(boost::asio::local::stream_protocol::endpoint(path));
+        ws.handshake("localhost", "/ws");
+        ws.write(boost::asio::buffer(std::string("hi")));
+        boost::beast::flat_buffer buffer;
+        ws.read(buffer);
+        CHECK(boost::beast::buffers_to_string(buffer.data()) == "echo:hi");
+        ws.close(websocket::close_code::normal);
+
+        // Live: a second server on the same path is refused.
+        CHECK_THROWS_AS(tb::server(options, proof_echo), boost::system::system_error);
+        CHECK(get_local(path) == "127.0.0.1 unix uid " + own_uid());
+    }
+    CHECK_FALSE(std::filesystem::exists(path));
+
+    // Any other file at the path is never replaced.
+    { std::ofstream(path) << "not a socket"; }
+    CHECK_THROWS_AS(tb::server(options, proof_echo), boost::system::system_error);
+    CHECK(std::filesystem::is_regular_file(path));
+    std::filesystem::remove(path);
 }

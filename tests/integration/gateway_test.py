@@ -68,6 +68,22 @@ class CommandLine(unittest.TestCase):
         text = '// line\n{ /* block */ "gateway": { "port": 0, // trailing\n "trustedProxies": ["127.0.0.1"] } }'
         self.assertEqual(self.check(text).returncode, 0)
 
+    def test_openclaw_documentation_configurations_load(self):
+        """OpenClaw's JSON5 examples (tests/json5/openclaw/), pasted unchanged (SPEC §9)."""
+        fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "json5", "openclaw")
+        for name, listens in (("loopback.json5", "127.0.0.1"), ("lan.json5", "0.0.0.0"), ("flat_header.json5", "127.0.0.1")):
+            with self.subTest(name=name), open(os.path.join(fixtures, name)) as f:
+                checked = self.check(f.read())
+                self.assertEqual((checked.returncode, checked.stdout),
+                                 (0, f"config ok: trusted-proxy mode, {listens} port 18789\n"), checked.stderr)
+
+    def test_openclaw_sections_and_misspellings_are_named(self):
+        agents = self.check("{agents: {}, gateway: {prot: 1}}")
+        self.assertEqual(agents.returncode, 2)
+        self.assertIn("an OpenClaw setting this gateway does not implement", agents.stderr)
+        misspelt = self.check("{gateway: {prot: 1}}")
+        self.assertIn("did you mean port?", misspelt.stderr)
+
     def test_usage_errors_exit_2(self):
         result = harness.run_gateway_once(ARGS.gateway, "--no-such-flag")
         self.assertEqual(result.returncode, 2)
@@ -88,6 +104,8 @@ class CommandLine(unittest.TestCase):
             (edit(lambda c: c["gateway"].update(trustedProxies=["127.0.0.1", "127.1"])), "gateway.trustedProxies[1]",
              '"127.1"'),
             (edit(lambda c: c["gateway"].update(trustedProxies=["10.0.0.1/8"])), "gateway.trustedProxies[0]", "host bits"),
+            (edit(lambda c: c["gateway"].update(trustedProxies=["127.0.0.1", "::ffff:0:0/96"])), "gateway.trustedProxies[1]",
+             'expected the IPv4 form "0.0.0.0/0"'),
             (edit(lambda c: c["gateway"].update(trustedProxies=[])), "gateway.trustedProxies", "at least one"),
             (edit(lambda c: c["gateway"].update(port="18789")), "gateway.port", "expected an integer from 0 to 65535, got a string"),
             (edit(lambda c: c["gateway"].update(port=70000)), "gateway.port", "got 70000"),
@@ -111,6 +129,14 @@ class CommandLine(unittest.TestCase):
              "gateway.auth.token", "SecretRef"),
             (edit(lambda c: c["gateway"]["auth"].update(rateLimit={"maxAttempts": 0})), "gateway.auth.rateLimit.maxAttempts",
              "from 1"),
+            (edit(lambda c: c["gateway"]["auth"].update(rateLimit={"ipv6PrefixLength": 31})),
+             "gateway.auth.rateLimit.ipv6PrefixLength", "expected an integer from 32 to 128, got 31"),
+            (edit(lambda c: c["gateway"]["auth"].update(rateLimit={"globalMaxAttempts": 0})),
+             "gateway.auth.rateLimit.globalMaxAttempts", "from 1 to 100000"),
+            (edit(lambda c: c["gateway"]["auth"].update(rateLimit={"globalMaxAttempts": "10"})),
+             "gateway.auth.rateLimit.globalMaxAttempts", "expected null (off) or an integer"),
+            (edit(lambda c: c["gateway"].update(clientIpHeader="X-Forwarded-For")), "gateway.clientIpHeader",
+             'expected "x-forwarded-for" or "forwarded", got "X-Forwarded-For"'),
             (edit(lambda c: (c["gateway"]["auth"].update(mode="none"), c["gateway"].update(bind="::"))),
              "gateway.auth.mode", "allowInsecureNone"),
             (edit(lambda c: c["gateway"].update(tls={"enabled": True})), "gateway.tls.certPath", "PEM certificate chain"),
@@ -196,17 +222,35 @@ class WireContract(unittest.TestCase):
         self.assertEqual(res.json(), {"user": "alice", "via": "trusted-proxy",
                                       "scopes": ["operator.write", "operator.approvals"], "clientIp": "203.0.113.9"})
 
+    def test_empty_forwarded_for_elements_are_skipped(self):
+        for value in ("203.0.113.9,,", ", 203.0.113.9 ,", "203.0.113.9, ,127.0.0.1"):
+            with self.subTest(value=value):
+                res = self.get("/whoami", [("X-Forwarded-User", "alice"), ("X-Forwarded-For", value)])
+                self.assertEqual(res.json()["clientIp"], "203.0.113.9")
+
     def test_scopes_header_narrows_the_grant(self):
         res = self.get("/whoami", [("X-Forwarded-User", "alice"), ("X-Forwarded-For", "203.0.113.9"),
                                    ("X-OpenClaw-Scopes", "operator.approvals, operator.admin, no.such.scope")])
         self.assertEqual(res.json()["scopes"], ["operator.approvals"])
+        # A requested scope that the grant implies is held: write implies read.
+        implied = self.get("/whoami", [("X-Forwarded-User", "alice"), ("X-Forwarded-For", "203.0.113.9"),
+                                       ("X-OpenClaw-Scopes", "operator.read")])
+        self.assertEqual(implied.json()["scopes"], ["operator.read"])
         empty = self.get("/whoami", [("X-Forwarded-User", "alice"), ("X-Forwarded-For", "203.0.113.9"),
                                      ("X-OpenClaw-Scopes", "")])
         self.assertEqual(empty.json()["scopes"], [])
 
+    def test_a_refused_identity_is_403_and_logged(self):
+        res, (line,) = self.gw.observe(lambda: self.get("/whoami", [("X-Forwarded-User", "mallory"),
+                                                                   ("X-Forwarded-For", "203.0.113.9")]))
+        self.assertEqual(res.status, 403)
+        self.assertEqual(res.json(), {"error": {"type": "forbidden", "message": "Forbidden",
+                                                "reason": "trusted_proxy_user_not_allowed"}})
+        self.assertEqual((line["decision"], line["reason"], line["user"], line["status"]),
+                         ("deny", "trusted_proxy_user_not_allowed", "mallory", 403))
+
     def test_refusals_are_401_with_the_reason_when_exposed(self):
         cases = [
-            ([("X-Forwarded-User", "mallory"), ("X-Forwarded-For", "203.0.113.9")], "trusted_proxy_user_not_allowed"),
             ([("X-Forwarded-User", "alice"), ("X-Forwarded-User", "bob"), ("X-Forwarded-For", "203.0.113.9")],
              "trusted_proxy_user_ambiguous"),
             ([("X-Forwarded-User", "alice, bob"), ("X-Forwarded-For", "203.0.113.9")], "trusted_proxy_user_ambiguous"),
@@ -293,9 +337,11 @@ class WireContract(unittest.TestCase):
 
     def test_websocket_upgrade_is_refused_like_http(self):
         ws = WebSocket("127.0.0.1", self.gw.port, headers=[("X-Forwarded-User", "mallory"), ("X-Forwarded-For", "203.0.113.9")])
-        self.assertEqual(ws.status, 401)
-        self.assertEqual(ws.json(), {"error": {"type": "unauthorized", "message": "Unauthorized",
+        self.assertEqual(ws.status, 403)
+        self.assertEqual(ws.json(), {"error": {"type": "forbidden", "message": "Forbidden",
                                                "reason": "trusted_proxy_user_not_allowed"}})
+        ws = WebSocket("127.0.0.1", self.gw.port, headers=[("X-Forwarded-For", "203.0.113.9")])
+        self.assertEqual(ws.status, 401)
 
     def test_bad_http_gets_400_and_the_server_stays_up(self):
         for garbage in (b"GARBAGE\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
@@ -319,6 +365,26 @@ class WireContract(unittest.TestCase):
         log = self.gw.log_text()
         self.assertNotIn("c2VjcmV0", log)
         self.assertNotIn("cookie-secret", log)
+
+
+class ForwardedHeader(unittest.TestCase):
+    def test_client_ip_from_rfc_7239_forwarded(self):
+        config = trusted_proxy_config()
+        config["gateway"]["clientIpHeader"] = "forwarded"
+        gw = Gateway(ARGS.gateway, config, DIR)
+
+        def client_ip(*headers):
+            res = request("GET", "127.0.0.1", gw.port, "/whoami", [("X-Forwarded-User", "alice"), *headers])
+            self.assertEqual(res.status, 200, res.body)
+            return res.json()["clientIp"]
+
+        self.assertEqual(client_ip(("Forwarded", 'for="[2001:db8:cafe::17]:4711";proto=https')), "2001:db8:cafe::17")
+        self.assertEqual(client_ip(("Forwarded", "for=203.0.113.9, for=127.0.0.1")), "203.0.113.9")
+        # Obfuscated and unknown nodes are malformed: the peer. x-forwarded-for is not read.
+        self.assertEqual(client_ip(("Forwarded", "for=203.0.113.9, for=unknown")), "127.0.0.1")
+        self.assertEqual(client_ip(("Forwarded", "for=_hidden")), "127.0.0.1")
+        self.assertEqual(client_ip(("X-Forwarded-For", "203.0.113.9")), "127.0.0.1")
+        self.assertEqual(gw.stop(), 0)
 
 
 class TokenMode(unittest.TestCase):
@@ -347,6 +413,25 @@ class TokenMode(unittest.TestCase):
         self.assertEqual(gw.stop(), 0)
         self.assertNotIn(TOKEN, gw.log_text())
         self.assertNotIn("wrong", gw.log_text())
+
+
+    def test_global_ceiling_locks_every_client(self):
+        config = trusted_proxy_config(mode="token", token=TOKEN,
+                                      rateLimit={"maxAttempts": 10, "lockoutMs": 30000, "exemptLoopback": False,
+                                                 "globalMaxAttempts": 3})
+        gw = Gateway(ARGS.gateway, config, DIR)
+
+        def whoami(token, source):
+            return request("GET", "127.0.0.1", gw.port, "/whoami", [("Authorization", f"Bearer {token}")], source=source)
+
+        self.assertEqual(whoami(TOKEN, "127.0.0.5").status, 200)
+        for source in ("127.0.0.2", "127.0.0.3", "127.0.0.4"):
+            self.assertEqual(whoami("wrong", source).json()["error"]["reason"], "token_mismatch")
+        # Three clients, one failure each: every client is locked, the right token included.
+        locked = whoami(TOKEN, "127.0.0.5")
+        self.assertEqual(locked.status, 429)
+        self.assertTrue(0 < int(locked.headers["retry-after"]) <= 30, locked.headers)
+        self.assertEqual(gw.stop(), 0)
 
 
 class NoneMode(unittest.TestCase):

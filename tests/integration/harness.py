@@ -254,7 +254,7 @@ def deploy_config(path, replacements):
     return text
 
 
-_NGINX_MAIN = """worker_processes 1;
+_NGINX_MAIN = """{user}worker_processes 1;
 error_log {dir}/nginx-error.log info;
 pid {dir}/nginx.pid;
 events {{ worker_connections 256; }}
@@ -270,13 +270,15 @@ http {{
 """
 
 
-def start_nginx(directory, site_text, host, port, netns=None):
+def start_nginx(directory, site_text, host, port, netns=None, user=None):
     """nginx in the foreground with `site_text` as its only http-level configuration,
-    listening on host:port (inside `netns` if given)."""
+    listening on host:port (inside `netns` if given); started as root, its workers run
+    as `user` (nginx's own default, nobody, if None)."""
     directory = tempfile.mkdtemp(prefix="nginx-", dir=directory)
     os.chmod(directory, 0o755)
     site = write_file(os.path.join(directory, "site.conf"), site_text)
-    main = write_file(os.path.join(directory, "nginx.conf"), _NGINX_MAIN.format(dir=directory, site=site))
+    main = write_file(os.path.join(directory, "nginx.conf"),
+                      _NGINX_MAIN.format(dir=directory, site=site, user=f"user {user};\n" if user else ""))
     argv = ["nginx", "-e", os.path.join(directory, "nginx-error.log"), "-p", directory, "-c", main, "-g", "daemon off;"]
     if netns:
         argv = ["ip", "netns", "exec", netns] + argv

@@ -9,7 +9,7 @@ import threading
 import unittest
 
 import harness
-from harness import Gateway, basic_auth, request
+from harness import Gateway, WebSocket, basic_auth, request
 from proxy_checks import ProxiedGatewayChecks, gateway_config
 
 harness.require_tools("nginx", "htpasswd")
@@ -35,6 +35,45 @@ class AuthBasic(ProxiedGatewayChecks, unittest.TestCase):
         # nginx appends its client (127.0.0.1, a trusted hop); the first untrusted entry
         # from the right is what the client claimed: only logs ever use it.
         self.assertEqual(res.json()["clientIp"], "203.0.113.7")
+
+
+class CrossSite(unittest.TestCase):
+    """SPEC §7: a page on another site driving a signed-in browser's WebSocket through
+    nginx is refused after authentication; the gateway's own host and
+    gateway.http.allowedOrigins are not."""
+
+    @classmethod
+    def setUpClass(cls):
+        config = gateway_config()
+        config["gateway"]["http"] = {"allowedOrigins": ["https://app.example"]}
+        cls.gw = Gateway(ARGS.gateway, config, DIR)
+        cls.proxy_port = harness.start_nginx_basic_auth(DIR, ARGS.deploy, "127.0.0.1", f"127.0.0.1:{cls.gw.port}")
+
+    def websocket(self, origin):
+        return WebSocket("127.0.0.1", self.proxy_port, headers=[basic_auth("alice", harness.PASSWORDS["alice"]),
+                                                                ("Origin", origin)])
+
+    def test_a_cross_site_upgrade_is_403(self):
+        for origin in ("https://evil.example", "null", "https://app.example.evil.example"):
+            with self.subTest(origin=origin):
+                ws, (line,) = self.gw.observe(lambda: self.websocket(origin))
+                self.assertEqual(ws.status, 403, ws.body)
+                self.assertEqual(ws.json(), {"error": {"type": "forbidden", "message": "Cross-site request",
+                                                       "reason": "origin_not_allowed"}})
+                self.assertEqual((line["reason"], line["user"], line["status"]), ("origin_not_allowed", "alice", 403))
+
+    def test_allowed_and_same_host_origins_get_101(self):
+        for origin in ("https://app.example", f"http://127.0.0.1:{self.proxy_port}"):
+            with self.subTest(origin=origin):
+                ws = self.websocket(origin)
+                self.assertEqual(ws.status, 101, ws.body)
+                self.assertTrue(ws.call({"id": 1, "method": "health"})["ok"])
+                ws.close()
+
+    def test_a_cross_site_post_is_403(self):
+        res = request("POST", "127.0.0.1", self.proxy_port, "/rpc/health",
+                      [basic_auth("alice", harness.PASSWORDS["alice"]), ("Origin", "https://evil.example")], "{}")
+        self.assertEqual((res.status, res.json()["error"]["reason"]), (403, "origin_not_allowed"))
 
 
 class AuthService(http.server.BaseHTTPRequestHandler):

@@ -34,8 +34,8 @@ class ProxiedGatewayChecks:
 
     def test_user_not_in_allow_users(self):
         res = self.get("/whoami", self.signed_in("bob"))
-        self.assertEqual(res.status, 401)
-        self.assertEqual(res.json(), {"error": {"type": "unauthorized", "message": "Unauthorized",
+        self.assertEqual(res.status, 403)
+        self.assertEqual(res.json(), {"error": {"type": "forbidden", "message": "Forbidden",
                                                 "reason": "trusted_proxy_user_not_allowed"}})
 
     def test_no_credentials_never_reach_the_gateway(self):
@@ -59,7 +59,7 @@ class ProxiedGatewayChecks:
                                                                       "missingScope": "operator.approvals"}}})
         ws.close()
         refused = WebSocket("127.0.0.1", self.proxy_port, headers=self.signed_in("bob"))
-        self.assertEqual(refused.status, 401)
+        self.assertEqual(refused.status, 403)  # signed in, but not in allowUsers
 
     def test_local_cli_still_gets_loopback_user(self):
         res = request("GET", "127.0.0.1", self.gw.port, "/whoami")

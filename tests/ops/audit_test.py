@@ -5,6 +5,8 @@ Retry-After per client IP, loopback exemption, and a flood of distinct clients t
 neither grows the limiter nor frees a locked-out one."""
 
 import json
+import os
+import time
 import unittest
 
 import ops
@@ -19,7 +21,7 @@ TOKEN = "audit-test-token-0123456789abcdef0123"
 def config(bind="127.0.0.1", mode="trusted-proxy", **auth):
     """A configuration whose audit is clean unless the arguments make it otherwise."""
     c = {"gateway": {"bind": bind, "port": 0, "trustedProxies": ["127.0.0.1", "10.1.2.3"],
-                     "auth": {"mode": mode, "trustedProxy": {"allowUsers": ["alice"]}}}}
+                     "auth": {"mode": mode, "trustedProxy": {"allowUsers": ["alice"], "allowLoopback": True}}}}
     c["gateway"]["auth"].update(auth)
     return c
 
@@ -66,10 +68,25 @@ class SecurityAudit(unittest.TestCase):
             (config(mode="token", token="short-token"), ("warn", "auth.token_short", "gateway.auth.token")),
             (config(bind="0.0.0.0", mode="none", allowInsecureNone=True),
              ("critical", "auth.none_exposed", "gateway.auth.mode")),
+            # No trusted entry can reach a loopback bind; or only loopback entries, which
+            # without allowLoopback and a loopback fallback admit nobody either.
+            (edit(config(), lambda c: c["gateway"].update(trustedProxies=["10.1.2.3", "::1"])),
+             ("warn", "trusted_proxy.admits_nobody", "gateway.trustedProxies")),
+            (edit(config(), lambda c: c["gateway"]["auth"]["trustedProxy"].update(allowLoopback=False)),
+             ("warn", "trusted_proxy.admits_nobody", "gateway.trustedProxies")),
         ]
+        if os.geteuid() == 0:
+            cases.append((edit(config(), lambda c: c["gateway"]["auth"]["trustedProxy"].update(loopbackUser="alice")),
+                          ("warn", "trusted_proxy.local_users_root", "gateway.auth.trustedProxy.localUsers")))
         clean = [config(), token_mode, config(mode="none"),
                  edit(config(), lambda c: c["gateway"].update(trustedProxies=["10.0.0.0/16", "2001:db8::/48", "127.0.0.1"])),
-                 config(bind="0.0.0.0")]  # trusted-proxy: TLS ends at the proxy
+                 # An IPv6 /80: it spans the IPv4-mapped space but trusts no IPv4 peer (SPEC §1).
+                 edit(config(), lambda c: c["gateway"].update(trustedProxies=["127.0.0.1", "::/80"])),
+                 config(bind="0.0.0.0"),  # trusted-proxy: TLS ends at the proxy
+                 # a loopback fallback, a remote proxy on a reachable bind, or root named on purpose
+                 edit(config(), lambda c: c["gateway"]["auth"].update(token=TOKEN, trustedProxy={
+                     "allowUsers": ["alice"], "localUsers": ["root"]})),
+                 edit(config(bind="0.0.0.0"), lambda c: c["gateway"]["auth"]["trustedProxy"].update(allowLoopback=False))]
         for c in clean:
             with self.subTest(clean=c):
                 self.assertEqual(self.check(c), [])
@@ -98,8 +115,10 @@ class SecurityAudit(unittest.TestCase):
     def test_the_embedded_default_reports_its_loopback_user(self):
         result = harness.run_gateway_once(ARGS.gateway, "--check-config")
         self.assertEqual(result.returncode, 0)
-        self.assertEqual(sorted(f[1] for f in findings(result.stderr)),
-                         ["trusted_proxy.allow_users_empty", "trusted_proxy.loopback_user_with_allow_loopback"])
+        expected = ["trusted_proxy.allow_users_empty", "trusted_proxy.loopback_user_with_allow_loopback"]
+        if os.geteuid() == 0:
+            expected.append("trusted_proxy.local_users_root")
+        self.assertEqual(sorted(f[1] for f in findings(result.stderr)), sorted(expected))
 
 
 def limited(max_attempts=3, **extra):
@@ -158,6 +177,65 @@ class FailedAttempts(unittest.TestCase):
                 result = ops.check_config(ARGS.gateway, config(mode="token", token=TOKEN, rateLimit=limits), DIR)
                 self.assertEqual(result.returncode, 2)
                 self.assertTrue(result.stderr.startswith(f"config error: {path}: "), result.stderr)
+
+
+class AuditTruth(unittest.TestCase):
+    """SPEC §7: a decision line says what was sent and who was refused, and holds no
+    credential from the target."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.gw = Gateway(ARGS.gateway, {"gateway": {
+            "port": 0, "trustedProxies": ["127.0.0.1"],
+            "auth": {"trustedProxy": {"allowLoopback": True, "loopbackUser": "operator@localhost"}}}}, DIR)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gw.stop()
+
+    def last_decision(self, predicate, timeout=5):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [line for line in self.gw.decisions() if predicate(line)]
+            if found:
+                return found[-1]
+            time.sleep(0.02)
+        self.fail(f"no such decision line: {self.gw.decisions()[-3:]}")
+
+    def test_logged_targets_lose_userinfo_query_and_fragment(self):
+        raw = harness.raw_exchange("127.0.0.1", self.gw.port,
+                                   b"GET http://alice:hunter2@localhost/whoami/x?token=s3cr3t#frag HTTP/1.1\r\n"
+                                   b"Host: localhost\r\nConnection: close\r\n\r\n")
+        self.assertTrue(raw.startswith(b"HTTP/1.1 404"), raw[:100])
+        line = self.last_decision(lambda line: "whoami/x" in line.get("route", ""))
+        self.assertEqual(line["route"], "http://localhost/whoami/x")
+        text = self.gw.log_text()
+        for secret in ("hunter2", "s3cr3t", "frag"):
+            self.assertNotIn(secret, text)
+
+    def test_a_refused_upgrade_logs_the_status_sent(self):
+        # Authenticated (a local tool), but without Sec-WebSocket-Key: Beast answers 400.
+        raw = harness.raw_exchange("127.0.0.1", self.gw.port,
+                                   b"GET /ws?broken HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+                                   b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        self.assertTrue(raw.startswith(b"HTTP/1.1 400"), raw[:100])
+        line = self.last_decision(lambda line: line.get("route") == "/ws" and line.get("status") != 101)
+        self.assertEqual((line["decision"], line["status"]), ("allow", 400))
+        ws = harness.WebSocket("127.0.0.1", self.gw.port)
+        self.assertEqual(ws.status, 101)
+        ws.close()
+        self.assertEqual(self.last_decision(lambda line: line.get("status") == 101)["route"], "/ws")
+
+    def test_identity_bytes_are_escaped_distinguishably(self):
+        r"""README "Audit log": `\` is written `\\`, a byte that is not valid UTF-8 `\xHH`."""
+        for sent, logged in [(b"al\xffice", r"al\xffice"), (b"al\\xffice", r"al\\xffice"), (b"caf\xc3\xa9", "café"),
+                             (b"\xed\xa0\x80", r"\xed\xa0\x80")]:
+            with self.subTest(sent=sent):
+                raw = harness.raw_exchange("127.0.0.1", self.gw.port,
+                                           b"GET /whoami HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-User: " + sent +
+                                           b"\r\nX-Forwarded-For: 198.51.100.7\r\nConnection: close\r\n\r\n")
+                self.assertTrue(raw.startswith(b"HTTP/1.1 200"), raw[:100])
+                self.assertIn('"user":' + json.dumps(logged, ensure_ascii=False), self.gw.log_text())
 
 
 if __name__ == "__main__":

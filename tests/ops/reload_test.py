@@ -54,7 +54,7 @@ EXPECTED = {
     "carol": {"a": who("carol", "trusted-proxy", ["operator.approvals"], "198.51.100.7"),
               "b": who("carol", "trusted-proxy", ["operator.questions"], "198.51.100.7")},
     "alice": {"a": who("alice", "trusted-proxy", ["operator.read"], "198.51.100.7"),
-              "b": (401, {"error": {"type": "unauthorized", "message": "Unauthorized",
+              "b": (403, {"error": {"type": "forbidden", "message": "Forbidden",
                                     "reason": "trusted_proxy_user_not_allowed"}})},
     "chat": {"a": (200, {"ok": True, "method": "chat.send", "result": {"user": "gen-a", "via": "loopback-user", "params": {}}}),
              "b": (403, {"error": {"type": "forbidden", "message": "missing scope: operator.write",
@@ -264,6 +264,33 @@ class SecretsAndLimitsAcrossReloads(unittest.TestCase):
         other_limits["gateway"]["auth"]["rateLimit"]["lockoutMs"] = 30000
         self.assertEqual(ops.reload_with(gw, other_limits)["result"], "ok")
         self.assertEqual(whoami(gw, bearer(os.environ["TG_OPS_RELOAD_TOKEN"])).json()["via"], "token")
+        self.assertEqual(gw.stop(), 0)
+
+
+class WebSocketsAcrossReloads(unittest.TestCase):
+    def test_a_reload_decides_every_open_websocket_again(self):
+        """SPEC §3 "Connections": alice is in A's allowUsers, not in B's; carol is in both
+        with other scopes. After the swap alice's WebSocket is closed (1008, the reason
+        code), carol's holds B's scopes."""
+        gw = Gateway(ARGS.gateway, A, DIR)
+        alice = harness.WebSocket("127.0.0.1", gw.port, headers=[("X-Forwarded-User", "alice")] + PROXIED)
+        carol = harness.WebSocket("127.0.0.1", gw.port, headers=[("X-Forwarded-User", "carol")] + PROXIED)
+        self.assertEqual((alice.status, carol.status), (101, 101))
+        self.assertTrue(alice.call({"id": 1, "method": "health"})["ok"])
+        self.assertTrue(carol.call({"id": 1, "method": "approvals.resolve"})["ok"])
+
+        self.assertEqual(ops.reload_with(gw, B)["result"], "ok")
+        opcode, payload = alice.receive()
+        self.assertEqual((opcode, payload[:2], payload[2:]), (0x8, b"\x03\xf0", b"trusted_proxy_user_not_allowed"))
+        alice.sock.close()
+        refused = carol.call({"id": 2, "method": "approvals.resolve"})
+        self.assertEqual(refused["error"]["details"]["missingScope"], "operator.approvals")
+        revoked = gw.wait_for(lambda line: line.get("trigger") == "reload" and line.get("closeCode") == 1008)
+        self.assertEqual((revoked["user"], revoked["reason"], revoked["generation"]),
+                         ("alice", "trusted_proxy_user_not_allowed", 2))
+        rescoped = gw.wait_for(lambda line: line.get("trigger") == "reload" and line.get("user") == "carol")
+        self.assertEqual(rescoped["scopes"], ["operator.questions"])
+        carol.close()
         self.assertEqual(gw.stop(), 0)
 
 

@@ -6,12 +6,15 @@ a whole run's log searched for every secret it used."""
 import base64
 import json
 import os
+import signal
+import socket
+import subprocess
 import sys
 import time
 import unittest
 
 import ops
-from ops import Gateway, bearer, harness, whoami
+from ops import Gateway, bearer, harness, request, whoami
 
 ARGS = harness.arguments()
 DIR = harness.work_dir()
@@ -27,7 +30,7 @@ os.environ["TG_OPS_HIDDEN"] = "must-not-reach-the-resolver"
 # (request, arguments, the environment it saw) next to itself, then answers from a table
 # kept next to it too, so each test decides what it says.
 RESOLVER = f"""#!{sys.executable}
-import json, os, sys
+import json, os, sys, time
 here = os.path.dirname(os.path.abspath(__file__))
 request = json.load(sys.stdin)
 with open(os.path.join(here, "seen.json"), "w") as f:
@@ -35,6 +38,7 @@ with open(os.path.join(here, "seen.json"), "w") as f:
                "env": {{k: os.environ.get(k) for k in ("TG_OPS_PASSED", "TG_OPS_HIDDEN", "PATH")}}}}, f)
 with open(os.path.join(here, "answer.json")) as f:
     answer = json.load(f)
+time.sleep(answer.get("sleep", 0))
 if "exit" in answer:
     sys.exit(answer["exit"])
 sys.stdout.write(answer["text"] if "text" in answer else json.dumps(answer["json"]))
@@ -281,6 +285,49 @@ class ExecSource(Checks):
         self.assert_refused(exec_config(command, passEnv=["A=B"]), "secrets.providers.vault.passEnv[0]", "variable name")
         self.assert_refused(exec_config(command, "../token"), "gateway.auth.token.id", "segments")
         self.assert_refused(exec_config(command, timeoutMs=0), "secrets.providers.vault.timeoutMs", "from 1 to 120000")
+
+
+class SignalsWhileSlow(unittest.TestCase):
+    def test_sighup_while_starting_or_draining_is_ignored(self):
+        """SPEC §9: a reload signal while an exec resolver runs at start-up, or while
+        draining, is logged and ignored; it never ends the process."""
+        directory, command = install_resolver(dict(values(EXEC_TOKEN), sleep=1.5))
+        path = ops.write_json(os.path.join(DIR, "slow-start.json"), exec_config(command, timeoutMs=10000))
+        log_path = os.path.join(DIR, "slow-start.log")
+        with open(log_path, "wb") as log:
+            proc = harness.spawn([ARGS.gateway, "--config", path], stderr=log, stdout=subprocess.DEVNULL)
+        harness.at_exit(lambda: proc.poll() is None and proc.kill())
+
+        def wait_for_line(predicate, timeout=10):
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                with open(log_path) as f:
+                    for line in f.read().splitlines():
+                        parsed = json.loads(line)
+                        if predicate(parsed):
+                            return parsed
+                self.assertIsNone(proc.poll(), "the gateway ended")
+                time.sleep(0.02)
+            self.fail("no such log line")
+
+        deadline = time.monotonic() + 10
+        while not os.path.exists(os.path.join(directory, "seen.json")) and time.monotonic() < deadline:
+            time.sleep(0.01)  # the resolver is running
+        proc.send_signal(signal.SIGHUP)
+        ignored = wait_for_line(lambda line: line.get("event") == "signal")
+        self.assertEqual((ignored["signal"], ignored["result"]), ("SIGHUP", "ignored"))
+        listening = wait_for_line(lambda line: line.get("event") == "listening")
+        port = int(listening["url"].rsplit(":", 1)[1])
+        self.assertEqual(request("GET", "127.0.0.1", port, "/whoami", bearer(EXEC_TOKEN)).status, 200)
+
+        busy = socket.create_connection(("127.0.0.1", port), 5)
+        busy.sendall(b"GET /whoami HTTP/1.1\r\nHost: loc")  # a request in progress holds the drain
+        proc.send_signal(signal.SIGTERM)
+        wait_for_line(lambda line: line.get("event") == "draining")
+        proc.send_signal(signal.SIGHUP)
+        wait_for_line(lambda line: line.get("event") == "signal" and "draining" in line["message"])
+        busy.close()
+        self.assertEqual(proc.wait(timeout=15), 0)
 
 
 class NoSecretInTheLog(unittest.TestCase):

@@ -6,7 +6,11 @@ minimal stand-in for the `conan` module and checks what the recipe would tell Co
 - its options are exactly the CMake package's optional components;
 - generate() configures the library-only build that the port and tests/package use;
 - package_info() declares, for each option set, the CMake targets the installed CMake
-  package has: trustgate::trustgate always, trustgate::<component> when enabled.
+  package has: trustgate::trustgate always, trustgate::<component> when enabled;
+- package_id() makes one package for every setting (header-only);
+- validate() accepts a C++20 compiler whose profile names no standard, and refuses
+  cppstd 17 and a compiler too old for C++20;
+- configure() asks for header-only Boost when the beast component is on.
 
     check_conan_recipe.py <source dir> <project version> <component,...> <-DNAME=VALUE,...>
 Exits 1 on a mismatch.
@@ -42,6 +46,46 @@ class Toolchain:
         pass
 
 
+class InvalidConfiguration(Exception):
+    pass
+
+
+class Settings:
+    """Stands for self.settings: dotted names, as get_safe() takes them."""
+
+    def __init__(self, **values):
+        self.values = values
+        self.os = values.get("os")
+        self.compiler = values.get("compiler")
+
+    def get_safe(self, name):
+        return self.values.get(name)
+
+
+def check_min_cppstd(conanfile, minimum):
+    if int(str(conanfile.settings.get_safe("compiler.cppstd")).lstrip("gnu")) < minimum:
+        raise InvalidConfiguration(f"needs C++{minimum}")
+
+
+class Options(types.SimpleNamespace):
+    """Stands for self.options: the recipe's own as attributes, a dependency's by name."""
+
+    def __init__(self, own, dependencies):
+        super().__init__(**own)
+        self._dependencies = dependencies
+
+    def __getitem__(self, name):
+        return self._dependencies[name]
+
+
+class Info:
+    def __init__(self):
+        self.cleared = False
+
+    def clear(self):
+        self.cleared = True
+
+
 def install_conan_stand_in():
     def module(name, **attributes):
         m = types.ModuleType(name)
@@ -56,8 +100,9 @@ def install_conan_stand_in():
         raise AssertionError("not expected while checking the recipe")
 
     module("conan", ConanFile=object)
+    module("conan.errors", ConanInvalidConfiguration=InvalidConfiguration)
     module("conan.tools")
-    module("conan.tools.build", check_min_cppstd=unused)
+    module("conan.tools.build", check_min_cppstd=check_min_cppstd)
     module("conan.tools.cmake", CMake=unused, CMakeToolchain=Toolchain, cmake_layout=unused)
     module("conan.tools.files", copy=unused, load=load, rmdir=unused)
 
@@ -90,7 +135,7 @@ def main():
     for enabled in itertools.product([False, True], repeat=len(components)):
         options = dict(zip(components, enabled))
         recipe.options = types.SimpleNamespace(**options)
-        recipe.settings = types.SimpleNamespace(os="Linux")
+        recipe.settings = Settings(os="Linux")
         recipe.cpp_info = Recorder()
         recipe.package_info()
         declared = sorted(c.properties.get("cmake_target_name") for c in recipe.cpp_info.components.values())
@@ -99,6 +144,34 @@ def main():
             problems.append(f"with {options}: package_info() declares {declared}, the CMake package has {wanted}")
         if recipe.cpp_info.properties.get("cmake_file_name") != "trustgate":
             problems.append("package_info(): cmake_file_name must be 'trustgate'")
+
+    recipe.info = Info()
+    recipe.package_id()
+    if not recipe.info.cleared:
+        problems.append("package_id() must clear the settings and options: the package is headers only")
+
+    def validates(**settings):
+        recipe.settings = Settings(**settings)
+        try:
+            recipe.validate()
+            return True
+        except InvalidConfiguration:
+            return False
+
+    if not validates(os="Linux", compiler="gcc", **{"compiler.version": "12"}):
+        problems.append("validate() refuses gcc 12 when the profile names no C++ standard")
+    if validates(os="Linux", compiler="gcc", **{"compiler.version": "12", "compiler.cppstd": "17"}):
+        problems.append("validate() accepts compiler.cppstd=17")
+    if not validates(os="Linux", compiler="gcc", **{"compiler.version": "12", "compiler.cppstd": "gnu20"}):
+        problems.append("validate() refuses compiler.cppstd=gnu20")
+    if validates(os="Linux", compiler="gcc", **{"compiler.version": "9"}):
+        problems.append("validate() accepts gcc 9, which has no C++20")
+
+    boost_options = types.SimpleNamespace(header_only=False)
+    recipe.options = Options({c: c == "beast" for c in components}, {"boost": boost_options})
+    recipe.configure()
+    if "beast" in components and not boost_options.header_only:
+        problems.append("configure() must ask for header-only Boost with the beast component")
 
     for problem in problems:
         print(f"conanfile.py: {problem}")

@@ -53,6 +53,32 @@ TEST_CASE("the invariant checks catch unsafe compositions", "[invariants]") {
     CHECK(std::count_if(ignoring.failed.begin(), ignoring.failed.end(), [](const std::string& n) { return n.find("§8.4") != std::string::npos; }) == 1);
 }
 
+// A local stage that believes headers alone, as trustgate did before the local process
+// proof: §8.2 in its new form catches it (a loopback peer without a proof in localUsers
+// gets loopbackUser).
+namespace {
+struct trusts_headers_alone {
+    static constexpr trustgate::stage stage = trustgate::stage::local;
+    static constexpr std::string_view name = "trusts_headers_alone";
+    template <class Context>
+    static trusts_headers_alone from_config(const auth_config&, const Context&) {
+        return {};
+    }
+    template <request_view R>
+    verdict check(request_facts& facts, const R&) const {
+        if (facts.direct_local() && !facts.user_present) return decision::allow(via::loopback_user, "operator@localhost", name);
+        return next_policy;
+    }
+};
+}  // namespace
+
+TEST_CASE("the invariant checks catch a local stage that ignores the local process proof", "[invariants]") {
+    std::cerr << "(the next check is expected to fail)\n";
+    using unproven = gateway<trusted_source, trusts_headers_alone, proxy_identity, scopes<>>;
+    const auto result = testing::check_invariants<unproven>(suite_options(1'000));
+    CHECK(std::count_if(result.failed.begin(), result.failed.end(), [](const std::string& n) { return n.find("§8.2") != std::string::npos; }) == 1);
+}
+
 // SPEC §6 as a state machine: the library's attempt_limiter, on an injected clock,
 // against the model's failed_attempts, over random sequences of failures, successes,
 // queries and clock steps on a few keys.
@@ -76,8 +102,12 @@ struct limiter_under_test {
 
 using limiter_command = rc::state::Command<limiter_model, limiter_under_test>;
 
+// Clients: IPv4, IPv6 addresses inside one /64 and in its neighbours (the key is the
+// network, SPEC §6), loopback.
 net::address some_key() {
-    return *net::address::parse(testing::detail::one_of<std::string>({"10.0.0.1", "10.0.0.2", "2001:db8::7", "127.0.0.1", "::1"}));
+    return *net::address::parse(testing::detail::one_of<std::string>(
+        {"10.0.0.1", "10.0.0.2", "2001:db8::7", "2001:db8::8", "2001:db8::ffff:1", "2001:db8:0:1::7", "2001:db8:0:100::7",
+         "127.0.0.1", "::1"}));
 }
 
 struct advance_clock : limiter_command {
@@ -133,9 +163,12 @@ TEST_CASE("attempt_limiter behaves as SPEC §6's model on an injected clock", "[
         config.window = milliseconds(testing::detail::one_of<int>({1'000, 60'000}));
         config.lockout = milliseconds(testing::detail::one_of<int>({500, 1'500, 300'000}));
         config.exempt_loopback = testing::detail::chance(1, 2);
-        config.max_keys = 1'024;  // no evictions among five keys: the model has none
+        config.max_keys = 1'024;  // no evictions among a few keys: the model has none
+        config.ipv6_prefix_length = testing::detail::one_of<unsigned>({64, 128, 56, 32});
+        config.global_max_attempts = testing::detail::one_of<unsigned>({0, 0, 2, 3, 5});
         RC_LOG() << "max_attempts " << config.max_attempts << ", window " << config.window.count() << "ms, lockout "
-                 << config.lockout.count() << "ms, exempt_loopback " << config.exempt_loopback << "\n";
+                 << config.lockout.count() << "ms, exempt_loopback " << config.exempt_loopback << ", ipv6_prefix_length "
+                 << config.ipv6_prefix_length << ", global_max_attempts " << config.global_max_attempts << "\n";
         limiter_under_test sut(config);
         rc::state::check(limiter_model{model::failed_attempts(config), config}, sut,
                          rc::state::gen::execOneOfWithArgs<advance_clock, record_failure, record_success, ask_locked>());

@@ -5,9 +5,12 @@
 #include <support/catch.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include <trustgate/model/reference_model.hpp>
 #include <trustgate/testing/detail/compare.hpp>
@@ -30,8 +33,16 @@ struct step {
     milliseconds after{0};
 };
 
+// A loopback peer is a tool run by this test's own user, as the kernel would say.
 basic_request from(const char* peer, std::vector<basic_request::header> headers = {}) {
-    return basic_request(*net::address::parse(peer), std::move(headers));
+    basic_request r(*net::address::parse(peer), std::move(headers));
+    if (r.peer().is_loopback()) r.set_local_proof(local_proof::of(std::uint32_t(geteuid())));
+    return r;
+}
+
+basic_request with_proof(basic_request r, local_proof proof) {
+    r.set_local_proof(proof);
+    return r;
 }
 
 auth_config config_trusting(std::vector<std::string> proxies) {
@@ -96,6 +107,22 @@ TEST_CASE("a bare local request without allowLoopback is a loopback source (step
     auto config = config_trusting({"127.0.0.1"});
     config.trusted_proxy.allow_loopback = true;
     require_outcomes(config, {{from("127.0.0.1"), {reason::trusted_proxy_user_missing}}});
+}
+
+TEST_CASE("a same-host proxy that drops every forwarding header is not a local tool (dropped proof check)", "[regression]") {
+    // nginx's `location /ws` with its own proxy_set_header lines: no X-Forwarded-*, Host
+    // 127.0.0.1:18789, from 127.0.0.1, but from nginx's worker user, not a local user.
+    auto config = config_trusting({"127.0.0.1", "::1"});
+    config.trusted_proxy.allow_loopback = true;
+    config.trusted_proxy.loopback_user = "operator@localhost";
+    const std::uint32_t worker = geteuid() == 33 ? 34 : 33;
+    const auto broken = from("127.0.0.1", {{"host", "127.0.0.1:18789"}, {"upgrade", "websocket"}, {"connection", "upgrade"}});
+    require_outcomes(config, {{with_proof(broken, local_proof::of(worker)), {reason::trusted_proxy_user_missing}},
+                              {with_proof(broken, local_proof::failure()), {reason::trusted_proxy_user_missing}},
+                              {with_proof(broken, local_proof{}), {reason::trusted_proxy_user_missing}},
+                              {broken, {reason::ok, via::loopback_user, "operator@localhost"}}});
+    config.trusted_proxy.local_users = {std::to_string(worker)};
+    require_outcomes(config, {{with_proof(broken, local_proof::of(worker)), {reason::ok, via::loopback_user, "operator@localhost"}}});
 }
 
 TEST_CASE("x-forwarded-for is walked from the right, across lines (walk from the left)", "[regression]") {

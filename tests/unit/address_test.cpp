@@ -120,6 +120,23 @@ TEST_CASE("CIDR containment at the edges") {
     CHECK_FALSE(v6.contains(addr("2001:db8::2")));
     // An IPv4 /0 is the mapped space only, not all of IPv6.
     CHECK_FALSE(cidr::parse("0.0.0.0/0")->contains(addr("::1")));
+    // An IPv6 block never holds an IPv4 address, even where its bits span them (SPEC §1).
+    for (const char* wide : {"::/0", "::/80", "::fffe:0:0/95"}) {
+        INFO(wide);
+        CHECK_FALSE(cidr::parse(wide)->contains(addr("0.0.0.0")));
+        CHECK_FALSE(cidr::parse(wide)->contains(addr("::ffff:127.0.0.1")));
+        CHECK_FALSE(cidr::parse(wide)->contains(addr("255.255.255.255")));
+        CHECK(cidr::parse(wide)->contains(addr("::fffe:ffff:ffff")));
+    }
+    CHECK(cidr::parse("::/0")->contains(addr("::1:0:0:0")));
+}
+
+TEST_CASE("a prefix counts in the family the text is written in") {
+    CHECK(cidr::parse("::ffff:10.0.0.0/104")->to_string() == "10.0.0.0/8");
+    CHECK(cidr::parse("::ffff:0:0/96")->to_string() == "0.0.0.0/0");
+    CHECK(cidr::parse("[::ffff:127.0.0.1]/128")->to_string() == "127.0.0.1/32");
+    CHECK_FALSE(cidr::parse("::ffff:10.0.0.0/8").has_value());  // host bits set
+    CHECK_FALSE(cidr::parse("10.0.0.0/104").has_value());
 }
 
 TEST_CASE("prefix_set matches exactly its blocks") {
@@ -146,6 +163,27 @@ TEST_CASE("adjacent and nested blocks merge without changing membership") {
     CHECK(set.contains(addr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")));
     CHECK(set.overlaps(*cidr::parse("10.0.0.0/8")));
     CHECK_FALSE(set.overlaps(*cidr::parse("127.0.0.0/8")));
+}
+
+TEST_CASE("prefix_set: an IPv6 block leaves out the IPv4-mapped space") {
+    for (const char* wide : {"::/0", "::/80", "::fffe:0:0/95"}) {
+        INFO(wide);
+        const auto set = set_of({wide});
+        CHECK_FALSE(set.contains(addr("0.0.0.0")));
+        CHECK_FALSE(set.contains(addr("127.0.0.1")));
+        CHECK_FALSE(set.contains(addr("255.255.255.255")));
+        CHECK(set.contains(addr("::fffe:ffff:ffff")));
+        CHECK_FALSE(set.overlaps(*cidr::parse("127.0.0.0/8")));
+    }
+    CHECK(set_of({"::/0"}).contains(addr("::1:0:0:0")));
+    CHECK(set_of({"::/80"}).contains(addr("::")));
+    CHECK(set_of({"::/0"}).range_count() == 2);
+    CHECK_FALSE(set_of({"::/80"}).contains(addr("::1:0:0:0")));
+    // With an IPv4 entry beside it, every IPv4 address in that entry matches, no other.
+    const auto both = set_of({"::/0", "10.0.0.0/8"});
+    CHECK(both.contains(addr("10.1.2.3")));
+    CHECK_FALSE(both.contains(addr("11.0.0.0")));
+    CHECK(set_of({"::/0", "0.0.0.0/0"}).range_count() == 1);
 }
 
 TEST_CASE("prefix_set agrees with a linear scan over many blocks") {

@@ -5,7 +5,10 @@
 #include <utility>
 #include <vector>
 
+#include <unistd.h>
+
 #include <trustgate/attempt_limiter.hpp>
+#include <trustgate/origin.hpp>
 #include <trustgate/presets.hpp>
 
 using namespace trustgate;
@@ -14,11 +17,28 @@ namespace {
 
 net::address ip(const char* text) { return *net::address::parse(text); }
 
+// A server's own request type that knows nothing of local proofs: a local tool's request.
+struct view_without_proof {
+    net::address peer() const noexcept { return *net::address::parse("127.0.0.1"); }
+    template <class F>
+    void for_each_header(F&&) const {}
+};
+
+// The user this test runs as: what the default localUsers admits.
+std::uint32_t own_uid() { return std::uint32_t(geteuid()); }
+
+// A loopback peer comes with the proof a server hands in for a tool run by the same user.
 struct request_builder {
     basic_request request;
-    explicit request_builder(const char* peer) : request(ip(peer)) {}
+    explicit request_builder(const char* peer) : request(ip(peer)) {
+        if (request.peer().is_loopback()) request.set_local_proof(local_proof::of(own_uid()));
+    }
     request_builder& h(std::string name, std::string value) {
         request.add(std::move(name), std::move(value));
+        return *this;
+    }
+    request_builder& proof(local_proof p) {
+        request.set_local_proof(p);
         return *this;
     }
 };
@@ -134,6 +154,49 @@ TEST_CASE("step 3 and 5.2: a direct-local request without user header gets loopb
     c.trusted_proxy.user_header = "x-auth-request-email";
     require_allow(run(c, request_builder("127.0.0.1").h("x-auth-request-email", " \t").request), via::loopback_user,
                   "operator@localhost");
+}
+
+TEST_CASE("direct-local needs the kernel's word that a user of localUsers is at the other end (SPEC §1)") {
+    auto c = base_config();
+    const std::uint32_t other = own_uid() == 4242 ? 4243 : 4242;
+    for (const auto proof : {local_proof{}, local_proof::failure(), local_proof::of(other)}) {
+        INFO("proof " << int(proof.result) << " uid " << proof.uid);
+        // allowLoopback: it is a same-host proxy that lost its headers, so it needs a user header.
+        require_deny(run(c, request_builder("127.0.0.1").proof(proof).request), reason::trusted_proxy_user_missing);
+        require_deny(run(c, request_builder("::1").proof(proof).h("Host", "localhost").request), reason::trusted_proxy_user_missing);
+        c.token = "correct-horse-battery-staple-0123456789";
+        require_deny(run(c, request_builder("127.0.0.1").proof(proof).h("Authorization", "Bearer correct-horse-battery-staple-0123456789").request),
+                     reason::trusted_proxy_user_missing);
+        c.token.reset();
+        // Without allowLoopback it is refused as a loopback source.
+        auto strict = c;
+        strict.trusted_proxy.allow_loopback = false;
+        require_deny(run(strict, request_builder("127.0.0.1").proof(proof).request), reason::trusted_proxy_loopback_source);
+    }
+    SECTION("localUsers names users by name or id, and replaces the default") {
+        c.trusted_proxy.local_users = {"root", std::to_string(other)};
+        require_allow(run(c, request_builder("127.0.0.1").proof(local_proof::of(0)).request), via::loopback_user, "operator@localhost");
+        require_allow(run(c, request_builder("127.0.0.1").proof(local_proof::of(other)).request), via::loopback_user,
+                      "operator@localhost");
+        if (own_uid() != 0) require_deny(run(c, request_builder("127.0.0.1").request), reason::trusted_proxy_user_missing);
+    }
+    SECTION("an unknown user name is a configuration error naming the entry") {
+        c.trusted_proxy.local_users = {"0", "no-such-user-trustgate", "1"};
+        try {
+            (void)trusted_proxy_gateway::from_config(c);
+            FAIL("accepted an unknown user");
+        } catch (const config_error& e) {
+            CHECK(e.path() == "gateway.auth.trustedProxy.localUsers[1]");
+            CHECK(e.expected().find("no-such-user-trustgate") != std::string::npos);
+        }
+        c.trusted_proxy.local_users = {"99999999999"};
+        CHECK_THROWS_AS(trusted_proxy_gateway::from_config(c), config_error);
+    }
+    SECTION("a request view without local_proof() carries no proof") {
+        static_assert(request_view<view_without_proof> && !carries_local_proof<view_without_proof>);
+        const auto d = trusted_proxy_gateway::from_config(c).authenticate(view_without_proof{});
+        CHECK(d.why == reason::trusted_proxy_user_missing);
+    }
 }
 
 TEST_CASE("direct-local needs every condition of SPEC §1") {
@@ -316,6 +379,22 @@ TEST_CASE("SPEC §6: failed token compares lock a non-exempt key out") {
     }
 }
 
+TEST_CASE("SPEC §1: an IPv6 entry never trusts an IPv4 peer") {
+    auto c = base_config();
+    c.trusted_proxy.loopback_user.reset();
+    for (const char* wide : {"::/80", "::/0", "::fffe:0:0/95"}) {
+        INFO(wide);
+        c.trusted_proxies = {wide};
+        for (const char* v4 : {"127.0.0.1", "::ffff:127.0.0.1", "10.0.0.1", "0.0.0.0", "255.255.255.255"})
+            require_deny(run(c, proxied(v4).request), reason::trusted_proxy_untrusted_source);
+        require_allow(run(c, proxied("::fffe:ffff:ffff").request), via::trusted_proxy, "alice@example.com");
+    }
+    // Next to an IPv4 entry: each matches its own family.
+    c.trusted_proxies = {"::/80", "10.0.0.0/8"};
+    require_allow(run(c, proxied("10.0.0.1").request), via::trusted_proxy, "alice@example.com");
+    require_deny(run(c, proxied("11.0.0.1").request), reason::trusted_proxy_untrusted_source);
+}
+
 TEST_CASE("SPEC §4: client IP attribution") {
     auto c = base_config();
     auto client = [&](request_builder b) {
@@ -330,7 +409,12 @@ TEST_CASE("SPEC §4: client IP attribution") {
     CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "::ffff:203.0.113.9")) == "203.0.113.9");
     // A malformed entry stops the walk: the peer is used.
     CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "203.0.113.7, unknown, 10.0.0.2")) == "10.0.0.1");
-    CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "203.0.113.7,,10.0.0.2")) == "10.0.0.1");
+    // Empty list elements are no entries (RFC 9110 §5.6.1).
+    CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "203.0.113.7,,10.0.0.2")) == "203.0.113.7");
+    CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "203.0.113.7, 10.0.0.2,")) == "203.0.113.7");
+    CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "203.0.113.7").h("X-Forwarded-For", " ")) == "203.0.113.7");
+    CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", ", ,\t")) == "10.0.0.1");
+    CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", ",10.9.9.9,")) == "10.9.9.9");
     CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "0x7f.0.0.1")) == "10.0.0.1");
     // Entries left of the first untrusted one do not matter, even when malformed.
     CHECK(client(request_builder("10.0.0.1").h("X-Forwarded-For", "garbage, 203.0.113.7")) == "203.0.113.7");
@@ -339,6 +423,42 @@ TEST_CASE("SPEC §4: client IP attribution") {
     // An untrusted peer is the client whatever it claims.
     CHECK(client(request_builder("192.0.2.1").h("X-Forwarded-For", "203.0.113.7")) == "192.0.2.1");
     CHECK(client(request_builder("::ffff:10.0.0.1")) == "10.0.0.1");
+}
+
+TEST_CASE("SPEC §4: client IP from RFC 7239 Forwarded (clientIpHeader \"forwarded\")") {
+    auto c = base_config();
+    c.client_ip_header = forwarding_header::forwarded;
+    const auto gw = trusted_proxy_gateway::from_config(c);
+    auto client = [&](const std::vector<std::string>& lines) {
+        request_builder b("10.0.0.1");
+        b.h("X-Forwarded-For", "198.51.100.99");  // not the configured header: ignored
+        for (const auto& line : lines) b.h("Forwarded", line);
+        return gw.authenticate(b.request).client_ip.to_string();
+    };
+    CHECK(client({}) == "10.0.0.1");
+    CHECK(client({"for=203.0.113.7"}) == "203.0.113.7");
+    CHECK(client({"For=\"203.0.113.7:4711\";proto=https;by=10.0.0.1"}) == "203.0.113.7");
+    CHECK(client({"for=\"[2001:db8:cafe::17]:4711\""}) == "2001:db8:cafe::17");
+    CHECK(client({"for=\"[2001:db8::1]\", for=10.0.0.2"}) == "2001:db8::1");
+    CHECK(client({"for=203.0.113.7", "for=10.0.0.2;host=\"a,b;c\""}) == "203.0.113.7");
+    CHECK(client({"for=\"\\203.0.113.7\""}) == "203.0.113.7");  // a quoted-pair
+    CHECK(client({"for=198.51.100.1,,for=203.0.113.7, "}) == "203.0.113.7");
+    CHECK(client({"for=10.9.9.9; proto=https"}) == "10.9.9.9");  // every hop trusted: the leftmost
+    CHECK(client({"for=garbage, for=203.0.113.7"}) == "203.0.113.7");
+    // Obfuscated and unknown nodes, and every malformed element, stop the walk: the peer.
+    for (const char* malformed :
+         {"for=unknown", "for=_hidden", "for=\"_gw:_p\"", "for=\"[2001:db8::1]:_p\"", "for=[2001:db8::1]", "for=\"2001:db8::1\"",
+          "for=203.0.113.7:80", "for=\"203.0.113.7", "for=", "for=\"\"", "by=203.0.113.7", "for=203.0.113.7;for=203.0.113.8",
+          "for =203.0.113.7", "proto", "for=\"203.0.113.7\"x", ";"}) {
+        INFO(malformed);
+        CHECK(client({std::string("for=203.0.113.50, ") + malformed + ", for=10.0.0.2"}) == "10.0.0.1");
+    }
+    // More lines than request_facts keeps: the same walk over the request.
+    CHECK(client({"for=203.0.113.7", "for=10.0.0.2", "for=10.0.0.3", "for=10.0.0.4", "for=10.0.0.5"}) == "203.0.113.7");
+    CHECK(client({"for=203.0.113.7", "for=10.0.0.2", "for=10.0.0.3", "for=10.0.0.4", "for=unknown"}) == "10.0.0.1");
+    // The default reads x-forwarded-for only.
+    const auto xff = trusted_proxy_gateway::from_config(base_config());
+    CHECK(xff.authenticate(request_builder("10.0.0.1").h("Forwarded", "for=203.0.113.7").request).client_ip.to_string() == "10.0.0.1");
 }
 
 TEST_CASE("configuration rules fail at start-up with the JSON path") {
@@ -359,6 +479,13 @@ TEST_CASE("configuration rules fail at start-up with the JSON path") {
     expect_error(c, "gateway.trustedProxies[1]", "\"10.0.0.1/8\"");
     c.trusted_proxies = {"127.1"};
     expect_error(c, "gateway.trustedProxies[0]", "canonical");
+    // SPEC §1: an entry inside ::ffff:0:0/96 names its IPv4 form.
+    for (const auto& [entry, v4] : std::vector<std::pair<std::string, std::string>>{
+             {"::ffff:0:0/96", "\"0.0.0.0/0\""}, {"::ffff:10.0.0.0/104", "\"10.0.0.0/8\""},
+             {"::ffff:198.18.0.1", "\"198.18.0.1\""}, {"[::ffff:7f00:1]/128", "\"127.0.0.1\""}}) {
+        c.trusted_proxies = {"127.0.0.1", entry};
+        expect_error(c, "gateway.trustedProxies[1]", "expected the IPv4 form " + v4);
+    }
     c = base_config();
     c.trusted_proxy.user_header = "";
     expect_error(c, "gateway.auth.trustedProxy.userHeader", "non-empty");
@@ -419,4 +546,76 @@ TEST_CASE("header names are case-insensitive; an IPv4 peer and its mapped form d
         require_allow(run(c, b.request), via::trusted_proxy, "alice@example.com");
     }
     CHECK(run(c, request_builder("127.0.0.1").request).identity == run(c, request_builder("::ffff:127.0.0.1").request).identity);
+}
+
+// SPEC §7, cross-site requests.
+TEST_CASE("same_host compares host and port, with the scheme's default port implied") {
+    CHECK(same_host("https://gw.example", "gw.example"));
+    CHECK(same_host("https://gw.example", "gw.example:443"));
+    CHECK(same_host("http://gw.example", "gw.example:80"));
+    CHECK(same_host("wss://gw.example:8443", "gw.example:8443"));
+    CHECK(same_host("HTTPS://GW.Example", "gw.EXAMPLE"));  // ASCII case-insensitive
+    CHECK(same_host("http://[2001:db8::1]:8080", "[2001:DB8::1]:8080"));  // addresses as addresses
+    CHECK_FALSE(same_host("https://gw.example", "gw.example:80"));
+    CHECK_FALSE(same_host("http://gw.example", "gw.example:443"));
+    CHECK_FALSE(same_host("https://gw.example:8443", "gw.example"));
+    CHECK_FALSE(same_host("https://evil.example", "gw.example"));
+    CHECK_FALSE(same_host("https://gw.example.evil.example", "gw.example"));
+    CHECK_FALSE(same_host("https://10.0.0.1", "10.0.0.2"));
+}
+
+TEST_CASE("any two loopback names are the same host; null and malformed origins name none") {
+    CHECK(same_host("http://localhost:3000", "127.0.0.1:18789"));
+    CHECK(same_host("http://127.0.0.1", "[::1]:18789"));
+    CHECK(same_host("http://[::1]:9", "LOCALHOST"));
+    CHECK(same_host("http://127.4.5.6", "localhost"));
+    CHECK_FALSE(same_host("http://localhost", "gw.example"));
+    CHECK_FALSE(same_host("http://gw.example", "localhost"));
+    for (const char* origin : {"null", "", "gw.example", "https://gw.example/", "https://gw.example/path", "https://alice@gw.example",
+                               "https://gw.example:0", "https://gw.example:99999", "https://gw.example:", "://gw.example",
+                               "https://127.1", "https://[::1"}) {
+        INFO(origin);
+        CHECK_FALSE(same_host(origin, "gw.example"));
+    }
+    CHECK_FALSE(same_host("https://gw.example", "gw.example/x"));
+}
+
+TEST_CASE("origin_check admits no origin, the request's own host, and the configured origins") {
+    const auto check = origin_check::parse(std::vector<std::string>{"https://app.example", "http://tool.example:8080"});
+    CHECK(check.admits(std::nullopt, "gw.example"));
+    CHECK(check.admits("https://gw.example", "gw.example"));
+    CHECK(check.admits("https://APP.example", "gw.example"));
+    CHECK(check.admits("http://tool.example:8080", "gw.example"));
+    CHECK_FALSE(check.admits("http://tool.example", "gw.example"));
+    CHECK_FALSE(check.admits("https://evil.example", "gw.example"));
+    CHECK_FALSE(check.admits("null", "gw.example"));
+    CHECK(check.admits("http://localhost:5173", std::nullopt));  // direct-local without a host header
+    CHECK_FALSE(check.admits("https://gw.example", std::nullopt));
+    CHECK_FALSE(origin_check{}.admits("https://app.example", "gw.example"));
+
+    const auto from = [&](std::vector<std::pair<std::string, std::string>> headers) {
+        basic_request r(ip("10.0.0.5"));
+        for (auto& [n, v] : headers) r.add(n, v);
+        return check.admits(r);
+    };
+    CHECK(from({{"Host", "gw.example"}}));
+    CHECK(from({{"Host", "gw.example"}, {"ORIGIN", " https://gw.example "}}));
+    CHECK_FALSE(from({{"Host", "gw.example"}, {"Origin", "https://evil.example"}}));
+    CHECK_FALSE(from({{"Host", "gw.example"}, {"Origin", "https://gw.example"}, {"Origin", "https://gw.example"}}));
+    CHECK_FALSE(from({{"Host", "gw.example"}, {"Host", "evil.example"}, {"Origin", "https://gw.example"}}));
+    CHECK(from({{"Host", "gw.example"}, {"Host", "evil.example"}, {"Origin", "https://app.example"}}));
+}
+
+TEST_CASE("allowedOrigins entries are checked at start-up") {
+    for (const char* bad : {"app.example", "https://app.example/", "https://app.example/x", "https://u@app.example", "null", "*",
+                            "https://app.example:443", "http://app.example:80"}) {
+        INFO(bad);
+        CHECK_THROWS_AS(origin_check::parse(std::vector<std::string>{bad}), config_error);
+    }
+    try {
+        origin_check::parse(std::vector<std::string>{"https://ok.example", "https://app.example:443"});
+        FAIL("expected a config_error");
+    } catch (const config_error& e) {
+        CHECK(std::string(e.what()).find("gateway.http.allowedOrigins[1]") != std::string::npos);
+    }
 }

@@ -108,7 +108,7 @@ TEST_CASE("metrics: gauges and operational counters") {
     m.count_reload(false);
     m.count_reload(false);
     m.set_config_generation(4);
-    m.count_jwks_refresh(true);
+    m.set_jwks_refreshes(1, 0);
     m.set_jwks_keys(2);
     m.set_lockouts(3);
     m.count_store_error();

@@ -1,22 +1,36 @@
 // trustgate/beast/handler.hpp — what a request handler sees and what it answers.
 //
-// A handler is `reply(const incoming&)`. It runs once per complete HTTP request (header
-// and body within the server's limits) and answers with either a response, or, for a
-// WebSocket upgrade it accepts, the function that answers each text message:
+// A handler is `reply(const incoming&)`. It runs once per request, as soon as the request
+// line and header section have arrived and before any byte of the body is read: the
+// decision is made on the header section alone (SPEC §7), so an unauthenticated client
+// never makes the server read, buffer or wait for a body. It answers with
+//
+//   - a `response`: sent at once. A body the request carries is never read, so the
+//     connection closes after the response (a bodiless request may keep it alive);
+//   - `read_body{on_body}`: the server reads the body (within max_body_bytes) and calls
+//     `on_body(request, body)` for the response. A chunked body with trailer fields is
+//     refused with 400 first (Beast would merge them into the header fields), so the
+//     header the handler decided on is the whole header on_body sees;
+//   - `websocket_accept{on_message, recheck, on_handshake}`, for a (bodiless) upgrade
+//     request it accepts.
 //
 //   [&](const trustgate::beast::incoming& request) -> trustgate::beast::reply {
-//       auto decision = gateway.authenticate(request);          // incoming is a request_view
+//       const auto decision = gateway.authenticate(request);     // incoming is a request_view
 //       if (!decision.allowed) return trustgate::beast::make_response(request, http::status::unauthorized, "{}");
 //       if (request.wants_websocket())
 //           return trustgate::beast::websocket_accept{[](std::string_view text) { return std::string(text); }};
-//       return trustgate::beast::make_response(request, http::status::ok, R"({"ok":true})");
+//       return trustgate::beast::read_body{[decision](const trustgate::beast::incoming& r, std::string body) {
+//           return trustgate::beast::make_response(r, http::status::ok, std::string(decision.identity) + ": " + body);
+//       }};
 //   }
 //
-// Handlers may run on several threads at once (server_options::threads) and must not
-// block: they answer from memory.
+// The header lives until on_body has returned, so on_body may keep the decision (whose
+// strings point into it). Handlers may run on several threads at once
+// (server_options::threads) and must not block: they answer from memory.
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +42,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "trustgate/beast/fields_view.hpp"
+#include "trustgate/local_proof.hpp"
 #include "trustgate/net/address.hpp"
 #include "trustgate/request.hpp"
 
@@ -35,55 +50,84 @@ namespace trustgate::beast {
 
 namespace http = boost::beast::http;
 
-using request = http::request<http::string_body>;
+using request_header = http::request_header<>;
 using response = http::response<http::string_body>;
 
-// One request as the handler sees it: the parsed message and the TCP peer. It is itself a
-// trustgate::request_view, so `gateway.authenticate(incoming)` works directly; the
-// decision's strings point into the message, which lives until the handler returns.
+// A request as the handler sees it: the request line and header fields (no body: it has
+// not been read yet), the TCP peer, and what the kernel said about the peer's process
+// when the connection was accepted. It is itself a trustgate::request_view carrying a
+// local proof, so `gateway.authenticate(incoming)` works directly; the decision's strings
+// point into the header.
 class incoming {
 public:
-    incoming(const request& message, net::address peer, bool secure) noexcept
-        : message_(&message), peer_(peer), secure_(secure) {}
+    incoming(const request_header& header, net::address peer, bool secure, trustgate::local_proof proof = {},
+             bool local_socket = false) noexcept
+        : header_(&header), peer_(peer), secure_(secure), local_socket_(local_socket), proof_(proof) {}
 
-    const request& message() const noexcept { return *message_; }
+    const request_header& header() const noexcept { return *header_; }
     net::address peer() const noexcept { return peer_; }
     bool secure() const noexcept { return secure_; }  // arrived over TLS
+    // Arrived on server_options::local_socket; peer() is then 127.0.0.1.
+    bool local_socket() const noexcept { return local_socket_; }
+    // Found once, at accept (trustgate/net/peer_credentials.hpp).
+    trustgate::local_proof local_proof() const noexcept { return proof_; }
 
-    fields_view<> view() const noexcept { return {*message_, peer_}; }
+    fields_view<> view() const noexcept { return {*header_, peer_}; }
 
     template <class Visitor>
     void for_each_header(Visitor&& visit) const {
         view().for_each_header(std::forward<Visitor>(visit));
     }
 
-    http::verb method() const noexcept { return message_->method(); }
+    http::verb method() const noexcept { return header_->method(); }
 
     // The request target without its query string.
     std::string_view path() const noexcept {
-        const auto target = message_->target();
+        const auto target = header_->target();
         const std::string_view whole(target.data(), target.size());
         return whole.substr(0, whole.find('?'));
     }
 
-    bool wants_websocket() const { return boost::beast::websocket::is_upgrade(*message_); }
+    bool wants_websocket() const { return boost::beast::websocket::is_upgrade(*header_); }
 
 private:
-    const request* message_;
+    const request_header* header_;
     net::address peer_;
     bool secure_;
+    bool local_socket_;
+    trustgate::local_proof proof_;
 };
 
-static_assert(trustgate::request_view<incoming>);
+static_assert(trustgate::request_view<incoming> && trustgate::carries_local_proof<incoming>);
+
+// Reads the request body, then answers with on_body's response.
+struct read_body {
+    std::function<response(const incoming& request, std::string body)> on_body;
+};
 
 // Accepts a WebSocket upgrade. `on_message` is called with each text message, in order,
 // and its result is sent back as one text message; binary messages close the connection
 // with 1003 (unsupported data), an exception with 1011 (internal error).
+//
+// `recheck` (optional) re-decides the connection when the server is told that the rules
+// changed (server::recheck_websockets, e.g. after a configuration reload): it is called
+// with the upgrade request the connection was admitted on (its header fields, kept by the
+// server for this) and returns nothing to keep the connection, or a reason to close it
+// with 1008 (policy violation) and that reason (at most 123 bytes) as the close reason.
+// on_message and recheck run on the connection's strand, never at the same time, so they
+// may share state without a lock.
+//
+// `on_handshake` (optional) is called once the upgrade is over, with the status of the
+// response sent: 101 when the WebSocket opened, Beast's 400 or 426 for a malformed
+// upgrade request, 0 when the client went away first. Log the outcome there, not in the
+// handler: only then is it known.
 struct websocket_accept {
     std::function<std::string(std::string_view text)> on_message;
+    std::function<std::optional<std::string>(const incoming& upgrade)> recheck = nullptr;
+    std::function<void(unsigned status)> on_handshake = nullptr;
 };
 
-using reply = std::variant<response, websocket_accept>;
+using reply = std::variant<response, read_body, websocket_accept>;
 
 using request_handler = std::function<reply(const incoming&)>;
 
@@ -91,7 +135,7 @@ using request_handler = std::function<reply(const incoming&)>;
 // server_options::decorate when it sends the response.
 inline response make_response(const incoming& to, http::status status, std::string body,
                               std::string_view content_type = "application/json") {
-    response res{status, to.message().version()};
+    response res{status, to.header().version()};
     res.set(http::field::content_type, boost::beast::string_view(content_type.data(), content_type.size()));
     res.body() = std::move(body);
     res.prepare_payload();

@@ -91,6 +91,19 @@ constexpr bool is_control(char c) noexcept {
 
 constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
+// RFC 9110 §5.6.2 tchar: header names, and the tokens inside some header values.
+constexpr bool is_token_char(char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+constexpr bool is_token(std::string_view s) noexcept {
+    if (s.empty()) return false;
+    for (char c : s)
+        if (!is_token_char(c)) return false;
+    return true;
+}
+
 // Spaces and tabs only: the optional whitespace of RFC 9110.
 constexpr std::string_view trim(std::string_view s) noexcept {
     while (!s.empty() && is_blank_char(s.front())) s.remove_prefix(1);

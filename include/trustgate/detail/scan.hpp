@@ -57,6 +57,7 @@ template <request_view R>
 void scan_request(const R& request, std::string_view user_header, request_facts& f) {
     f.peer = request.peer();
     f.peer_loopback = f.peer.is_loopback();
+    f.proof = local_proof_of(request);
     f.client_ip = f.peer;
     unsigned host_lines = 0, origin_lines = 0, authorization_lines = 0;
     const char user_initial = user_header.empty() ? '\0' : user_header.front();
@@ -106,6 +107,9 @@ void scan_request(const R& request, std::string_view user_header, request_facts&
                 if (iequals_lower(name, "x-forwarded-for")) {
                     if (f.forwarded_for_lines < f.forwarded_for.size()) f.forwarded_for[f.forwarded_for_lines] = value;
                     ++f.forwarded_for_lines;
+                } else if (iequals_lower(name, "forwarded")) {
+                    if (f.forwarded_lines < f.forwarded.size()) f.forwarded[f.forwarded_lines] = value;
+                    ++f.forwarded_lines;
                 }
                 break;
             default:

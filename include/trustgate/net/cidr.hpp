@@ -1,8 +1,10 @@
 // trustgate/net/cidr.hpp — an address block: a single address or `base/prefix`.
 //
 // An IPv4 block is stored in the mapped IPv6 space (prefix + 96), so it matches the
-// mapped form of its addresses too (SPEC §1). Host bits must be zero (SPEC §2): a block
-// written `10.0.0.1/8` is a typo that would otherwise silently widen or narrow trust.
+// mapped form of its addresses too (SPEC §1); an IPv6 block never matches an IPv4
+// address, even when its range spans the mapped space (`::/80`, `::/0`). Host bits must
+// be zero (SPEC §2): a block written `10.0.0.1/8` is a typo that would otherwise
+// silently widen or narrow trust.
 #pragma once
 
 #include <cstdint>
@@ -21,17 +23,15 @@ public:
 
     // `base` with `prefix_length` counted in base's own family (0-32 or 0-128).
     static constexpr std::optional<cidr> make(const address& base, unsigned prefix_length) noexcept {
-        const unsigned width = base.is_v4() ? 32u : 128u;
-        if (prefix_length > width) return std::nullopt;
-        cidr c{base, static_cast<std::uint8_t>(prefix_length + (128 - width))};
-        if (c.first() != base) return std::nullopt;  // host bits set
-        return c;
+        return with_width(base, prefix_length, base.is_v4() ? 32u : 128u);
     }
 
     // `a.b.c.d`, `a.b.c.d/n`, `v6`, `v6/n`, `[v6]`, `[v6]/n`. No leading zeros or signs in n.
+    // n counts in the family the text is written in: `::ffff:10.0.0.0/104` is 10.0.0.0/8.
     static constexpr std::optional<cidr> parse(std::string_view text) noexcept {
         const auto slash = text.find('/');
-        const auto base = address::parse(text.substr(0, slash));
+        const auto written = text.substr(0, slash);
+        const auto base = address::parse(written);
         if (!base) return std::nullopt;
         if (slash == std::string_view::npos) return cidr{*base};
         const auto digits = text.substr(slash + 1);
@@ -41,7 +41,7 @@ public:
             if (c < '0' || c > '9') return std::nullopt;
             n = n * 10 + unsigned(c - '0');
         }
-        return make(*base, n);
+        return with_width(*base, n, written.find(':') == std::string_view::npos ? 32u : 128u);
     }
 
     constexpr const address& base() const noexcept { return base_; }
@@ -56,7 +56,7 @@ public:
     constexpr address last() const noexcept { return with_host_bits(true); }
 
     constexpr bool contains(const address& a) const noexcept {
-        return first() <= a && a <= last();
+        return first() <= a && a <= last() && a.is_v4() == base_.is_v4();
     }
 
     std::string to_string() const {
@@ -67,6 +67,14 @@ public:
 
 private:
     constexpr cidr(const address& base, std::uint8_t bits) noexcept : base_(base), bits_(bits) {}
+
+    // `prefix_length` counted in a space `width` bits wide, the last bits of the 128.
+    static constexpr std::optional<cidr> with_width(const address& base, unsigned prefix_length, unsigned width) noexcept {
+        if (prefix_length > width) return std::nullopt;
+        cidr c{base, static_cast<std::uint8_t>(prefix_length + (128 - width))};
+        if (c.first() != base) return std::nullopt;  // host bits set
+        return c;
+    }
 
     constexpr address with_host_bits(bool ones) const noexcept {
         auto bytes = base_.bytes();

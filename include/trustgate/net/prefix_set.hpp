@@ -2,7 +2,8 @@
 //
 // Built once from configuration: the blocks become sorted, merged, disjoint ranges of
 // the 128-bit normalised space, and a lookup is one binary search. Matching 10,000
-// CIDRs costs about 14 comparisons, not 10,000, and never allocates.
+// CIDRs costs about 14 comparisons, not 10,000, and never allocates. An IPv6 block
+// leaves out the IPv4-mapped space (SPEC §1), as cidr::contains does.
 #pragma once
 
 #include <algorithm>
@@ -22,7 +23,16 @@ public:
 
     explicit prefix_set(std::span<const cidr> blocks) {
         ranges_.reserve(blocks.size());
-        for (const auto& b : blocks) ranges_.push_back({b.first(), b.last()});
+        for (const auto& b : blocks) {
+            const range r{b.first(), b.last()};
+            // Blocks nest or are disjoint: an IPv6 block holds all of ::ffff:0:0/96 or none.
+            if (b.base().is_v4() || !(r.first <= mapped.first && mapped.last <= r.last)) {
+                ranges_.push_back(r);
+                continue;
+            }
+            if (r.first < mapped.first) ranges_.push_back({r.first, below_mapped});
+            if (mapped.last < r.last) ranges_.push_back({above_mapped, r.last});
+        }
         std::sort(ranges_.begin(), ranges_.end(),
                   [](const range& x, const range& y) { return x.first < y.first; });
         std::vector<range> merged;
@@ -64,6 +74,10 @@ private:
         address first;
         address last;
     };
+
+    static constexpr range mapped{address::from_v4_uint(0), address::from_v4_uint(0xffffffffu)};
+    static constexpr address below_mapped = *address::parse("::fffe:ffff:ffff");
+    static constexpr address above_mapped = *address::parse("::1:0:0:0");
 
     static bool touches(const range& left, const range& right) noexcept {
         if (right.first <= left.last) return true;

@@ -3,17 +3,23 @@
 // A CLI or sub-agent on the gateway host connects straight to the gateway, so it cannot
 // carry the proxy's user header. This policy lets such a request in as `loopbackUser`,
 // or with the gateway token, but only when it is provably direct-local (SPEC §1): a
-// loopback peer, trusted, with no forwarded evidence and a local host/origin. A same-host
-// proxy always adds forwarding headers, so it can never be mistaken for a local tool.
+// loopback peer, trusted, with no forwarded evidence and a local host/origin, whose
+// socket the kernel says belongs to one of `localUsers`. A same-host proxy that forwards
+// properly adds forwarding headers; one that drops them (an nginx `location` with its own
+// `proxy_set_header` lines) still runs as its own user, so it is not a local tool either.
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "trustgate/config.hpp"
 #include "trustgate/detail/ascii.hpp"
+#include "trustgate/detail/local_users.hpp"
+#include "trustgate/local_proof.hpp"
 #include "trustgate/policy.hpp"
 #include "trustgate/policy/trusted_source.hpp"
 #include "trustgate/request.hpp"
@@ -32,6 +38,7 @@ public:
     struct options {
         bool allow_loopback = false;               // let a same-host proxy use the header path
         std::optional<std::string> loopback_user;  // identity for direct-local requests
+        std::vector<std::uint32_t> local_users;    // user ids whose sockets count as local tools
     };
 
     loopback_policy() = default;
@@ -57,17 +64,24 @@ public:
                 throw config_error(path, "expected gateway.trustedProxies to contain a loopback entry "
                                          "(127.0.0.1 or ::1); without one loopbackUser can never apply");
         }
-        return loopback_policy({tp.allow_loopback, tp.loopback_user},
+        if constexpr (!local_proof_available) {
+            if (tp.allow_loopback && (tp.loopback_user || config.token))
+                throw config_error("gateway.auth.trustedProxy.allowLoopback",
+                                   "expected false: this platform cannot prove which user a local connection belongs "
+                                   "to, so with loopbackUser or a token a same-host proxy could pass for a local tool");
+        }
+        return loopback_policy({tp.allow_loopback, tp.loopback_user, resolve_local_users(tp.local_users)},
                                config.token ? token_auth(*config.token, context.limiter) : token_auth());
     }
 
     template <request_view R>
     verdict check(request_facts& facts, const R&) const {
+        const bool local = facts.direct_local() && proven_local(facts.proof);
         if (facts.peer_loopback && !options_.allow_loopback) {
-            if (facts.direct_local() && !facts.user_present) return fallback(facts, true);
+            if (local && !facts.user_present) return fallback(facts, true);
             return decision::deny(reason::trusted_proxy_loopback_source, name);
         }
-        if (!facts.user_present && facts.direct_local()) return fallback(facts, false);
+        if (!facts.user_present && local) return fallback(facts, false);
         return next_policy;
     }
 
@@ -75,16 +89,44 @@ public:
     void explain(const request_facts& facts, const R&, trace_step& step) const {
         step.add("peer is loopback", facts.peer_loopback).add("allowLoopback", options_.allow_loopback);
         step.add("forwarded evidence", facts.forwarded_evidence).add("host names this host", facts.host_is_local);
-        step.add("origin names this host", facts.origin_is_local).add("direct-local", facts.direct_local());
+        step.add("origin names this host", facts.origin_is_local);
+        switch (facts.proof.result) {
+            case local_proof::outcome::found: step.add("local process proof", "uid " + std::to_string(facts.proof.uid)); break;
+            case local_proof::outcome::failed: step.add("local process proof", "the kernel named nobody"); break;
+            case local_proof::outcome::none: step.add("local process proof", "not looked up"); break;
+        }
+        step.add("uid in localUsers", proven_local(facts.proof)).add("direct-local", facts.direct_local() && proven_local(facts.proof));
         step.add("user header present", facts.user_present).add("authorization", describe(facts.bearer));
         step.add("loopbackUser", options_.loopback_user ? std::string_view(*options_.loopback_user) : "not set");
         step.add("token configured", token_.configured());
     }
 
-    const options& settings() const noexcept { return options_; }
+    // SPEC §1: the kernel named the peer's user and it is one of localUsers. Where the
+    // platform cannot prove, from_config has ruled out the same-host proxy instead.
+    bool proven_local(const local_proof& proof) const noexcept {
+        if constexpr (!local_proof_available) return true;
+        return proof.found() &&
+               std::find(options_.local_users.begin(), options_.local_users.end(), proof.uid) != options_.local_users.end();
+    }
+
     const token_auth& token() const noexcept { return token_; }
 
 private:
+    static std::vector<std::uint32_t> resolve_local_users(const std::vector<std::string>& names) {
+        std::vector<std::uint32_t> ids;
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            const auto id = detail::resolve_user(names[i]);
+            if (!id)
+                throw config_error("gateway.auth.trustedProxy.localUsers[" + std::to_string(i) + "]",
+                                   "expected a user name known to this host or a numeric user id, got \"" +
+                                       names[i] + "\"");
+            ids.push_back(*id);
+        }
+        if (ids.empty())
+            if (const auto self = detail::running_user()) ids.push_back(*self);
+        return ids;
+    }
+
     // Step 5: only ever reached by a direct-local request without a user header.
     decision fallback(const request_facts& facts, bool from_loopback_step) const {
         if (facts.bearer != bearer_state::absent && token_.configured()) {

@@ -35,7 +35,18 @@ public:
 
     template <class Context>
     static proxy_identity from_config(const auth_config& config, const Context&) {
-        return proxy_identity(config.trusted_proxy.user_header);
+        proxy_identity p(config.trusted_proxy.user_header);
+        p.case_insensitive_ = config.trusted_proxy.allow_users_case_insensitive;
+        return p;
+    }
+
+    // It takes an identity a signed assertion established (SPEC §10 step 8).
+    static constexpr bool accepts_asserted_identity = true;
+
+    // SPEC §3 step 4.4 for an already trimmed, non-blank identity: at most 256 bytes, no
+    // control character. A signed assertion's identity claim must pass the same rules.
+    static constexpr bool acceptable_identity(std::string_view trimmed) noexcept {
+        return trimmed.size() <= max_identity_bytes && std::none_of(trimmed.begin(), trimmed.end(), detail::is_control);
     }
 
     // The gateway reads this header while gathering request_facts; lower case.
@@ -43,11 +54,11 @@ public:
 
     template <request_view R>
     verdict check(request_facts& facts, const R&) const {
+        if (!facts.asserted_identity.empty()) return check_against_assertion(facts);
         if (!facts.user_present) return decision::deny(reason::trusted_proxy_user_missing, name);
         if (facts.user_lines > 1 || facts.user_has_comma) return decision::deny(reason::trusted_proxy_user_ambiguous, name);
         const auto user = facts.user_value;
-        if (user.size() > max_identity_bytes || std::any_of(user.begin(), user.end(), detail::is_control))
-            return decision::deny(reason::trusted_proxy_user_invalid, name);
+        if (!acceptable_identity(user)) return decision::deny(reason::trusted_proxy_user_invalid, name);
         facts.identity = user;
         facts.how = via::trusted_proxy;
         return next_policy;
@@ -60,7 +71,21 @@ public:
     }
 
 private:
+    // SPEC §10 step 8: the user header is optional, and must agree with the claim.
+    verdict check_against_assertion(request_facts& facts) const {
+        if (facts.user_present) {
+            if (facts.user_lines > 1 || facts.user_has_comma) return decision::deny(reason::trusted_proxy_user_ambiguous, name);
+            const bool same = case_insensitive_ ? detail::iequals(facts.user_value, facts.asserted_identity)
+                                                : facts.user_value == facts.asserted_identity;
+            if (!same) return decision::deny(reason::trusted_proxy_user_mismatch, name);
+        }
+        facts.identity = facts.asserted_identity;
+        facts.how = via::trusted_proxy;
+        return next_policy;
+    }
+
     std::string header_;
+    bool case_insensitive_ = false;  // allowUsersCaseInsensitive also governs that comparison
 };
 
 }  // namespace trustgate

@@ -4,10 +4,10 @@
 // reached a trusted address without passing through the identity-aware proxy.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "trustgate/config.hpp"
@@ -31,7 +31,7 @@ public:
         if (names_.size() > max_headers) throw config_error(path, "expected at most 64 header names");
         for (std::size_t i = 0; i < names_.size(); ++i) {
             const auto& n = names_[i];
-            if (n.empty() || std::any_of(n.begin(), n.end(), [](char c) { return !is_token_char(c); }))
+            if (!detail::is_token(n))
                 throw config_error(path + "[" + std::to_string(i) + "]", "expected an HTTP header name, got \"" + n + "\"");
             lowered_names_.push_back(detail::lowered(n));
         }
@@ -73,11 +73,6 @@ public:
     const std::vector<std::string>& names() const noexcept { return names_; }
 
 private:
-    static constexpr bool is_token_char(char c) noexcept {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-    }
-
     std::vector<std::string> names_;          // as configured, for decision::detail
     std::vector<std::string> lowered_names_;  // for matching
 };

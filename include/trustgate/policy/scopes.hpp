@@ -109,7 +109,9 @@ public:
     }
 
     // Scopes the authenticated request holds: the configured grant for its identity,
-    // intersected with the scopes header when the request carries one.
+    // narrowed by the scopes header when the request carries one. A requested scope is
+    // kept when something in the grant implies it (an admin grant asked for read holds
+    // read), so the header never widens the grant.
     template <request_view R>
     scope_mask granted(const decision& d, const R& request) const {
         if (!d.allowed) return 0;
@@ -123,7 +125,7 @@ public:
             header_seen = true;
             asked |= parse_list(value);
         });
-        return header_seen ? grant & asked : grant;
+        return header_seen ? narrowed(grant, asked) : grant;
     }
 
     template <request_view R>
@@ -155,6 +157,13 @@ public:
     std::string_view header() const noexcept { return header_; }
 
 private:
+    static constexpr scope_mask narrowed(scope_mask grant, scope_mask asked) noexcept {
+        scope_mask kept = 0;
+        for (std::size_t i = 0; i < Set::names.size(); ++i)
+            if ((asked & (scope_mask{1} << i)) && (grant & Set::satisfied_by(i))) kept |= scope_mask{1} << i;
+        return kept;
+    }
+
     // Unknown names in a request header are ignored: a client can only narrow its grant.
     static scope_mask parse_list(std::string_view list) noexcept {
         scope_mask m = 0;

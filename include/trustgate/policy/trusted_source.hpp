@@ -1,7 +1,7 @@
 // trustgate/policy/trusted_source.hpp — SPEC §3 step 1: only trusted proxies may speak.
 //
 // Holds the compiled `trustedProxies` set. Marks the peer trusted for later policies
-// and attributes the client IP from `x-forwarded-for` (SPEC §4).
+// and attributes the client IP from `x-forwarded-for` or `forwarded` (SPEC §4).
 #pragma once
 
 #include <algorithm>
@@ -26,7 +26,8 @@ public:
     static constexpr std::string_view name = "trusted_source";
 
     trusted_source() = default;
-    explicit trusted_source(std::span<const net::cidr> blocks) : proxies_(blocks), blocks_(blocks.begin(), blocks.end()) {}
+    explicit trusted_source(std::span<const net::cidr> blocks, forwarding_header client_ip_header = forwarding_header::x_forwarded_for)
+        : proxies_(blocks), blocks_(blocks.begin(), blocks.end()), client_ip_header_(client_ip_header) {}
 
     // Parses `entries` strictly; an entry that does not parse is an error naming its
     // index and text, never a block that silently matches nothing (SPEC §2).
@@ -39,6 +40,13 @@ public:
             if (!block)
                 throw config_error(path + "[" + std::to_string(i) + "]",
                                    "expected a canonical IP address or CIDR with no host bits set, got \"" + entries[i] + "\"");
+            // SPEC §1: IPv6 entries never match IPv4 peers; one written inside the mapped
+            // space would be the exception, so it must be written as the IPv4 it means.
+            if (block->base().is_v4() && entries[i].find(':') != std::string::npos)
+                throw config_error(path + "[" + std::to_string(i) + "]",
+                                   "expected the IPv4 form \"" +
+                                       (block->prefix_length() == 32 ? block->base().to_string() : block->to_string()) +
+                                       "\" instead of \"" + entries[i] + "\" (inside ::ffff:0:0/96, where IPv4 peers are kept)");
             blocks.push_back(*block);
         }
         return trusted_source(blocks);
@@ -46,18 +54,21 @@ public:
 
     template <class Context>
     static trusted_source from_config(const auth_config& config, const Context&) {
-        return parse(config.trusted_proxies);
+        return trusted_source(parse(config.trusted_proxies).blocks(), config.client_ip_header);
     }
 
     template <request_view R>
     verdict check(request_facts& facts, const R& request) const {
         facts.peer_trusted = proxies_.contains(facts.peer);
         if (!facts.peer_trusted) return decision::deny(reason::trusted_proxy_untrusted_source, name);
-        if (facts.forwarded_for_lines > facts.forwarded_for.size()) {
-            facts.client_ip = attribute_client_ip(request, proxies_);
+        const bool forwarded = client_ip_header_ == forwarding_header::forwarded;
+        const auto& kept = forwarded ? facts.forwarded : facts.forwarded_for;
+        const unsigned lines = forwarded ? facts.forwarded_lines : facts.forwarded_for_lines;
+        if (lines > kept.size()) {
+            facts.client_ip = attribute_client_ip(request, proxies_, client_ip_header_);
         } else {
-            detail::forwarded_for_walk walk(proxies_);
-            for (unsigned i = 0; i < facts.forwarded_for_lines; ++i) walk.add_line(facts.forwarded_for[i]);
+            detail::client_ip_walk walk(proxies_, client_ip_header_);
+            for (unsigned i = 0; i < lines; ++i) walk.add_line(kept[i]);
             facts.client_ip = walk.client(facts.peer);
         }
         return next_policy;
@@ -84,6 +95,7 @@ public:
 private:
     net::prefix_set proxies_;
     std::vector<net::cidr> blocks_;
+    forwarding_header client_ip_header_ = forwarding_header::x_forwarded_for;
 };
 
 }  // namespace trustgate

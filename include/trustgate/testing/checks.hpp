@@ -76,7 +76,7 @@ std::vector<property> invariant_properties(const check_options& options = {}) {
     std::vector<property> properties = {
         {"SPEC §8.1: via loopback-user only for a direct-local request without a user header",
          [c] { detail::loopback_user_only_direct_local<Gateway>(c); }},
-        {"SPEC §8.2: a non-loopback peer never gets loopbackUser or via token in trusted-proxy mode",
+        {"SPEC §8.2: a non-loopback peer, or one not proven a local user, never gets loopbackUser or via token",
          [c] { detail::remote_peer_never_local<Gateway>(c); }},
         {"SPEC §8.3: an untrusted peer is never allowed in trusted-proxy mode",
          [c] { detail::untrusted_peer_never_allowed<Gateway>(c); }},

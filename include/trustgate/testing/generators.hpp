@@ -10,7 +10,8 @@
 // mapped-IPv6 peers, the configuration's own trusted entries and the addresses just
 // outside them, header names in other cases or with `_`, duplicated, blank, padded,
 // comma-joined and control-character values, forwarded evidence, host/origin spellings,
-// and bearer tokens right and wrong.
+// bearer tokens right and wrong, and local process proofs (none, failed, a user inside
+// or outside localUsers).
 #pragma once
 
 #include <rapidcheck.h>
@@ -26,6 +27,7 @@
 #include <trustgate/model/reference_model.hpp>
 
 #include "trustgate/config.hpp"
+#include "trustgate/local_proof.hpp"
 #include "trustgate/net/address.hpp"
 #include "trustgate/net/cidr.hpp"
 #include "trustgate/policy/scopes.hpp"
@@ -151,8 +153,11 @@ inline bool is_loopback_entry(std::string_view entry) {
     return std::find(loopback_entries.begin(), loopback_entries.end(), entry) != loopback_entries.end();
 }
 
-// A trustedProxies entry of the pools that covers 127.0.0.1 or ::1.
-inline bool covers_loopback(std::string_view entry) { return entry == everything_ipv4 || is_loopback_entry(entry); }
+// A trustedProxies entry that covers 127.0.0.1 or ::1.
+inline bool covers_loopback(std::string_view entry) {
+    const auto b = model::parse_block(entry);
+    return b && (model::in_block(*model::parse_address("127.0.0.1"), *b) || model::in_block(*model::parse_address("::1"), *b));
+}
 
 // `::ffff:a.b.c.d` for an IPv4 address, its own text otherwise.
 inline std::string mapped_text(const net::address& a) {
@@ -176,9 +181,10 @@ inline rc::Gen<auth_config> config_for(const model::steps& steps, std::function<
         if (detail::chance(7, 10)) c.trusted_proxies.push_back(detail::one_of(strings(detail::loopback_entries)));
         for (const auto& e : *detail::some_of(strings(detail::proxy_entries), 5)) c.trusted_proxies.push_back(e);
         if (detail::chance(1, 30) || c.trusted_proxies.empty())
-            c.trusted_proxies.push_back(detail::one_of(strings(detail::proxy_entries, {detail::everything_ipv4})));
+            c.trusted_proxies.push_back(detail::one_of(strings(detail::proxy_entries, {detail::everything_ipv4, detail::everything_ipv6})));
         if (steps.identity == model::steps::identity_from::bearer_token || detail::chance(2, 3))
             c.token = detail::one_of(strings(detail::tokens));
+        if (detail::chance(1, 3)) c.client_ip_header = forwarding_header::forwarded;
 
         auto& tp = c.trusted_proxy;
         tp.user_header = detail::one_of(strings(detail::user_headers));
@@ -198,6 +204,7 @@ inline rc::Gen<auth_config> config_for(const model::steps& steps, std::function<
                 if (std::none_of(c.trusted_proxies.begin(), c.trusted_proxies.end(), detail::covers_loopback))
                     c.trusted_proxies.push_back("127.0.0.1");
             }
+            if (detail::chance(1, 3)) tp.local_users = *detail::some_of(strings(detail::local_users), 2);
         }
 
         c.scopes = default_scopes_config();
@@ -215,6 +222,8 @@ inline rc::Gen<auth_config> config_for(const model::steps& steps, std::function<
         rl.lockout = std::chrono::milliseconds(detail::one_of<int>({500, 2'000, 300'000}));
         rl.exempt_loopback = detail::chance(1, 2);
         rl.max_keys = 64;  // a scenario uses a handful of keys; keeps each gateway small
+        rl.ipv6_prefix_length = detail::weighted<unsigned>({{3, 64}, {1, 128}, {1, 48}});
+        rl.global_max_attempts = detail::weighted<unsigned>({{3, 0}, {1, 2}, {1, 3}});
         if (configure) configure(c);
         return c;
     });
@@ -243,6 +252,10 @@ inline rc::Gen<net::address> address_for(const auth_config& config) {
             case 1: {  // first, last or somewhere inside one of the configuration's entries
                 const auto block = net::cidr::parse(detail::one_of(remote));
                 if (!block) return parse("127.0.0.1");
+                // An IPv6 block spanning the mapped space (::/80) must not match IPv4 peers.
+                if (!block->base().is_v4() && block->first() <= parse("::ffff:0:0") && parse("::ffff:ffff:ffff") <= block->last() &&
+                    detail::chance(1, 2))
+                    return net::address::from_v4_uint(detail::chance(1, 2) ? 0x7f000001u : detail::any<std::uint32_t>());
                 net::address a = detail::chance(1, 2) ? block->last() : block->first();
                 if (detail::chance(1, 2)) {
                     auto bytes = block->first().bytes();
@@ -293,6 +306,43 @@ inline rc::Gen<std::string> forwarded_for_entry(const auth_config& config) {
             }
             default: return detail::one_of(detail::strings(detail::malformed_addresses));
         }
+    });
+}
+
+// One RFC 7239 element naming a client: `for=` with an address (IPv4 bare or quoted,
+// with a port; IPv6 quoted in brackets, with a port), mapped spellings, `unknown`,
+// obfuscated nodes and ports, and the malformed spellings (unquoted brackets or ports,
+// bare IPv6, unterminated quotes, no or two `for=`); other parameters around it, some
+// holding quoted `,` and `;`.
+inline rc::Gen<std::string> forwarded_element(const auth_config& config) {
+    return rc::gen::exec([config] {
+        const auto a = *address_for(config);
+        const auto text = a.to_string();
+        const auto port = std::to_string(detail::one_of<int>({80, 4711, 65535, 123456}));
+        const auto name = detail::weighted<std::string>({{6, "for"}, {1, "For"}, {1, "FOR"}});
+        const auto bracketed = "[" + (a.is_v4() && detail::chance(1, 2) ? detail::mapped_text(a) : text) + "]";
+        std::string node;
+        switch (detail::weighted<int>({{6, 0}, {3, 1}, {3, 2}, {1, 3}, {1, 4}, {1, 5}, {2, 6}})) {
+            case 0: node = a.is_v4() ? text : "\"" + bracketed + "\""; break;
+            case 1: node = "\"" + (a.is_v4() ? text + ":" + port : bracketed + ":" + port) + "\""; break;
+            case 2: node = "\"" + (a.is_v4() ? text : bracketed) + "\""; break;
+            case 3: node = detail::one_of<std::string>({"unknown", "\"unknown:80\"", "UNKNOWN"}); break;
+            case 4: node = detail::one_of<std::string>({"_hidden", "\"_gw.1:_p\"", "\"" + bracketed + ":_port\""}); break;
+            case 5: node = "\"" + std::string(a.is_v4() ? "\\" : "[\\") + (a.is_v4() ? text : text + "]") + "\""; break;
+            default:
+                node = detail::one_of<std::string>({bracketed, "\"" + text + "\"", text + ":" + port, "\"" + text, "", "\"\"",
+                                                    bracketed + ":" + port, "\"" + text + "\"x"});
+                break;
+        }
+        std::vector<std::string> pairs{name + "=" + node};
+        if (detail::chance(1, 12)) pairs[0] = "by=" + node;
+        if (detail::chance(1, 12)) pairs.push_back("for=" + text);
+        for (const auto& extra : *detail::some_of(detail::strings({"proto=https", "by=_gw", "host=\"gateway.example.com\"",
+                                                                   "host=\"a,b;c\"", "", "by=\"[::1]:443\"", "proto"}), 6))
+            pairs.insert(pairs.begin() + std::ptrdiff_t(detail::pick(pairs.size() + 1)), extra);
+        std::string element;
+        for (std::size_t i = 0; i < pairs.size(); ++i) element += (i ? detail::one_of<std::string>({";", "; ", " ;"}) : "") + pairs[i];
+        return element;
     });
 }
 
@@ -357,6 +407,27 @@ inline rc::Gen<std::string> user_value(const auth_config& config) {
     });
 }
 
+// What the kernel said about a request's connection. From a loopback peer, usually one of
+// localUsers; from a remote peer, usually nothing (servers look up loopback peers only, but
+// a server of your own may hand anything in); failed lookups and other users throughout.
+inline rc::Gen<local_proof> local_proof_for(const auth_config& config, bool loopback_peer) {
+    return rc::gen::exec([config, loopback_peer] {
+        const auto inside = model::local_user_ids(config.trusted_proxy);
+        std::uint32_t outside = 4242;
+        while (std::find(inside.begin(), inside.end(), outside) != inside.end()) ++outside;
+        enum kind { none, failed, user_inside, user_outside };
+        const auto k = loopback_peer ? detail::weighted<kind>({{1, none}, {8, user_inside}, {2, user_outside}, {1, failed}})
+                                     : detail::weighted<kind>({{6, none}, {1, user_inside}, {1, user_outside}, {1, failed}});
+        switch (k) {
+            case none: return local_proof{};
+            case failed: return local_proof::failure();
+            case user_inside: return local_proof::of(detail::one_of(inside));
+            case user_outside: break;
+        }
+        return local_proof::of(detail::chance(1, 2) ? outside : detail::one_of<std::uint32_t>({0, 1000, 65534, outside}));
+    });
+}
+
 // Header lines for `config`. `local_tool` shapes them like a CLI on the gateway host
 // (no user header, no forwarded evidence, a local host), which the loopback rules need.
 inline rc::Gen<std::vector<basic_request::header>> headers_for(const auth_config& config, bool local_tool = false) {
@@ -390,16 +461,23 @@ inline rc::Gen<std::vector<basic_request::header>> headers_for(const auth_config
         }
 
         if (!local_tool) {
-            if (detail::chance(4, 10)) {
-                const int lines = detail::weighted<int>({{4, 1}, {1, 2}});
+            // Lines of a list header: one to three entries, sometimes empty ones (`a,,b`,
+            // a trailing comma, a blank line), which do not count (SPEC §4).
+            const auto add_list = [&](const std::vector<std::string>& names, const std::function<std::string()>& entry) {
+                const int lines = detail::weighted<int>({{4, 1}, {1, 2}, {1, 5}});
                 for (int i = 0; i < lines; ++i) {
                     std::string value;
-                    const int entries = detail::one_of<int>({1, 2, 3});
+                    const int entries = detail::weighted<int>({{1, 0}, {4, 1}, {3, 2}, {2, 3}});
                     for (int e = 0; e < entries; ++e)
-                        value += (e ? detail::one_of<std::string>({",", ", ", " ,\t"}) : "") + *forwarded_for_entry(config);
-                    add(detail::weighted<std::string>({{6, "x-forwarded-for"}, {1, "X-Forwarded-For"}}), value);
+                        value += (e ? detail::one_of<std::string>({",", ", ", " ,\t"}) : "") + (detail::chance(1, 12) ? "" : entry());
+                    if (detail::chance(1, 12)) value += ",";
+                    add(detail::one_of(names), value);
                 }
-            }
+            };
+            if (detail::chance(4, 10))
+                add_list({"x-forwarded-for", "x-forwarded-for", "X-Forwarded-For"}, [&] { return *forwarded_for_entry(config); });
+            if (detail::chance(config.client_ip_header == forwarding_header::forwarded ? 4 : 1, 10))
+                add_list({"forwarded", "forwarded", "Forwarded"}, [&] { return *forwarded_element(config); });
             if (detail::chance(1, 10))
                 add(detail::one_of<std::string>({"forwarded", "x-real-ip", "x-forwarded-proto", "X-Forwarded-Host", "x-forwarded-"}),
                     detail::one_of<std::string>({"for=198.51.100.7", "https", "", "gateway.example.com"}));
@@ -442,17 +520,22 @@ inline rc::Gen<basic_request> request_for(const auth_config& config) {
     return rc::gen::exec([config] {
         const auto peer = *address_for(config);
         const bool local_tool = peer.is_loopback() && detail::chance(2, 3);
-        return basic_request(peer, *headers_for(config, local_tool));
+        basic_request r(peer, *headers_for(config, local_tool));
+        r.set_local_proof(*local_proof_for(config, peer.is_loopback()));
+        return r;
     });
 }
 
 // What a CLI or sub-agent on the gateway host sends: from ::1 when that is the
-// configuration's loopback entry, from 127.0.0.1 otherwise.
+// configuration's loopback entry, from 127.0.0.1 otherwise, usually proven one of
+// localUsers.
 inline rc::Gen<basic_request> local_tool_request_for(const auth_config& config) {
     return rc::gen::exec([config] {
         const auto& e = config.trusted_proxies;
         const bool v6 = std::find(e.begin(), e.end(), "::1") != e.end() && detail::chance(1, 2);
-        return basic_request(*net::address::parse(v6 ? "::1" : "127.0.0.1"), *headers_for(config, true));
+        basic_request r(*net::address::parse(v6 ? "::1" : "127.0.0.1"), *headers_for(config, true));
+        r.set_local_proof(*local_proof_for(config, true));
+        return r;
     });
 }
 
@@ -477,6 +560,13 @@ inline rc::Gen<scenario> scenario_for(const model::steps& steps, std::function<v
                 if (detail::chance(4, 5))
                     h.push_back({"authorization", detail::chance(guessing ? 3 : 1, 4) ? std::string("Bearer not-the-token")
                                                                                        : *authorization(s.config)});
+                // An IPv6 client rotating addresses inside its /64 (SPEC §6 keys it by that).
+                if (!e.request.peer().is_v4() && !e.request.peer().is_loopback() && detail::chance(1, 3)) {
+                    auto bytes = e.request.peer().bytes();
+                    bytes[15] = static_cast<std::uint8_t>(bytes[15] ^ detail::one_of<int>({1, 2, 0x80}));
+                    if (detail::chance(1, 4)) bytes[7] = static_cast<std::uint8_t>(bytes[7] ^ 1);  // the next /64
+                    e.request.set_peer(net::address::from_v6_bytes(bytes));
+                }
             } else {
                 e.request = guessing && detail::chance(1, 2) ? *local_tool_request_for(s.config) : *request_for(s.config);
             }

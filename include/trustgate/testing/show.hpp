@@ -15,6 +15,7 @@
 
 #include "trustgate/config.hpp"
 #include "trustgate/decision.hpp"
+#include "trustgate/local_proof.hpp"
 #include "trustgate/net/address.hpp"
 #include "trustgate/request.hpp"
 
@@ -63,8 +64,18 @@ inline void showValue(const basic_request::header& h, std::ostream& os) {
     os << "{" << testing::detail::quoted(h.name) << ", " << testing::detail::quoted(h.value) << "}";
 }
 
+inline void showValue(const local_proof& p, std::ostream& os) {
+    switch (p.result) {
+        case local_proof::outcome::none: os << "none"; return;
+        case local_proof::outcome::failed: os << "failed"; return;
+        case local_proof::outcome::found: os << "uid " << p.uid; return;
+    }
+}
+
 inline void showValue(const basic_request& r, std::ostream& os) {
-    os << "peer " << r.peer().to_string() << ", headers {";
+    os << "peer " << r.peer().to_string() << ", local proof ";
+    showValue(r.local_proof(), os);
+    os << ", headers {";
     for (std::size_t i = 0; i < r.headers().size(); ++i) {
         os << (i ? ", " : "");
         showValue(r.headers()[i], os);
@@ -78,17 +89,21 @@ inline void showValue(const auth_config& c, std::ostream& os) {
     const auto& tp = c.trusted_proxy;
     const auto& rl = c.rate_limit;
     os << "mode " << (c.mode == auth_mode::trusted_proxy ? "trusted-proxy" : c.mode == auth_mode::token ? "token" : "none")
-       << "\n  trusted_proxies " << quoted_list(c.trusted_proxies) << "\n  token " << testing::detail::quoted_optional(c.token)
+       << "\n  trusted_proxies " << quoted_list(c.trusted_proxies)
+       << ", client_ip_header " << (c.client_ip_header == forwarding_header::forwarded ? "forwarded" : "x-forwarded-for")
+       << "\n  token " << testing::detail::quoted_optional(c.token)
        << "\n  user_header " << quoted(tp.user_header) << ", required_headers " << quoted_list(tp.required_headers)
        << "\n  allow_users " << quoted_list(tp.allow_users) << (tp.allow_users_case_insensitive ? " (case-insensitive)" : "")
        << "\n  allow_loopback " << tp.allow_loopback << ", loopback_user " << testing::detail::quoted_optional(tp.loopback_user)
+       << ", local_users " << quoted_list(tp.local_users)
        << "\n  scopes header " << quoted(c.scopes.header) << ", default " << quoted_list(c.scopes.default_scopes)
        << ", token " << quoted_list(c.scopes.token_scopes);
     for (const auto& [identity, scopes] : c.scopes.identity_scopes)
         os << "\n  identity_scopes[" << quoted(identity) << "] " << quoted_list(scopes);
     for (const auto& [method, scope] : c.scopes.methods) os << "\n  methods[" << quoted(method) << "] " << quoted(scope);
     os << "\n  rate_limit max_attempts " << rl.max_attempts << ", window " << rl.window.count() << "ms, lockout "
-       << rl.lockout.count() << "ms, exempt_loopback " << rl.exempt_loopback << "\n";
+       << rl.lockout.count() << "ms, exempt_loopback " << rl.exempt_loopback << ", ipv6_prefix_length "
+       << rl.ipv6_prefix_length << ", global_max_attempts " << rl.global_max_attempts << "\n";
 }
 
 inline void showValue(const decision& d, std::ostream& os) {

@@ -7,7 +7,7 @@
 // header scanning. It favours being obviously right over being fast: strings are copied,
 // lists are searched linearly, nothing is precompiled.
 //
-// Read it top to bottom: text helpers, §2 addresses, §1 request facts, §4 client IP,
+// Read it top to bottom: text helpers, §2 addresses, §1 request facts and local proof, §4 client IP,
 // §6 failed attempts, §3 authentication, §5 scopes.
 #pragma once
 
@@ -22,8 +22,12 @@
 #include <utility>
 #include <vector>
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <trustgate/config.hpp>
 #include <trustgate/decision.hpp>
+#include <trustgate/local_proof.hpp>
 #include <trustgate/net/address.hpp>
 #include <trustgate/request.hpp>
 
@@ -201,7 +205,9 @@ inline std::optional<block> parse_block(std::string_view entry) {
     const auto digits = entry.substr(slash + 1);
     if (!all_digits(digits) || digits.size() > 3 || (digits.size() > 1 && digits[0] == '0')) return std::nullopt;
     const int prefix = std::stoi(std::string(digits));
-    const int width = is_ipv4(*base) ? 32 : 128;
+    // The prefix counts in the family the entry is written in.
+    const bool written_as_ipv6 = entry.substr(0, slash).find(':') != std::string_view::npos;
+    const int width = written_as_ipv6 ? 128 : 32;
     if (prefix > width) return std::nullopt;
     const block b{*base, prefix + (128 - width)};
     // No host bits: every bit after the prefix is zero.
@@ -210,7 +216,17 @@ inline std::optional<block> parse_block(std::string_view entry) {
     return b;
 }
 
-inline bool in_block(const ip& a, const block& b) { return same_leading_bits(a, b.base, b.bits); }
+// SPEC §1: an IPv4 block matches IPv4 addresses (in either spelling), an IPv6 block only
+// IPv6 addresses, even where its bits span the mapped space (`::/80`, `::/0`).
+inline bool in_block(const ip& a, const block& b) {
+    return is_ipv4(a) == is_ipv4(b.base) && same_leading_bits(a, b.base, b.bits);
+}
+
+// SPEC §1: an entry written in IPv6 inside ::ffff:0:0/96 is a start-up error.
+inline bool ipv6_entry_inside_mapped_space(std::string_view entry) {
+    const auto b = parse_block(entry);
+    return b && is_ipv4(b->base) && entry.substr(0, entry.find('/')).find(':') != std::string_view::npos;
+}
 
 inline bool trusted(const ip& a, const std::vector<block>& proxies) {
     for (const auto& b : proxies)
@@ -325,9 +341,39 @@ inline facts look_at(const basic_request& request, std::string_view user_header)
     return f;
 }
 
-// SPEC §1: what a CLI or sub-agent on the gateway host sends.
-inline bool direct_local(const ip& peer, bool peer_trusted, const facts& f) {
-    return is_loopback(peer) && peer_trusted && !f.forwarded_evidence && f.host_local && f.origin_local;
+// SPEC §1 local process proof: localUsers as user ids. A digit string is an id, anything
+// else a user name of this host (the library refuses unknown names at start-up); none
+// listed means the user this process runs as.
+inline std::vector<std::uint32_t> local_user_ids(const trusted_proxy_config& tp) {
+    std::vector<std::uint32_t> ids;
+    for (const auto& user : tp.local_users) {
+        if (all_digits(user)) {
+            ids.push_back(std::uint32_t(std::stoul(user)));
+            continue;
+        }
+        std::vector<char> buffer(16 * 1024);
+        passwd entry{};
+        passwd* found = nullptr;
+        if (getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(), &found) == 0 && found) ids.push_back(found->pw_uid);
+    }
+    if (tp.local_users.empty()) ids.push_back(std::uint32_t(geteuid()));
+    return ids;
+}
+
+// The kernel named the request's user, and it is one of localUsers. A platform that
+// cannot prove has no same-host proxy in the picture (the library makes sure of that).
+inline bool proven_local(const trusted_proxy_config& tp, const basic_request& request) {
+    if (!local_proof_available) return true;
+    const auto proof = request.local_proof();
+    if (proof.result != local_proof::outcome::found) return false;
+    for (const auto id : local_user_ids(tp))
+        if (id == proof.uid) return true;
+    return false;
+}
+
+// SPEC §1: what a CLI or sub-agent on the gateway host sends, proven by the kernel.
+inline bool direct_local(const ip& peer, bool peer_trusted, const facts& f, bool proven) {
+    return is_loopback(peer) && peer_trusted && !f.forwarded_evidence && f.host_local && f.origin_local && proven;
 }
 
 // A named header with a non-blank value (SPEC §3 step 4.1).
@@ -357,20 +403,113 @@ inline std::optional<ip> parse_forwarded_for_entry(std::string_view entry) {
     return parse_address(entry);
 }
 
-// Walk x-forwarded-for from the right, skipping trusted hops: the first untrusted entry
-// is the client; a malformed entry means the peer; all trusted means the leftmost.
-inline net::address client_ip(const basic_request& request, const std::vector<block>& proxies) {
-    std::vector<std::string_view> entries;
+// An x-forwarded-for or forwarded entry: an address, or malformed (nullopt).
+using hop = std::optional<ip>;
+
+// Every line's comma-separated entries, trimmed; empty ones are no entries (RFC 9110 §5.6.1).
+inline std::vector<hop> forwarded_for_hops(const basic_request& request) {
+    std::vector<hop> hops;
     for (const auto& h : request.headers())
         if (same_ignoring_case(h.name, "x-forwarded-for"))
-            for (const auto e : split(h.value, ',')) entries.push_back(trim(e));
-    if (entries.empty()) return request.peer();
-    for (std::size_t i = entries.size(); i-- > 0;) {
-        const auto a = parse_forwarded_for_entry(entries[i]);
-        if (!a) return request.peer();
-        if (!trusted(*a, proxies)) return to_library(*a);
+            for (const auto e : split(h.value, ','))
+                if (!trim(e).empty()) hops.push_back(parse_forwarded_for_entry(trim(e)));
+    return hops;
+}
+
+// RFC 9110 tchar.
+inline bool is_token(std::string_view s) {
+    if (s.empty()) return false;
+    for (char c : s)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos))
+            return false;
+    return true;
+}
+
+// `s` cut at every `separator` that is not inside a "quoted string" (where `\` escapes
+// the next character).
+inline std::vector<std::string> split_outside_quotes(std::string_view s, char separator) {
+    std::vector<std::string> parts(1);
+    bool quoted = false, escaped = false;
+    for (char c : s) {
+        if (!quoted && c == separator) {
+            parts.emplace_back();
+            continue;
+        }
+        parts.back() += c;
+        if (escaped) escaped = false;
+        else if (quoted && c == '\\') escaped = true;
+        else if (c == '"') quoted = !quoted;
     }
-    return to_library(*parse_forwarded_for_entry(entries[0]));
+    return parts;
+}
+
+// The text of a quoted-string `"..."` (RFC 9110 §5.6.4), or nullopt when `value` is not
+// exactly one: unterminated, a bare `"` inside, control characters other than tab.
+inline std::optional<std::string> unquote(std::string_view value) {
+    if (value.size() < 2 || value.front() != '"' || value.back() != '"') return std::nullopt;
+    std::string text;
+    const auto inner = value.substr(1, value.size() - 2);
+    for (std::size_t i = 0; i < inner.size(); ++i) {
+        char c = inner[i];
+        if (c == '"') return std::nullopt;
+        if (c == '\\') {
+            if (i + 1 == inner.size()) return std::nullopt;  // it escapes the closing quote
+            c = inner[++i];
+        }
+        if (has_control_character(std::string(1, c)) && c != '\t') return std::nullopt;
+        text += c;
+    }
+    return text;
+}
+
+// RFC 7239 §4, one element: `;`-separated name=value pairs (empty ones allowed, spaces
+// around them trimmed), names tokens, values tokens or quoted strings. The element names
+// its client in exactly one `for=` (any case), whose node (§6) is IPv4 with an optional
+// port or bracketed IPv6 with an optional port, at most 64 characters; `unknown` and
+// `_obfuscated` nodes, like every other deviation, are malformed.
+inline hop forwarded_element_hop(std::string_view element) {
+    std::vector<std::string> nodes;
+    for (const auto& part : split_outside_quotes(element, ';')) {
+        const auto pair = trim(part);
+        if (pair.empty()) continue;
+        const auto equals = pair.find('=');
+        if (equals == std::string_view::npos) return std::nullopt;
+        const auto name = pair.substr(0, equals), value = pair.substr(equals + 1);
+        if (!is_token(name)) return std::nullopt;
+        std::string text;
+        if (is_token(value)) text = std::string(value);
+        else if (const auto unquoted = unquote(value)) text = *unquoted;
+        else return std::nullopt;
+        if (lowercase(name) == "for") nodes.push_back(text);
+    }
+    if (nodes.size() != 1 || nodes[0].size() > 64) return std::nullopt;
+    const auto& node = nodes[0];
+    // An IPv6 node must be bracketed: a bare one has two or more colons.
+    if (!node.empty() && node.front() != '[' && split(node, ':').size() > 2) return std::nullopt;
+    return parse_forwarded_for_entry(node);
+}
+
+inline std::vector<hop> forwarded_hops(const basic_request& request) {
+    std::vector<hop> hops;
+    for (const auto& h : request.headers())
+        if (same_ignoring_case(h.name, "forwarded"))
+            for (const auto& element : split_outside_quotes(h.value, ','))
+                if (!trim(element).empty()) hops.push_back(forwarded_element_hop(trim(element)));
+    return hops;
+}
+
+// Walk the configured header's entries from the right, skipping trusted hops: the first
+// untrusted entry is the client; a malformed entry means the peer; all trusted means the
+// leftmost; no entries means the peer.
+inline net::address client_ip(const basic_request& request, const std::vector<block>& proxies, forwarding_header header) {
+    const auto hops = header == forwarding_header::forwarded ? forwarded_hops(request) : forwarded_for_hops(request);
+    if (hops.empty()) return request.peer();
+    for (std::size_t i = hops.size(); i-- > 0;) {
+        if (!hops[i]) return request.peer();
+        if (!trusted(*hops[i], proxies)) return to_library(*hops[i]);
+    }
+    return to_library(*hops[0]);
 }
 
 // ------------------------------------------------------------- §6 failed attempts
@@ -378,50 +517,72 @@ inline net::address client_ip(const basic_request& request, const std::vector<bl
 // Milliseconds on some monotonic clock.
 using instant = std::chrono::milliseconds;
 
-// Failed token compares per client IP. A failure counts while it is younger than the
-// window; the max_attempts-th counted failure locks the key for `lockout` (and the
-// count starts again from zero); a successful compare forgets the key. Loopback keys are
-// exempt unless exempt_loopback is false.
+// Failed token compares per client key: the client IP for IPv4, its first
+// ipv6_prefix_length bits (the rest zero) for IPv6. A failure counts while it is younger
+// than the window; the max_attempts-th counted failure locks the key for `lockout` (and
+// the count starts again from zero); a successful compare forgets the key. With
+// global_max_attempts, the failures of all keys are also counted together the same way,
+// and reaching that number locks every key for `lockout`. Loopback clients are exempt
+// (neither counted nor locked) unless exempt_loopback is false.
 class failed_attempts {
 public:
     explicit failed_attempts(const rate_limit_config& config) : config_(config) {}
 
-    bool exempt(const net::address& key) const { return config_.exempt_loopback && is_loopback(from_library(key)); }
+    bool exempt(const net::address& client) const { return config_.exempt_loopback && is_loopback(from_library(client)); }
 
-    // Seconds left, rounded up, while `key` is locked out.
-    std::optional<std::chrono::seconds> locked(const net::address& key, instant now) const {
-        const auto it = keys_.find(from_library(key));
-        if (exempt(key) || it == keys_.end() || !it->second.locked_until || now >= *it->second.locked_until)
-            return std::nullopt;
-        const auto left = *it->second.locked_until - now;
+    ip key_of(const net::address& client) const {
+        ip key = from_library(client);
+        if (is_ipv4(key)) return key;
+        for (int bit = int(config_.ipv6_prefix_length); bit < 128; ++bit) key[bit / 8] &= std::uint8_t(~(0x80 >> (bit % 8)));
+        return key;
+    }
+
+    // Seconds left, rounded up, while `client` is locked out.
+    std::optional<std::chrono::seconds> locked(const net::address& client, instant now) const {
+        if (exempt(client)) return std::nullopt;
+        std::optional<instant> until = global_locked_until_;
+        const auto it = keys_.find(key_of(client));
+        if (it != keys_.end() && it->second.locked_until && (!until || *it->second.locked_until > *until))
+            until = it->second.locked_until;
+        if (!until || now >= *until) return std::nullopt;
+        const auto left = *until - now;
         return std::chrono::seconds((left.count() + 999) / 1000);
     }
 
-    void failure(const net::address& key, instant now) {
-        if (exempt(key)) return;
-        auto& k = keys_[from_library(key)];
-        std::vector<instant> counted;
-        for (const auto t : k.failures)
-            if (now - t < config_.window) counted.push_back(t);
-        counted.push_back(now);
-        k.failures = counted;
-        if (k.failures.size() >= config_.max_attempts) {
-            k.failures.clear();
-            k.locked_until = now + config_.lockout;
-        }
+    void failure(const net::address& client, instant now) {
+        if (exempt(client)) return;
+        auto& k = keys_[key_of(client)];
+        if (count(k.failures, now, config_.max_attempts)) k.locked_until = now + config_.lockout;
+        if (config_.global_max_attempts != 0 && count(global_failures_, now, config_.global_max_attempts))
+            global_locked_until_ = now + config_.lockout;
     }
 
-    void success(const net::address& key) {
-        if (!exempt(key)) keys_.erase(from_library(key));
+    void success(const net::address& client) {
+        if (!exempt(client)) keys_.erase(key_of(client));
     }
 
 private:
+    // Keeps the failures younger than the window, adds `now`; true (and forgets them all)
+    // when that makes `limit`.
+    bool count(std::vector<instant>& failures, instant now, unsigned limit) const {
+        std::vector<instant> counted;
+        for (const auto t : failures)
+            if (now - t < config_.window) counted.push_back(t);
+        counted.push_back(now);
+        failures = counted;
+        if (failures.size() < limit) return false;
+        failures.clear();
+        return true;
+    }
+
     struct history {
         std::vector<instant> failures;
         std::optional<instant> locked_until;
     };
     rate_limit_config config_;
     std::map<ip, history> keys_;
+    std::vector<instant> global_failures_;
+    std::optional<instant> global_locked_until_;
 };
 
 // ------------------------------------------------------------ §3 authentication
@@ -436,6 +597,7 @@ struct steps {
     bool required_headers = true;  // step 4.1
     identity_from identity = identity_from::user_header;  // 4.2-4.4, token mode, none mode
     bool allow_users = true;       // step 4.5
+    bool assertion = false;        // SPEC §10, between steps 4.1 and 4.2
 };
 
 struct outcome {
@@ -512,9 +674,100 @@ inline bool allowed_user(const trusted_proxy_config& tp, std::string_view user) 
     return false;
 }
 
+// ------------------------------------------------------- §10 signed assertions
+
+// A signed assertion as the test that made it knows it: what its text would show a
+// verifier, not the text. The tests sign a real token for each one they send.
+struct abstract_assertion {
+    enum class key_named { listed, unlisted, other_type };
+    bool well_formed = true;    // three base64url parts, a JSON header, at most 8 KiB
+    std::string alg = "ES256";
+    bool crit = false;
+    key_named key = key_named::listed;  // what its kid names in the configured JWKS
+    bool signature_valid = true;        // signed by that key
+    bool times_numeric = true;          // exp, nbf, iat numbers when present
+    std::optional<long long> exp, nbf, iat;
+    std::string iss;
+    std::vector<std::string> aud;
+    std::optional<std::string> identity;  // the identity claim, when it is a string
+};
+
+// What the tests sent: each assertion header value and the assertion it stands for, and
+// the clock. A value that is not listed is no token at all.
+struct assertion_context {
+    std::vector<std::pair<std::string, abstract_assertion>> tokens;
+    long long now = 0;  // seconds since the Unix epoch
+};
+
+// SPEC §10's configuration after its preset.
+struct assertion_settings {
+    std::string header;
+    std::vector<std::string> algorithms;
+    std::string issuer;
+    std::vector<std::string> audience;
+    std::string claim;
+    long long leeway = 60;
+};
+
+inline assertion_settings settings_of(const assertion_config& c) {
+    assertion_settings s;
+    if (c.preset == "pomerium") s = {"x-pomerium-jwt-assertion", {"ES256"}, "", {}, "email", 60};
+    if (c.preset == "cloudflare-access") s = {"cf-access-jwt-assertion", {"RS256"}, "", {}, "email", 60};
+    if (c.preset == "google-iap") s = {"x-goog-iap-jwt-assertion", {"ES256"}, "https://cloud.google.com/iap", {}, "email", 60};
+    if (c.header) s.header = *c.header;
+    if (!c.algorithms.empty()) s.algorithms = c.algorithms;
+    if (c.issuer) s.issuer = *c.issuer;
+    s.audience = c.audience;
+    if (c.identity_claim) s.claim = *c.identity_claim;
+    if (s.claim.empty()) s.claim = "email";
+    s.leeway = c.leeway_seconds;
+    return s;
+}
+
+// Steps 1-7: the identity the assertion vouches for, or the denial.
+inline std::optional<outcome> check_assertion(const assertion_config& config, const basic_request& request,
+                                              const assertion_context& context, const net::address& client,
+                                              std::string& identity) {
+    const auto s = settings_of(config);
+    std::vector<std::string_view> lines;
+    for (const auto& h : request.headers())
+        if (same_ignoring_case(h.name, s.header)) lines.push_back(trim(h.value));
+    std::string_view value;
+    for (const auto line : lines)
+        if (!line.empty()) {
+            value = line;
+            break;
+        }
+    if (value.empty()) return deny(reason::trusted_proxy_assertion_missing, client);
+    if (lines.size() > 1) return deny(reason::trusted_proxy_assertion_invalid, client);
+    const abstract_assertion* a = nullptr;
+    for (const auto& [text, token] : context.tokens)
+        if (text == value) a = &token;
+    if (a == nullptr || !a->well_formed) return deny(reason::trusted_proxy_assertion_invalid, client);
+    bool alg_allowed = false;
+    for (const auto& alg : s.algorithms) alg_allowed = alg_allowed || alg == a->alg;
+    if (!alg_allowed || a->crit || a->key == abstract_assertion::key_named::other_type)
+        return deny(reason::trusted_proxy_assertion_invalid, client);
+    if (a->key == abstract_assertion::key_named::unlisted) return deny(reason::trusted_proxy_assertion_unknown_key, client);
+    if (!a->signature_valid) return deny(reason::trusted_proxy_assertion_invalid, client);
+    if (!a->times_numeric) return deny(reason::trusted_proxy_assertion_invalid, client);
+    const long long now = context.now;
+    if (!a->exp || *a->exp + s.leeway <= now || (a->nbf && *a->nbf > now + s.leeway) || (a->iat && *a->iat > now + s.leeway))
+        return deny(reason::trusted_proxy_assertion_expired, client);
+    if (a->iss != s.issuer) return deny(reason::trusted_proxy_assertion_issuer, client);
+    bool audience_ok = false;
+    for (const auto& mine : s.audience)
+        for (const auto& theirs : a->aud) audience_ok = audience_ok || mine == theirs;
+    if (!audience_ok) return deny(reason::trusted_proxy_assertion_audience, client);
+    const auto claim = a->identity ? trim(*a->identity) : std::string_view();
+    if (claim.empty() || claim.size() > 256 || has_control_character(claim)) return deny(reason::trusted_proxy_assertion_invalid, client);
+    identity = std::string(claim);
+    return std::nullopt;
+}
+
 // SPEC §3: steps in order, the first deny wins.
 inline outcome authenticate(const steps& s, const auth_config& config, const basic_request& request,
-                            limiting limit = {}) {
+                            limiting limit = {}, const assertion_context* assertions = nullptr) {
     const auto& tp = config.trusted_proxy;
     const auto proxies = trusted_blocks(config);
     const ip peer = from_library(request.peer());
@@ -524,12 +777,12 @@ inline outcome authenticate(const steps& s, const auth_config& config, const bas
     const bool peer_trusted = s.trusted_source && trusted(peer, proxies);
     if (s.trusted_source) {
         if (!peer_trusted) return deny(reason::trusted_proxy_untrusted_source, client);
-        client = client_ip(request, proxies);
+        client = client_ip(request, proxies, config.client_ip_header);
     }
 
     const bool reads_user_header = s.identity == steps::identity_from::user_header;
     const facts f = look_at(request, reads_user_header ? std::string_view(tp.user_header) : std::string_view());
-    const bool local = direct_local(peer, peer_trusted, f);
+    const bool local = direct_local(peer, peer_trusted, f, proven_local(tp, request));
 
     if (s.loopback) {
         // 2. A loopback peer is a local tool, or a same-host proxy only if allowLoopback.
@@ -546,10 +799,30 @@ inline outcome authenticate(const steps& s, const auth_config& config, const bas
         for (const auto& name : tp.required_headers)
             if (!has_non_blank(request, name)) return deny(reason::trusted_proxy_missing_header, client, name);
 
+    // §10 steps 1-7: with an assertion, the identity is its claim.
+    std::optional<std::string> asserted;
+    if (s.assertion && tp.assertion) {
+        static const assertion_context none;
+        std::string claim;
+        if (auto denied = check_assertion(*tp.assertion, request, assertions ? *assertions : none, client, claim))
+            return *denied;
+        asserted = claim;
+    }
+
     std::string identity;
     via how = via::none;
     switch (s.identity) {
         case steps::identity_from::user_header:
+            if (asserted) {
+                // §10 step 8: the user header is optional, and agrees when present.
+                if (f.user_present && (f.user_lines > 1 || f.user_has_comma)) return deny(reason::trusted_proxy_user_ambiguous, client);
+                if (f.user_present && !(tp.allow_users_case_insensitive ? same_ignoring_case(f.user_value, *asserted)
+                                                                        : f.user_value == *asserted))
+                    return deny(reason::trusted_proxy_user_mismatch, client);
+                identity = *asserted;
+                how = via::trusted_proxy;
+                break;
+            }
             // 4.2-4.4 The proxy's user header: there, once, plain.
             if (!f.user_present) return deny(reason::trusted_proxy_user_missing, client);
             if (f.user_lines > 1 || f.user_has_comma) return deny(reason::trusted_proxy_user_ambiguous, client);
@@ -596,7 +869,15 @@ inline std::vector<std::string> configured_grant(const scopes_config& config, co
     return config.default_scopes;
 }
 
-// The grant, intersected with the scopes header (every line, comma-separated) if sent.
+inline const std::vector<std::string>& scope_names() {
+    static const std::vector<std::string> names = {
+        "operator.admin",     "operator.read",      "operator.write", "operator.approvals",
+        "operator.pairing",   "operator.questions", "operator.talk",  "operator.talk.secrets"};
+    return names;
+}
+
+// The grant, narrowed by the scopes header (every line, comma-separated) if sent: each
+// requested scope name that something in the grant implies.
 inline std::vector<std::string> granted_scopes(const scopes_config& config, const outcome& o,
                                                const basic_request& request) {
     const auto grant = configured_grant(config, o);
@@ -609,12 +890,13 @@ inline std::vector<std::string> granted_scopes(const scopes_config& config, cons
     }
     if (!header_sent) return grant;
     std::vector<std::string> granted;
-    for (const auto& g : grant)
-        for (const auto& a : asked)
-            if (g == a) {
-                granted.push_back(g);
-                break;
-            }
+    for (const auto& a : asked) {
+        bool known = false, implied = false, repeated = false;
+        for (const auto& n : scope_names()) known = known || n == a;
+        for (const auto& g : grant) implied = implied || implies(g, a);
+        for (const auto& g : granted) repeated = repeated || g == a;
+        if (known && implied && !repeated) granted.push_back(a);
+    }
     return granted;
 }
 

@@ -1,10 +1,13 @@
-// One HTTP/1.1 connection, plain or TLS: wait for a request, read it within the limits,
-// hand it to the handler, write the answer, repeat; or hand the connection over to a
+// One HTTP/1.1 connection, plain or TLS: wait for a request, read its header within the
+// limits, let the handler decide on the header alone, read the body only when the
+// handler asks for it, write the answer, repeat; or hand the connection over to a
 // WebSocket session.
 #pragma once
 
 #include <array>
 #include <chrono>
+#include <cstdint>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <type_traits>
@@ -12,14 +15,17 @@
 #include <variant>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -31,11 +37,14 @@
 #include "trustgate/beast/detail/websocket_session.hpp"
 #include "trustgate/beast/handler.hpp"
 #include "trustgate/detail/ascii.hpp"
+#include "trustgate/local_proof.hpp"
 #include "trustgate/net/address.hpp"
 
 namespace trustgate::beast::detail {
 
 using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+// server_options::local_socket's connections.
+using unix_stream = boost::beast::basic_stream<boost::asio::local::stream_protocol>;
 
 // A malformed request (as opposed to a client that went away or was too slow).
 inline bool is_bad_http(const boost::beast::error_code& ec) {
@@ -58,17 +67,26 @@ bool body_length_unknowable(const Parser& parser) {
 // without limit; beyond it the request gets 431 (in the header) or 413 (in the body).
 inline std::size_t read_buffer_limit(const server_options& options) { return options.max_header_bytes + 8192; }
 
+inline std::size_t field_count(const request_header& header) {
+    return static_cast<std::size_t>(std::distance(header.begin(), header.end()));
+}
+
 template <class Stream>
 class http_session final : public drainable, public std::enable_shared_from_this<http_session<Stream>> {
     static constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
-    static_assert(is_tls || std::is_same_v<Stream, boost::beast::tcp_stream>);
+    static_assert(is_tls || std::is_same_v<Stream, boost::beast::tcp_stream> || std::is_same_v<Stream, unix_stream>);
+    static constexpr bool is_local_socket = std::is_same_v<Stream, unix_stream>;
+    using clock = std::chrono::steady_clock;
 
 public:
-    // `buffer` holds whatever was read from the connection already (TLS detection).
+    // `buffer` holds whatever was read from the connection already (TLS detection);
+    // `header_deadline` is when the first request header must be complete (SPEC §3:
+    // counted from accept); `proof` is what the kernel said about the peer at accept.
     http_session(std::shared_ptr<const server_state> state, connection_registry::slot slot, Stream&& stream,
-                 net::address peer, boost::beast::flat_buffer buffer)
-        : state_(std::move(state)), slot_(std::move(slot)), stream_(std::move(stream)), peer_(peer),
-          buffer_(std::move(buffer)) {
+                 net::address peer, boost::beast::flat_buffer buffer, clock::time_point header_deadline,
+                 trustgate::local_proof proof = {})
+        : state_(std::move(state)), slot_(std::move(slot)), stream_(std::move(stream)), peer_(peer), proof_(proof),
+          buffer_(std::move(buffer)), first_byte_by_(header_deadline), header_deadline_(header_deadline) {
         buffer_.max_size(read_buffer_limit(state_->options));
     }
 
@@ -77,7 +95,7 @@ public:
         boost::asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
             self->slot_.attach(self);
             if constexpr (is_tls) self->handshake();
-            else self->wait_for_request(self->state_->options.header_timeout);
+            else self->wait_for_request();
         });
     }
 
@@ -98,7 +116,7 @@ public:
     }
 
 private:
-    boost::beast::tcp_stream& lowest() { return boost::beast::get_lowest_layer(stream_); }
+    auto& lowest() { return boost::beast::get_lowest_layer(stream_); }
 
     template <class F>
     auto bind(F f) {
@@ -106,23 +124,23 @@ private:
     }
 
     void handshake() {
-        lowest().expires_after(state_->options.io_timeout);
+        lowest().expires_at(header_deadline_);
         stream_.async_handshake(boost::asio::ssl::stream_base::server, buffer_.data(), bind(&http_session::on_handshake));
     }
 
     void on_handshake(boost::beast::error_code ec, std::size_t used) {
         if (ec) return;
         buffer_.consume(used);
-        wait_for_request(state_->options.header_timeout);
+        wait_for_request();
     }
 
     // Waits for the first byte of the next request, so that an idle connection can be
     // told apart from a slow one (and closed at once when draining).
-    void wait_for_request(std::chrono::milliseconds timeout) {
+    void wait_for_request() {
         if (draining_) return linger_close();
         if (buffer_.size() > 0) return read_header();
         idle_ = true;
-        lowest().expires_after(timeout);
+        lowest().expires_at(first_byte_by_);
         stream_.async_read_some(buffer_.prepare(read_size), bind(&http_session::on_first_bytes));
     }
 
@@ -130,6 +148,8 @@ private:
         idle_ = false;
         if (ec) return;  // closed by the client, idle too long, or drained
         buffer_.commit(n);
+        // After an idle keep-alive wait, the header clock starts with the request.
+        if (header_clock_from_first_byte_) header_deadline_ = clock::now() + state_->options.header_timeout;
         read_header();
     }
 
@@ -137,77 +157,107 @@ private:
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(state_->options.max_header_bytes, UINT32_MAX)));
         parser_->body_limit(state_->options.max_body_bytes);
-        lowest().expires_after(state_->options.header_timeout);
+        // A deadline, not a timeout: bytes that trickle in never move it.
+        lowest().expires_at(header_deadline_);
         http::async_read_header(stream_, buffer_, *parser_, bind(&http_session::on_header));
     }
 
+    const request_header& header() const { return parser_->get(); }
+
+    // The current request as the handler sees it.
+    incoming current() const { return incoming(header(), peer_, is_tls, proof_, is_local_socket); }
+
     void on_header(boost::beast::error_code ec, std::size_t) {
         if (ec) return on_read_error(ec);
-        if (body_length_unknowable(*parser_))
-            return send(error_response(http::status::bad_request, parser_->get().version(), "bad_request", "Bad Request"));
-        if (parser_->is_done()) return answer();
+        if (body_length_unknowable(*parser_)) return send(bad_request("Bad Request"));
+        header_fields_ = field_count(header());
+        const auto rules = state_->rules_changed.load();
+        const incoming in = current();
+        reply result;
+        try {
+            result = state_->handler(in);
+        } catch (...) {
+            return send(internal_error());
+        }
+        if (auto* res = std::get_if<response>(&result)) return respond(std::move(*res));
+        if (auto* accept = std::get_if<websocket_accept>(&result)) {
+            // An upgrade request with a body is not one Beast (or a browser) sends.
+            if (!in.wants_websocket() || !accept->on_message || !parser_->is_done())
+                return send(bad_request("Expected a WebSocket upgrade request"));
+            return upgrade(std::move(*accept), rules);
+        }
+        on_body_ = std::move(std::get<read_body>(result).on_body);
+        if (!on_body_) return send(internal_error());
+        if (parser_->is_done()) return answer_body();
         lowest().expires_after(state_->options.io_timeout);
-        // A client that asked may wait (curl: a second) for the go-ahead before sending the body.
-        const auto expect = parser_->get()[http::field::expect];
+        // A client that asked may wait (curl: a second) for the go-ahead before sending
+        // the body; it gets it only once the handler wants the body.
+        const auto expect = header()[http::field::expect];
         if (trustgate::detail::iequals(std::string_view(expect.data(), expect.size()), "100-continue")) {
             static constexpr std::string_view go_ahead = "HTTP/1.1 100 Continue\r\n\r\n";
             return boost::asio::async_write(stream_, boost::asio::buffer(go_ahead.data(), go_ahead.size()),
                                             bind(&http_session::on_go_ahead));
         }
-        read_body();
+        read_rest();
     }
 
     void on_go_ahead(boost::beast::error_code ec, std::size_t) {
         if (ec) return;
-        read_body();
+        read_rest();
     }
 
-    void read_body() {
-        http::async_read(stream_, buffer_, *parser_, bind(&http_session::on_body));
-    }
+    void read_rest() { http::async_read(stream_, buffer_, *parser_, bind(&http_session::on_body)); }
 
     void on_body(boost::beast::error_code ec, std::size_t) {
         if (ec) return on_read_error(ec);
-        answer();
+        answer_body();
     }
 
     // Limits and syntax errors get a response; a client that left or stalled does not.
     void on_read_error(boost::beast::error_code ec) {
         const bool header_done = parser_->is_header_done();
-        const unsigned version = header_done ? parser_->get().version() : 11;
+        const unsigned version = header_done ? header().version() : 11;
         if (ec == http::error::header_limit || (ec == http::error::buffer_overflow && !header_done))
             return send(error_response(http::status::request_header_fields_too_large, version, "header_too_large",
                                        "Request Header Fields Too Large"));
         if (ec == http::error::body_limit || ec == http::error::buffer_overflow)
             return send(error_response(http::status::payload_too_large, version, "payload_too_large", "Payload Too Large"));
-        if (is_bad_http(ec))
-            return send(error_response(http::status::bad_request, version, "bad_request", "Bad Request"));
+        if (is_bad_http(ec)) return send(error_response(http::status::bad_request, version, "bad_request", "Bad Request"));
     }
 
-    void answer() {
-        request_ = parser_->release();
-        const incoming in(request_, peer_, is_tls);
-        reply result;
+    void answer_body() {
+        // Beast adds trailer fields to the header fields; the handler decided without them.
+        if (field_count(header()) != header_fields_) return send(bad_request("Trailer fields are not accepted"));
+        response res;
         try {
-            result = state_->handler(in);
+            res = on_body_(current(), std::move(parser_->get().body()));
         } catch (...) {
-            result = error_response(http::status::internal_server_error, request_.version(), "internal_error",
-                                    "Internal Server Error");
+            res = internal_error();
         }
-        if (auto* accept = std::get_if<websocket_accept>(&result)) {
-            if (!in.wants_websocket() || !accept->on_message)
-                return send(error_response(http::status::bad_request, request_.version(), "bad_request",
-                                           "Expected a WebSocket upgrade request"));
-            return upgrade(std::move(accept->on_message));
-        }
-        auto& res = std::get<response>(result);
-        res.keep_alive(res.keep_alive() && request_.keep_alive() && !draining_);
+        on_body_ = nullptr;
+        respond(std::move(res));
+    }
+
+    // A response to the current request. The connection stays open only when the whole
+    // request has been read: an unread body would be taken for the next request.
+    void respond(response res) {
+        res.keep_alive(res.keep_alive() && parser_->get().keep_alive() && parser_->is_done() && !draining_);
         send(std::move(res));
     }
 
-    void upgrade(typename websocket_session<Stream>::message_handler on_message) {
-        auto ws = std::make_shared<websocket_session<Stream>>(state_, std::move(slot_), std::move(stream_), std::move(on_message));
-        ws->start(std::move(request_));
+    response bad_request(std::string_view message) const {
+        return error_response(http::status::bad_request, parser_->get().version(), "bad_request", message);
+    }
+
+    response internal_error() const {
+        return error_response(http::status::internal_server_error, parser_->get().version(), "internal_error",
+                              "Internal Server Error");
+    }
+
+    void upgrade(websocket_accept accept, std::uint64_t rules) {
+        auto ws = std::make_shared<websocket_session<Stream>>(state_, std::move(slot_), std::move(stream_), std::move(buffer_),
+                                                              peer_, is_tls, proof_, is_local_socket, std::move(accept), rules);
+        ws->start(http::request<http::empty_body>(std::move(parser_->get().base())));
     }
 
     // `res.keep_alive()` decides whether the connection stays open afterwards.
@@ -222,7 +272,11 @@ private:
     void on_write(boost::beast::error_code ec, std::size_t) {
         if (ec) return;
         if (response_.need_eof()) return linger_close();
-        wait_for_request(state_->options.idle_timeout);
+        const auto now = clock::now();
+        first_byte_by_ = now + state_->options.idle_timeout;
+        header_deadline_ = now + state_->options.header_timeout;  // a pipelined request's, already read
+        header_clock_from_first_byte_ = true;
+        wait_for_request();
     }
 
     // Ends the connection without resetting it under a response the client has not read.
@@ -232,7 +286,7 @@ private:
             stream_.async_shutdown([self = this->shared_from_this()](boost::beast::error_code) {});
         } else {
             boost::beast::error_code ignored;
-            lowest().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+            lowest().socket().shutdown(boost::asio::socket_base::shutdown_send, ignored);
             lowest().expires_after(state_->linger_time());
             discard();
         }
@@ -251,12 +305,17 @@ private:
     connection_registry::slot slot_;
     Stream stream_;
     net::address peer_;
+    trustgate::local_proof proof_;
     boost::beast::flat_buffer buffer_;
-    std::optional<http::request_parser<http::string_body>> parser_;
-    request request_;
+    std::optional<http::request_parser<http::string_body>> parser_;  // holds the request until it is answered
+    std::size_t header_fields_ = 0;                                   // as the handler saw them
+    decltype(read_body::on_body) on_body_;
     response response_;
     std::array<char, 1024> scratch_{};
-    bool idle_ = false;      // waiting for the first byte of a request
+    clock::time_point first_byte_by_;   // the next request's first byte, or the connection closes
+    clock::time_point header_deadline_;  // the current request's header
+    bool header_clock_from_first_byte_ = false;  // false for the first request: its clock started at accept
+    bool idle_ = false;  // waiting for the first byte of a request
     bool draining_ = false;
 };
 

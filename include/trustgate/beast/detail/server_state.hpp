@@ -2,7 +2,9 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,7 +22,9 @@ namespace trustgate::beast::detail {
 
 struct server_state {
     server_state(server_options opts, request_handler h)
-        : options(std::move(opts)), handler(std::move(h)), connections(options.max_connections) {}
+        : options(std::move(opts)),
+          handler(std::move(h)),
+          connections(options.max_connections, std::max<std::size_t>(1, options.max_connections_per_peer)) {}
 
     void decorate(http::response_header<>& header) const {
         if (options.decorate) options.decorate(header);
@@ -36,6 +40,10 @@ struct server_state {
     const server_options options;
     const request_handler handler;
     connection_registry connections;
+    // Counts server::recheck_websockets calls. A WebSocket remembers the count from just
+    // before its upgrade was decided, so one decided under rules that changed meanwhile
+    // is re-decided as soon as it opens, however the two raced.
+    std::atomic<std::uint64_t> rules_changed{0};
 };
 
 // The server's own error responses, shaped like the example gateway's:

@@ -2,6 +2,7 @@
 // answers a plain HTTP client with 400 instead of leaving it to a handshake failure.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <utility>
 
@@ -14,19 +15,23 @@
 #include "trustgate/beast/detail/connection_registry.hpp"
 #include "trustgate/beast/detail/http_session.hpp"
 #include "trustgate/beast/detail/server_state.hpp"
+#include "trustgate/local_proof.hpp"
 #include "trustgate/net/address.hpp"
 
 namespace trustgate::beast::detail {
 
 class tls_detector : public std::enable_shared_from_this<tls_detector> {
 public:
+    // `header_deadline`: when the first request header must be complete, handshake included.
     tls_detector(std::shared_ptr<const server_state> state, connection_registry::slot slot,
-                 boost::beast::tcp_stream&& stream, net::address peer)
-        : state_(std::move(state)), slot_(std::move(slot)), stream_(std::move(stream)), peer_(peer) {}
+                 boost::beast::tcp_stream&& stream, net::address peer, std::chrono::steady_clock::time_point header_deadline,
+                 trustgate::local_proof proof = {})
+        : state_(std::move(state)), slot_(std::move(slot)), stream_(std::move(stream)), peer_(peer),
+          header_deadline_(header_deadline), proof_(proof) {}
 
     void start() {
         boost::asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-            self->stream_.expires_after(self->state_->options.header_timeout);
+            self->stream_.expires_at(self->header_deadline_);
             boost::beast::async_detect_ssl(self->stream_, self->buffer_,
                                            boost::beast::bind_front_handler(&tls_detector::on_detect, self));
         });
@@ -37,11 +42,11 @@ private:
         if (ec) return;
         if (tls) {
             std::make_shared<http_session<tls_stream>>(state_, std::move(slot_), tls_stream(std::move(stream_), *state_->options.tls),
-                                                       peer_, std::move(buffer_))
+                                                       peer_, std::move(buffer_), header_deadline_, proof_)
                 ->start();
         } else {
             std::make_shared<http_session<boost::beast::tcp_stream>>(state_, std::move(slot_), std::move(stream_), peer_,
-                                                                     std::move(buffer_))
+                                                                     std::move(buffer_), header_deadline_)
                 ->refuse(http::status::bad_request, "tls_required", "This port speaks HTTPS");
         }
     }
@@ -50,6 +55,8 @@ private:
     connection_registry::slot slot_;
     boost::beast::tcp_stream stream_;
     net::address peer_;
+    std::chrono::steady_clock::time_point header_deadline_;
+    trustgate::local_proof proof_;
     boost::beast::flat_buffer buffer_;
 };
 

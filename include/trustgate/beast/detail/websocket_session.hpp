@@ -1,35 +1,71 @@
-// One accepted WebSocket connection: read a text message, answer it, repeat.
+// One accepted WebSocket connection: read a text message, answer it, repeat; re-decide
+// the connection when the server's rules change.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/buffered_read_stream.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
 #include "trustgate/beast/detail/connection_registry.hpp"
 #include "trustgate/beast/detail/server_state.hpp"
 #include "trustgate/beast/handler.hpp"
+#include "trustgate/local_proof.hpp"
+#include "trustgate/net/address.hpp"
 
 namespace trustgate::beast::detail {
+
+// The connection under a WebSocket: first the bytes that arrived after the upgrade
+// request in the same read (a client may send its first frames without waiting for 101),
+// then the connection itself.
+template <class Stream>
+class upgraded_stream : public boost::beast::buffered_read_stream<Stream, boost::beast::flat_buffer> {
+    using base = boost::beast::buffered_read_stream<Stream, boost::beast::flat_buffer>;
+
+public:
+    upgraded_stream(Stream&& stream, const boost::beast::flat_buffer& already_read) : base(std::move(stream)) {
+        auto& pending = this->buffer();
+        pending.commit(boost::asio::buffer_copy(pending.prepare(already_read.size()), already_read.data()));
+    }
+
+    // Closing the WebSocket closes the connection beneath.
+    friend void teardown(boost::beast::role_type role, upgraded_stream& s, boost::beast::error_code& ec) {
+        using boost::beast::websocket::teardown;
+        teardown(role, s.next_layer(), ec);
+    }
+
+    template <class Handler>
+    friend void async_teardown(boost::beast::role_type role, upgraded_stream& s, Handler&& handler) {
+        using boost::beast::websocket::async_teardown;
+        async_teardown(role, s.next_layer(), std::forward<Handler>(handler));
+    }
+};
 
 template <class Stream>
 class websocket_session final : public drainable, public std::enable_shared_from_this<websocket_session<Stream>> {
 public:
-    using message_handler = decltype(websocket_accept::on_message);
-
+    // `already_read`: what the HTTP session read past the upgrade request. `rules`: the
+    // server's rules_changed count from before the upgrade was decided.
     websocket_session(std::shared_ptr<const server_state> state, connection_registry::slot slot, Stream&& stream,
-                      message_handler on_message)
-        : state_(std::move(state)), slot_(std::move(slot)), ws_(std::move(stream)), on_message_(std::move(on_message)) {}
+                      const boost::beast::flat_buffer& already_read, net::address peer, bool secure,
+                      trustgate::local_proof proof, bool local_socket, websocket_accept accept, std::uint64_t rules)
+        : state_(std::move(state)), slot_(std::move(slot)), ws_(std::move(stream), already_read), peer_(peer),
+          secure_(secure), local_socket_(local_socket), proof_(proof), accept_(std::move(accept)), decided_under_(rules) {}
 
     // Runs on the connection's strand (the HTTP session calls it from its handler).
-    void start(request upgrade) {
+    // `upgrade` is kept: recheck decides again from it.
+    void start(http::request<http::empty_body> upgrade) {
         namespace websocket = boost::beast::websocket;
         upgrade_ = std::move(upgrade);
         // The WebSocket stream keeps its own timers; the TCP stream's would cut it off.
@@ -40,8 +76,12 @@ public:
         timeouts.keep_alive_pings = true;
         ws_.set_option(timeouts);
         ws_.read_message_max(state_->options.max_body_bytes);
-        ws_.set_option(websocket::stream_base::decorator(
-            [state = state_](websocket::response_type& res) { state->decorate(res); }));
+        // Beast builds the response (101, or its 400/426) and then calls this; the
+        // session outlives the stream, which owns the decorator.
+        ws_.set_option(websocket::stream_base::decorator([this](websocket::response_type& res) {
+            state_->decorate(res);
+            handshake_status_ = res.result_int();
+        }));
         ws_.async_accept(upgrade_, boost::beast::bind_front_handler(&websocket_session::on_accept, this->shared_from_this()));
     }
 
@@ -51,12 +91,43 @@ public:
         });
     }
 
+    void recheck() override {
+        boost::asio::post(ws_.get_executor(), [self = this->shared_from_this()] { self->recheck_if_changed(); });
+    }
+
 private:
     void on_accept(boost::beast::error_code ec) {
+        if (accept_.on_handshake) {
+            try {
+                accept_.on_handshake(!ec ? 101u : handshake_status_ == 101 ? 0u : handshake_status_);
+            } catch (...) {
+                ec = boost::beast::websocket::error::closed;
+            }
+        }
         if (ec) return;
-        upgrade_ = {};
+        open_ = true;
         slot_.attach(this->shared_from_this());
-        read();
+        recheck_if_changed();
+        if (!closing_) read();
+    }
+
+    // Decides again from the upgrade request when the rules changed since the last decision.
+    void recheck_if_changed() {
+        namespace websocket = boost::beast::websocket;
+        if (!open_ || closing_) return;
+        const auto now = state_->rules_changed.load();
+        if (now == decided_under_) return;
+        decided_under_ = now;
+        if (!accept_.recheck) return;
+        std::optional<std::string> refused;
+        try {
+            refused = accept_.recheck(incoming(upgrade_, peer_, secure_, proof_, local_socket_));
+        } catch (...) {
+            return close(websocket::close_code::internal_error);
+        }
+        if (refused)
+            close({websocket::close_code::policy_error,
+                   boost::beast::string_view(refused->data(), std::min<std::size_t>(refused->size(), 123))});
     }
 
     void read() {
@@ -67,12 +138,12 @@ private:
     // 1009) or our own close completing: the session just ends.
     void on_read(boost::beast::error_code ec, std::size_t) {
         namespace websocket = boost::beast::websocket;
-        if (ec) return;
+        if (ec || closing_) return;
         if (!ws_.got_text()) return close(websocket::close_code::unknown_data);
         const std::string text = boost::beast::buffers_to_string(buffer_.data());
         buffer_.consume(buffer_.size());
         try {
-            reply_ = on_message_(text);
+            reply_ = accept_.on_message(text);
         } catch (...) {
             return close(websocket::close_code::internal_error);
         }
@@ -86,19 +157,26 @@ private:
         read();
     }
 
-    void close(boost::beast::websocket::close_code code) {
+    void close(const boost::beast::websocket::close_reason& why) {
         if (closing_) return;
         closing_ = true;
-        ws_.async_close(code, [self = this->shared_from_this()](boost::beast::error_code) {});
+        ws_.async_close(why, [self = this->shared_from_this()](boost::beast::error_code) {});
     }
 
     std::shared_ptr<const server_state> state_;
     connection_registry::slot slot_;
-    boost::beast::websocket::stream<Stream> ws_;
-    message_handler on_message_;
-    request upgrade_;
+    boost::beast::websocket::stream<upgraded_stream<Stream>> ws_;
+    net::address peer_;
+    bool secure_;
+    bool local_socket_;
+    trustgate::local_proof proof_;  // the upgrade's, for recheck
+    websocket_accept accept_;
+    std::uint64_t decided_under_;  // the rules_changed count the connection was last decided under
+    http::request<http::empty_body> upgrade_;
     boost::beast::flat_buffer buffer_;
     std::string reply_;
+    unsigned handshake_status_ = 0;  // of the upgrade response Beast built
+    bool open_ = false;
     bool closing_ = false;
 };
 

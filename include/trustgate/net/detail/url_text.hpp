@@ -49,6 +49,45 @@ constexpr bool is_url_host(std::string_view host, bool ipv6) noexcept {
     return address::parse(host).has_value() || is_canonical_host_name(host);
 }
 
+// `host[:port]`, the host an address or name (IPv6 in brackets): a URL's authority after
+// any userinfo, or a `Host` header.
+struct authority_parts {
+    std::string_view host;  // IPv6 without its brackets
+    bool host_is_ipv6 = false;
+    std::optional<std::uint16_t> port;
+};
+
+constexpr std::optional<authority_parts> split_authority(std::string_view authority) noexcept {
+    authority_parts a;
+    std::string_view port_text;
+    bool has_port = false;
+    if (!authority.empty() && authority.front() == '[') {
+        const auto close = authority.find(']');
+        if (close == std::string_view::npos) return std::nullopt;
+        a.host = authority.substr(1, close - 1);
+        a.host_is_ipv6 = true;
+        const auto after = authority.substr(close + 1);
+        if (!after.empty()) {
+            if (after.front() != ':') return std::nullopt;
+            has_port = true;
+            port_text = after.substr(1);
+        }
+    } else {
+        const auto colon = authority.find(':');
+        a.host = authority.substr(0, colon);
+        if (colon != std::string_view::npos) {
+            has_port = true;
+            port_text = authority.substr(colon + 1);
+        }
+    }
+    if (!is_url_host(a.host, a.host_is_ipv6)) return std::nullopt;
+    if (has_port) {
+        a.port = parse_port(port_text);
+        if (!a.port) return std::nullopt;
+    }
+    return a;
+}
+
 constexpr std::optional<url_parts> split_url(std::string_view text) noexcept {
     url_parts u;
     const auto sep = text.find("://");
@@ -64,32 +103,11 @@ constexpr std::optional<url_parts> split_url(std::string_view text) noexcept {
         u.has_userinfo = true;
         authority.remove_prefix(at + 1);
     }
-    std::string_view port_text;
-    bool has_port = false;
-    if (!authority.empty() && authority.front() == '[') {
-        const auto close = authority.find(']');
-        if (close == std::string_view::npos) return std::nullopt;
-        u.host = authority.substr(1, close - 1);
-        u.host_is_ipv6 = true;
-        const auto after = authority.substr(close + 1);
-        if (!after.empty()) {
-            if (after.front() != ':') return std::nullopt;
-            has_port = true;
-            port_text = after.substr(1);
-        }
-    } else {
-        const auto colon = authority.find(':');
-        u.host = authority.substr(0, colon);
-        if (colon != std::string_view::npos) {
-            has_port = true;
-            port_text = authority.substr(colon + 1);
-        }
-    }
-    if (!is_url_host(u.host, u.host_is_ipv6)) return std::nullopt;
-    if (has_port) {
-        u.port = parse_port(port_text);
-        if (!u.port) return std::nullopt;
-    }
+    const auto parts = split_authority(authority);
+    if (!parts) return std::nullopt;
+    u.host = parts->host;
+    u.host_is_ipv6 = parts->host_is_ipv6;
+    u.port = parts->port;
     return u;
 }
 

@@ -7,6 +7,9 @@
 
 namespace trustgate::testing::detail {
 
+// localUsers entries: a name every POSIX host has, and ids (a digit string is an id).
+inline constexpr std::array<std::string_view, 4> local_users = {"root", "0", "1000", "4242"};
+
 // Identities a proxy might vouch for; `Carol@Example.COM` tests case sensitivity and
 // `operator@localhost` doubles as a loopbackUser.
 inline constexpr std::array<std::string_view, 6> users = {
@@ -24,14 +27,16 @@ inline constexpr std::array<std::string_view, 4> required_header_names = {
     "x-auth-request-user", "x-proxy-secret", "x-forwarded-email", "X-Auth-Request-Groups",
 };
 
-// trustedProxies entries: loopback, private ranges, single hosts inside ranges, a mapped
-// IPv6 spelling, IPv6 ranges and, rarely drawn, everything IPv4.
+// trustedProxies entries: loopback, private ranges, single hosts inside ranges, IPv6
+// ranges (`::/80` spans the IPv4-mapped space, which it must not match) and, rarely
+// drawn, everything IPv4 or IPv6.
 inline constexpr std::array<std::string_view, 3> loopback_entries = {"127.0.0.1", "::1", "127.0.0.0/8"};
 inline constexpr std::array<std::string_view, 10> proxy_entries = {
-    "10.0.0.0/8",    "10.1.2.3",       "192.168.1.0/24",    "172.16.0.0/12", "fd00::/8",
-    "2001:db8::/32", "2001:db8::10",   "::ffff:198.18.0.1", "198.18.0.0/15", "100.64.0.0/10",
+    "10.0.0.0/8",    "10.1.2.3",     "192.168.1.0/24", "172.16.0.0/12", "fd00::/8",
+    "2001:db8::/32", "2001:db8::10", "::/80",          "198.18.0.0/15", "100.64.0.0/10",
 };
 inline constexpr std::string_view everything_ipv4 = "0.0.0.0/0";
+inline constexpr std::string_view everything_ipv6 = "::/0";
 
 inline constexpr std::array<std::string_view, 2> tokens = {"s3cr3t-gateway-token", "tok"};
 
