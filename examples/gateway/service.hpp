@@ -446,7 +446,7 @@ private:
         }
         if ((request.wants_websocket() || request.method() == http::verb::post) && !config->origins.admits(request)) {
             detail::mark_refused(line, outcome, trustgate::reason::origin_not_allowed, "origin_check");
-            return finish(line,
+            return finish(line, outcome,
                           detail::forbidden(request, "Cross-site request", trustgate::reason::origin_not_allowed, expose_reasons),
                           close_on_refusal);
         }
@@ -459,7 +459,7 @@ private:
         if (path == "/whoami") {
             if (request.method() != http::verb::get) return finish(line, outcome, detail::method_not_allowed(request, "GET"), false);
             const auto granted = gateway.template get<trustgate::scopes<>>().granted(d, request);
-            return finish(line,
+            return finish(line, outcome,
                           detail::json_response(request, http::status::ok,
                                                 {{"user", std::string(d.identity)},
                                                  {"via", std::string(to_string(d.how))},
@@ -475,7 +475,7 @@ private:
             const auto authorization = gateway.authorize(d, method, request);
             if (!authorization.allowed) {
                 detail::mark_missing_scope(line, outcome, authorization.required_scope);
-                return finish(line,
+                return finish(line, outcome,
                               detail::forbidden(request, detail::missing_scope_message(authorization.required_scope),
                                                 trustgate::reason::missing_scope, expose_reasons),
                               close_on_refusal);
@@ -485,11 +485,11 @@ private:
                                                    const incoming& with_body, std::string body) mutable {
                 const auto params = body.empty() ? std::optional<log_line>(log_line::object()) : detail::parse_message(body);
                 if (!params || !params->is_object())
-                    return finish(line,
+                    return finish(line, outcome,
                                   detail::error_response(with_body, http::status::bad_request, "bad_request",
                                                          "expected a JSON object as the request body, each key once"),
                                   false);
-                return finish(line,
+                return finish(line, outcome,
                               detail::json_response(with_body, http::status::ok,
                                                     {{"ok", true}, {"method", method}, {"result", detail::rpc_result(caller, *params)}}),
                               false);
