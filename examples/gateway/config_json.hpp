@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +33,7 @@
 #include "trustgate/detail/spelling.hpp"
 #include "trustgate/net/address.hpp"
 #include "trustgate/net/cidr.hpp"
+#include "trustgate/net/prefix_set.hpp"
 #include "trustgate/net/proxy_settings.hpp"
 #include "trustgate/redis/options.hpp"
 
@@ -43,6 +45,13 @@ struct tls_settings {
     bool enabled = false;
     std::string certificate_chain_file;  // gateway.tls.certPath
     std::string private_key_file;        // gateway.tls.keyPath
+};
+
+// gateway.metrics (SPEC §13): the Prometheus exposition, for the listed peers only.
+struct metrics_settings {
+    bool enabled = false;
+    std::string path = "/metrics";
+    trustgate::net::prefix_set allow_from{std::vector{*trustgate::net::cidr::parse("127.0.0.1"), *trustgate::net::cidr::parse("::1")}};
 };
 
 // Everything the configuration file says, with SPEC §9's defaults.
@@ -63,6 +72,7 @@ struct gateway_config {
     std::vector<std::string> allowed_origins;            // gateway.http.allowedOrigins (SPEC §7)
 
     std::size_t connections_per_peer() const { return max_connections_per_peer.value_or(std::min<std::size_t>(64, max_connections)); }
+    metrics_settings metrics;
     trustgate::net::proxy_settings proxy;
     // gateway.auth.rateLimit.store (SPEC §12): none for {"type": "memory"}. Its password
     // holds the resolved secret once store_password_ref is resolved.
@@ -561,8 +571,41 @@ inline void read_http(const json& v, const std::string& path, gateway_config& c)
     });
 }
 
+// The routes the gateway answers itself; the metrics path may not hide one.
+inline constexpr std::string_view reserved_paths[] = {"/", "/healthz", "/whoami", "/ws"};
+
+inline void read_metrics(const json& v, const std::string& path, metrics_settings& m) {
+    const object_reader o(v, path, {"enabled", "path", "allowFrom"});
+    o.with("enabled", [&](const json& j, const std::string& p) { m.enabled = read_bool(j, p); });
+    o.with("path", [&](const json& j, const std::string& p) {
+        const auto text = read_string(j, p);
+        const bool plain = text.size() > 1 && text.front() == '/' &&
+                           std::none_of(text.begin(), text.end(), [](char ch) {
+                               return ch == '?' || ch == '#' || ch == ' ' || trustgate::detail::is_control(ch);
+                           });
+        if (!plain || text.starts_with("/rpc/") ||
+            std::find(std::begin(reserved_paths), std::end(reserved_paths), text) != std::end(reserved_paths))
+            throw config_error(p, "expected a path such as \"/metrics\" that is not /, /healthz, /whoami, /ws or under "
+                                  "/rpc/, got " + in_quotes(text));
+        m.path = text;
+    });
+    o.with("allowFrom", [&](const json& j, const std::string& p) {
+        const auto entries = read_string_list(j, p);
+        std::vector<trustgate::net::cidr> blocks;
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+            const auto block = trustgate::net::cidr::parse(entries[i]);
+            if (!block)
+                throw config_error(index_path(p, i), "expected a canonical IP address or CIDR with no host bits set, got " +
+                                                         in_quotes(entries[i]));
+            blocks.push_back(*block);
+        }
+        m.allow_from = trustgate::net::prefix_set(blocks);
+    });
+}
+
 inline void read_gateway(const json& v, const std::string& path, gateway_config& c) {
-    const object_reader o(v, path, {"bind", "port", "localSocket", "trustedProxies", "clientIpHeader", "auth", "tls", "http"});
+    const object_reader o(v, path, {"bind", "port", "localSocket", "trustedProxies", "clientIpHeader", "auth", "tls", "http",
+                                    "metrics"});
     o.with("bind", [&](const json& j, const std::string& p) {
         const auto text = read_string(j, p);
         const auto address = trustgate::net::address::parse(text);
@@ -591,6 +634,7 @@ inline void read_gateway(const json& v, const std::string& path, gateway_config&
     o.with("auth", [&](const json& j, const std::string& p) { read_auth(j, p, c); });
     o.with("tls", [&](const json& j, const std::string& p) { read_tls(j, p, c.tls); });
     o.with("http", [&](const json& j, const std::string& p) { read_http(j, p, c); });
+    o.with("metrics", [&](const json& j, const std::string& p) { read_metrics(j, p, c.metrics); });
 }
 
 inline void read_secrets(const json& v, const std::string& path, secret_providers& providers) {

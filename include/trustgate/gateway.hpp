@@ -24,6 +24,7 @@
 #include "trustgate/detail/scan.hpp"
 #include "trustgate/policy.hpp"
 #include "trustgate/request.hpp"
+#include "trustgate/trace.hpp"
 
 namespace trustgate {
 
@@ -93,6 +94,8 @@ constexpr bool all_distinct() {
     return ((count_of<Ps, Ps...> == 1) && ...);
 }
 
+struct no_trace {};
+
 }  // namespace detail
 
 template <class... Policies>
@@ -143,16 +146,15 @@ public:
     // SPEC §3. The decision's strings point into `request` and into this gateway.
     template <request_view R>
     decision authenticate(const R& request) const {
-        request_facts facts;
-        detail::scan_request(request, user_header(), facts);
-        verdict decided;
-        run_all(decided, facts, request, indices{});
-        decision d = decided ? *decided
-                     : facts.identity.empty()
-                         ? decision::deny(reason::trusted_proxy_user_missing, identity_policy_name())
-                         : decision::allow(facts.how, facts.identity, identity_policy_name());
-        d.client_ip = facts.client_ip;
-        return d;
+        return decide(request, static_cast<detail::no_trace*>(nullptr));
+    }
+
+    // The same decision, and in `trace` each policy that ran: what it read and what it
+    // concluded (trustgate/trace.hpp). Allocates; for tools and debugging.
+    template <request_view R>
+    decision authenticate(const R& request, decision_trace& trace) const {
+        trace.steps.clear();
+        return decide(request, &trace);
     }
 
     // SPEC §5, for an authenticated decision and a method name.
@@ -165,18 +167,45 @@ public:
     }
 
 private:
-    template <std::size_t... I, class R>
-    void run_all(verdict& decided, request_facts& facts, const R& request, std::index_sequence<I...>) const {
-        (void)((decided = run<I>(facts, request), decided.has_value()) || ...);
+    // Trace is decision_trace or detail::no_trace: the untraced instantiation has no trace code.
+    template <class R, class Trace>
+    decision decide(const R& request, Trace* trace) const {
+        request_facts facts;
+        detail::scan_request(request, user_header(), facts);
+        verdict decided;
+        run_all(decided, facts, request, trace, indices{});
+        decision d = decided ? *decided
+                     : facts.identity.empty()
+                         ? decision::deny(reason::trusted_proxy_user_missing, identity_policy_name())
+                         : decision::allow(facts.how, facts.identity, identity_policy_name());
+        d.client_ip = facts.client_ip;
+        if constexpr (std::is_same_v<Trace, decision_trace>) trace->concluded_by_gateway = !decided;
+        return d;
     }
 
-    template <std::size_t I, class R>
-    verdict run(request_facts& facts, const R& request) const {
+    template <std::size_t... I, class R, class Trace>
+    void run_all(verdict& decided, request_facts& facts, const R& request, Trace* trace, std::index_sequence<I...>) const {
+        (void)((decided = run<I>(facts, request, trace), decided.has_value()) || ...);
+    }
+
+    template <std::size_t I, class R, class Trace>
+    verdict run(request_facts& facts, const R& request, Trace* trace) const {
         using P = policy_at<I>;
         if constexpr (P::stage == stage::authorize) {
             return next_policy;
         } else {
-            return static_cast<const detail::policy_slot<I, P>&>(pack_).value.check(facts, request);
+            const P& policy = static_cast<const detail::policy_slot<I, P>&>(pack_).value;
+            verdict v = policy.check(facts, request);
+            if constexpr (std::is_same_v<Trace, decision_trace>) {
+                auto& step = trace->steps.emplace_back();
+                step.policy = P::name;
+                if constexpr (requires { policy.explain(facts, request, step); }) policy.explain(facts, request, step);
+                if (v) {
+                    step.decided = v->owned();
+                    step.decided->client_ip = facts.client_ip;
+                }
+            }
+            return v;
         }
     }
 

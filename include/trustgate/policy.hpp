@@ -32,6 +32,16 @@ enum class bearer_state : std::uint8_t {
     malformed,  // several authorization headers: matches no token
 };
 
+// For traces and logs: what was presented, never the token itself.
+constexpr std::string_view describe(bearer_state b) noexcept {
+    switch (b) {
+        case bearer_state::present: return "Bearer token present (value not shown)";
+        case bearer_state::malformed: return "several authorization headers";
+        case bearer_state::absent: break;
+    }
+    return "no Bearer token";
+}
+
 // Everything SPEC §1 says about a request, gathered in one pass over its headers.
 struct request_facts {
     net::address peer;

@@ -131,7 +131,11 @@ TEST_CASE("limiter: a sliding window, a lockout, a reset on success") {
     CHECK_FALSE(limiter.record_failure(key));
     CHECK_FALSE(limiter.locked(key));
     now += 1s;
+    CHECK(limiter.lockouts() == 0);
     CHECK(limiter.record_failure(key) == 60s);  // three within 10 s
+    CHECK(limiter.lockouts() == 1);
+    CHECK(limiter.record_failure(key) == 60s);  // already locked: no new lockout
+    CHECK(limiter.lockouts() == 1);
     CHECK(limiter.locked(key) == 60s);
     CHECK_FALSE(limiter.locked(other));
     now += 59s + 1ms;

@@ -14,6 +14,7 @@
 #include "trustgate/detail/string_table.hpp"
 #include "trustgate/policy.hpp"
 #include "trustgate/request.hpp"
+#include "trustgate/trace.hpp"
 
 namespace trustgate {
 
@@ -37,6 +38,12 @@ public:
         if (!users_.empty() && !users_.contains(facts.identity))
             return decision::deny(reason::trusted_proxy_user_not_allowed, name);
         return next_policy;
+    }
+
+    template <request_view R>
+    void explain(const request_facts& facts, const R&, trace_step& step) const {
+        step.add("identity", facts.identity);
+        step.add("allowUsers", users_.empty() ? std::string("empty: every identity") : std::to_string(users_.size()) + " entries");
     }
 
     bool admits_everyone() const noexcept { return users_.empty(); }

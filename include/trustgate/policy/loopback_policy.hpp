@@ -23,6 +23,7 @@
 #include "trustgate/policy.hpp"
 #include "trustgate/policy/trusted_source.hpp"
 #include "trustgate/request.hpp"
+#include "trustgate/trace.hpp"
 #include "trustgate/token_auth.hpp"
 
 namespace trustgate {
@@ -82,6 +83,22 @@ public:
         }
         if (!facts.user_present && local) return fallback(facts, false);
         return next_policy;
+    }
+
+    template <request_view R>
+    void explain(const request_facts& facts, const R&, trace_step& step) const {
+        step.add("peer is loopback", facts.peer_loopback).add("allowLoopback", options_.allow_loopback);
+        step.add("forwarded evidence", facts.forwarded_evidence).add("host names this host", facts.host_is_local);
+        step.add("origin names this host", facts.origin_is_local);
+        switch (facts.proof.result) {
+            case local_proof::outcome::found: step.add("local process proof", "uid " + std::to_string(facts.proof.uid)); break;
+            case local_proof::outcome::failed: step.add("local process proof", "the kernel named nobody"); break;
+            case local_proof::outcome::none: step.add("local process proof", "not looked up"); break;
+        }
+        step.add("uid in localUsers", proven_local(facts.proof)).add("direct-local", facts.direct_local() && proven_local(facts.proof));
+        step.add("user header present", facts.user_present).add("authorization", describe(facts.bearer));
+        step.add("loopbackUser", options_.loopback_user ? std::string_view(*options_.loopback_user) : "not set");
+        step.add("token configured", token_.configured());
     }
 
     // SPEC §1: the kernel named the peer's user and it is one of localUsers. Where the

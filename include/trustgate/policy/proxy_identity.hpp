@@ -13,6 +13,7 @@
 #include "trustgate/detail/ascii.hpp"
 #include "trustgate/policy.hpp"
 #include "trustgate/request.hpp"
+#include "trustgate/trace.hpp"
 
 namespace trustgate {
 
@@ -61,6 +62,12 @@ public:
         facts.identity = user;
         facts.how = via::trusted_proxy;
         return next_policy;
+    }
+
+    template <request_view R>
+    void explain(const request_facts& facts, const R&, trace_step& step) const {
+        step.add("header " + header_, facts.user_lines == 0 ? std::string("absent") : std::to_string(facts.user_lines) + " line(s)");
+        if (facts.user_present) step.add("value", facts.user_value).add("contains a comma", facts.user_has_comma);
     }
 
 private:

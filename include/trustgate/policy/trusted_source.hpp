@@ -4,6 +4,7 @@
 // and attributes the client IP from `x-forwarded-for` or `forwarded` (SPEC §4).
 #pragma once
 
+#include <algorithm>
 #include <span>
 #include <string>
 #include <string_view>
@@ -15,6 +16,7 @@
 #include "trustgate/net/prefix_set.hpp"
 #include "trustgate/policy.hpp"
 #include "trustgate/request.hpp"
+#include "trustgate/trace.hpp"
 
 namespace trustgate {
 
@@ -70,6 +72,16 @@ public:
             facts.client_ip = walk.client(facts.peer);
         }
         return next_policy;
+    }
+
+    template <request_view R>
+    void explain(const request_facts& facts, const R&, trace_step& step) const {
+        step.add("peer", facts.peer.to_string());
+        const auto entry = std::find_if(blocks_.begin(), blocks_.end(), [&](const net::cidr& b) { return b.contains(facts.peer); });
+        step.add("trustedProxies entry", entry == blocks_.end() ? std::string("none matches") : entry->to_string());
+        if (!facts.peer_trusted) return;
+        step.add("x-forwarded-for lines", std::to_string(facts.forwarded_for_lines));
+        step.add("client IP", facts.client_ip.to_string());
     }
 
     const net::prefix_set& proxies() const noexcept { return proxies_; }
