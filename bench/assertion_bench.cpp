@@ -1,4 +1,4 @@
-// Cost of SPEC §10's signed assertions: the first verification of a token per algorithm
+// Cost of behaviour §10's signed assertions: the first verification of a token per algorithm
 // (a signature check), and a repeat of the same token (a verified-token cache hit)
 // through the whole trusted-proxy decision, next to the same decision without an
 // assertion. Exits non-zero if a cached decision allocated.

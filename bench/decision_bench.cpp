@@ -209,7 +209,7 @@ void denied_rate_limited(benchmark::State& state) {
     run_decisions(state, gw, r, reason::rate_limited);
 }
 
-// SPEC §4 from RFC 7239 Forwarded: a quoted IPv6 with a port, a quoted-pair; in one line
+// behaviour §4 from RFC 7239 Forwarded: a quoted IPv6 with a port, a quoted-pair; in one line
 // (kept by request_facts) or in five (walked over the request again).
 void allowed_forwarded(benchmark::State& state) {
     auto c = typical();
@@ -219,7 +219,7 @@ void allowed_forwarded(benchmark::State& state) {
         r.add("Forwarded", "for=\"[2001:db8:cafe::17]:4711\";proto=https, for=\"\\10.0.0.9\";host=\"a,b\"");
     run_decisions(state, c, r, reason::ok);
 }
-// SPEC §6: an IPv6 network locked out (its /64 is the key), with the global ceiling on.
+// behaviour §6: an IPv6 network locked out (its /64 is the key), with the global ceiling on.
 void denied_rate_limited_ipv6(benchmark::State& state) {
     auth_config c;
     c.mode = auth_mode::token;

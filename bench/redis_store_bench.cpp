@@ -1,4 +1,4 @@
-// Cost of a decision with the failed-attempt limit shared through Redis (SPEC §12): a
+// Cost of a decision with the failed-attempt limit shared through Redis (behaviour §12): a
 // failed token attempt (one round trip to a redis-server on loopback, which this program
 // starts on a free port in a temporary directory and stops by its pid), a locked-out
 // client (answered from the store's cache, no round trip), the header path (never

@@ -1,4 +1,4 @@
-// examples/gateway/explain.hpp — `trustgate-gateway --explain --peer ADDRESS` (SPEC §13).
+// examples/gateway/explain.hpp — `trustgate-gateway --explain --peer ADDRESS` (behaviour §13).
 //
 //   printf 'GET /whoami HTTP/1.1\nHost: gw\nX-Forwarded-User: alice\n\n' |
 //       trustgate-gateway --explain --peer 10.0.0.5 --config gateway.jsonc

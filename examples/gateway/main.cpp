@@ -1,4 +1,4 @@
-// trustgate-gateway — the example gateway of SPEC §7 and §9.
+// trustgate-gateway — the example gateway of behaviour §7 and §9.
 //
 //   trustgate-gateway [--config FILE] [--check-config] [--print-default-config]
 //   trustgate-gateway --explain --peer ADDRESS [--uid N] [--config FILE] [--json] < request
@@ -159,7 +159,7 @@ std::string url_of(const boost::asio::ip::tcp::endpoint& where, bool tls) {
     return std::string(tls ? "https://" : "http://") + host + ":" + std::to_string(where.port());
 }
 
-// gateway.auth.rateLimit.store {"type": "redis"} (SPEC §12): the store's lines go on the
+// gateway.auth.rateLimit.store {"type": "redis"} (behaviour §12): the store's lines go on the
 // audit log.
 std::shared_ptr<const store_connector> redis_connector(const audit_log& audit) {
     return std::make_shared<const store_connector>(

@@ -1,7 +1,7 @@
-// examples/gateway/service.hpp — SPEC §7: the gateway's routes, answers and audit lines.
+// examples/gateway/service.hpp — behaviour §7: the gateway's routes, answers and audit lines.
 //
 //   GET  /healthz   200 {"ok":true}, no authentication
-//   GET  /metrics   Prometheus exposition for gateway.metrics.allowFrom peers, else 404 (SPEC §13)
+//   GET  /metrics   Prometheus exposition for gateway.metrics.allowFrom peers, else 404 (behaviour §13)
 //   GET  /          the status page (status_page.hpp), authenticated like /whoami
 //   GET  /whoami    who the request authenticated as, and with which scopes
 //   POST /rpc/<m>   method m, if the identity holds its scope
@@ -11,7 +11,7 @@
 // any body byte is read: 401 (403, 429) before any route is looked at, so a refused caller
 // learns nothing about the routes and never makes the gateway read a body. A refusal of a
 // peer that is not a trusted proxy closes its connection. A cross-site upgrade or POST is
-// refused after authentication (SPEC §7). Open WebSockets are decided again on every
+// refused after authentication (behaviour §7). Open WebSockets are decided again on every
 // reload (recheck_websocket). The example has no backend: a permitted method answers with
 // its caller and the params it received.
 #pragma once
@@ -152,7 +152,7 @@ inline trustgate::beast::response forbidden(const incoming& request, std::string
 }
 
 // 401; 403 for an identity the proxy vouched for that is not let in; 429 with
-// Retry-After for a locked-out client. A shared store that could not answer (SPEC §12)
+// Retry-After for a locked-out client. A shared store that could not answer (behaviour §12)
 // gives a 429 without Retry-After: there is no lockout to wait for.
 inline trustgate::beast::response refusal(const incoming& request, const trustgate::decision& d, bool expose_reasons) {
     if (d.why == trustgate::reason::rate_limited) {
@@ -206,7 +206,7 @@ inline audit_peer audit_peer_of(const incoming& request, const gateway_config& s
     return {request.peer().to_string(), request.local_proof()};
 }
 
-// The identity a refused request named (SPEC §7: an operator sees that the proxy sent
+// The identity a refused request named (behaviour §7: an operator sees that the proxy sent
 // `a1b2-uuid` rather than a name): the user header as the identity policy read it.
 template <class Gateway>
 std::optional<std::string> refused_identity(const Gateway& gateway, const trustgate::decision& d, const incoming& request) {
@@ -221,7 +221,7 @@ std::optional<std::string> refused_identity(const Gateway& gateway, const trustg
     }
 }
 
-// The audit fields of an authentication decision (SPEC §7), and the configuration
+// The audit fields of an authentication decision (behaviour §7), and the configuration
 // generation that decided it. `user` is the identity, or on a refusal the refused one;
 // `localUid` is there whenever the kernel named the peer's user, in localUsers or not.
 inline log_line decision_fields(const trustgate::decision::owned_decision& d, const audit_peer& peer,
@@ -411,7 +411,7 @@ private:
     }
 
     // Writes and counts the decision line with the status sent. A refusal of a peer that
-    // is not a trusted proxy ends the connection (SPEC §3 "Connections").
+    // is not a trusted proxy ends the connection (behaviour §3 "Connections").
     trustgate::beast::response finish(log_line& line, const detail::counted& outcome, trustgate::beast::response res,
                                       bool close) const {
         line["status"] = res.result_int();
@@ -519,7 +519,7 @@ private:
         return finish(line, outcome, detail::error_response(request, http::status::not_found, "not_found", "Not Found"), false);
     }
 
-    // SPEC §3 "Connections": an open WebSocket decided again, from its upgrade request,
+    // behaviour §3 "Connections": an open WebSocket decided again, from its upgrade request,
     // under the configuration now current. Nothing (and the new grant in `state`) to
     // keep it, or the reason code it is closed with.
     std::optional<std::string> recheck_websocket(detail::websocket_state& state, const incoming& upgrade) const {

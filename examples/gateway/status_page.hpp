@@ -1,4 +1,4 @@
-// examples/gateway/status_page.hpp — the page `GET /` serves (SPEC §13).
+// examples/gateway/status_page.hpp — the page `GET /` serves (behaviour §13).
 //
 // One self-contained HTML document, compiled into the binary: no external script, style,
 // font or image, so it works offline and behind any proxy. It asks /whoami who the

@@ -1,4 +1,4 @@
-// trustgate/attempt_limiter.hpp — failed-attempt limiting (SPEC §6).
+// trustgate/attempt_limiter.hpp — failed-attempt limiting (behaviour §6).
 //
 // Failures are counted per key in a sliding window: the `max_attempts`-th failure within
 // `window` locks the key for `lockout`. A success clears the key. The key is the

@@ -1,4 +1,4 @@
-// trustgate/client_ip.hpp — SPEC §4: who the client is, for logs and rate-limit keys.
+// trustgate/client_ip.hpp — behaviour §4: who the client is, for logs and rate-limit keys.
 //
 // Never grants anything. For a trusted peer, walks the configured header from the right
 // (every line, in order), skipping trusted hops; the first untrusted entry is the client.

@@ -6,7 +6,7 @@
 //   auto gw = my_gateway::from_config(config);          // validates, compiles, may throw
 //   trustgate::decision d = gw.authenticate(request);   // no allocation, no exceptions
 //
-// The types fix what runs and in what order (SPEC §3); the values inside them (CIDRs,
+// The types fix what runs and in what order (behaviour §3); the values inside them (CIDRs,
 // users, scopes) come from configuration. Policies are stored with
 // [[no_unique_address]], so a stateless policy costs no space, and evaluated with a
 // short-circuiting fold: the first policy that decides wins.
@@ -73,7 +73,7 @@ constexpr bool stages_in_order() {
     return true;
 }
 
-// A policy that establishes the identity from a signed assertion (SPEC §10) hands it to
+// A policy that establishes the identity from a signed assertion (behaviour §10) hands it to
 // the identity stage, which must take it: proxy_identity does, a token or anonymous
 // identity would silently ignore the proof.
 template <class P>
@@ -105,7 +105,7 @@ class gateway {
                   "trustgate::gateway<...>: a policy type is listed twice; list each policy once and put all "
                   "its values (users, CIDRs, headers) in that one object.");
     static_assert(detail::stages_in_order<Policies...>(),
-                  "trustgate::gateway<...>: policies are out of order. List them in SPEC §3 stage order "
+                  "trustgate::gateway<...>: policies are out of order. List them in behaviour §3 stage order "
                   "(source, local, headers, identity, vet, authorize), e.g. gateway<trusted_source, loopback_policy, "
                   "required_headers, proxy_identity, allow_users, scopes<>>.");
     static_assert(detail::count_stage<stage::identity, Policies...> == 1,
@@ -143,7 +143,7 @@ public:
         return static_cast<const detail::policy_slot<index_of<P>(), P>&>(pack_).value;
     }
 
-    // SPEC §3. The decision's strings point into `request` and into this gateway.
+    // behaviour §3. The decision's strings point into `request` and into this gateway.
     template <request_view R>
     decision authenticate(const R& request) const {
         return decide(request, static_cast<detail::no_trace*>(nullptr));
@@ -157,7 +157,7 @@ public:
         return decide(request, &trace);
     }
 
-    // SPEC §5, for an authenticated decision and a method name.
+    // behaviour §5, for an authenticated decision and a method name.
     template <request_view R>
     authorization authorize(const decision& d, std::string_view method, const R& request) const {
         static_assert(detail::count_stage<stage::authorize, Policies...> == 1,

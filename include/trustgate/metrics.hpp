@@ -1,4 +1,4 @@
-// trustgate/metrics.hpp — what the gateway decided, counted for Prometheus (SPEC §13).
+// trustgate/metrics.hpp — what the gateway decided, counted for Prometheus (behaviour §13).
 //
 //   trustgate::metrics m;
 //   m.count(decision);                       // on the request path: relaxed atomics only
@@ -40,7 +40,7 @@ public:
     metrics(const metrics&) = delete;
     metrics& operator=(const metrics&) = delete;
 
-    // One authentication or authorisation decision (SPEC §7: one per audit line).
+    // One authentication or authorisation decision (behaviour §7: one per audit line).
     void count(const decision& d) noexcept { count(d.allowed, d.why, d.how); }
 
     void count(bool allowed, reason why, via how) noexcept {
@@ -87,7 +87,7 @@ public:
         return total;
     }
 
-    // The text exposition of every family of SPEC §13. An allow is listed under each
+    // The text exposition of every family of behaviour §13. An allow is listed under each
     // `via`, a deny under each reason with `via="none"`, zeros included, so a query sees
     // a series before its first event; any other combination once it has happened (a
     // missing_scope deny keeps the via of the identity it refused).

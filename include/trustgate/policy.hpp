@@ -1,7 +1,7 @@
 // trustgate/policy.hpp — the contract between the gateway template and its policies.
 //
 // A policy is a small value type (its runtime configuration lives in its members) with:
-//   static constexpr trustgate::stage stage;      where in SPEC §3 it runs
+//   static constexpr trustgate::stage stage;      where in behaviour §3 it runs
 //   static constexpr std::string_view name;       reported in decision::policy
 //   verdict check(request_facts&, const R&) const for any request_view R
 // `check` returns `next_policy` to let the next policy run, or a final decision.
@@ -21,7 +21,7 @@
 
 namespace trustgate {
 
-// SPEC §3's order: who may speak (1), local requests (2, 3), proxy contract (4.1),
+// behaviour §3's order: who may speak (1), local requests (2, 3), proxy contract (4.1),
 // who is speaking (4.2-4.4 or a token), which identities are welcome (4.5).
 // `authorize` policies (scopes) do not run during authentication.
 enum class stage : std::uint8_t { source, local, headers, identity, vet, authorize };
@@ -42,7 +42,7 @@ constexpr std::string_view describe(bearer_state b) noexcept {
     return "no Bearer token";
 }
 
-// Everything SPEC §1 says about a request, gathered in one pass over its headers.
+// Everything behaviour §1 says about a request, gathered in one pass over its headers.
 struct request_facts {
     net::address peer;
     bool peer_loopback = false;
@@ -50,15 +50,15 @@ struct request_facts {
     bool forwarded_evidence = false;  // forwarded, x-real-ip, x-forwarded-*
     bool host_is_local = true;        // host absent, or localhost / loopback literal
     bool origin_is_local = true;      // origin absent, or names such a host
-    local_proof proof;                // the kernel's word on the peer's process (SPEC §1)
+    local_proof proof;                // the kernel's word on the peer's process (behaviour §1)
 
-    // The user header (SPEC §3 step 4), when the composition has one.
+    // The user header (behaviour §3 step 4), when the composition has one.
     unsigned user_lines = 0;          // how many times the header appears, blank or not
     bool user_present = false;        // some line has a non-blank value
     bool user_has_comma = false;
     std::string_view user_value;      // first non-blank line, trimmed
 
-    // The first `x-forwarded-for` and `forwarded` lines, kept so attribution (SPEC §4)
+    // The first `x-forwarded-for` and `forwarded` lines, kept so attribution (behaviour §4)
     // needs no second pass.
     static constexpr unsigned kept_forwarded_for_lines = 4;
     std::array<std::string_view, kept_forwarded_for_lines> forwarded_for;
@@ -69,7 +69,7 @@ struct request_facts {
     bearer_state bearer = bearer_state::absent;
     std::string_view bearer_token;
 
-    // Set by a headers-stage policy that verified a signed assertion (SPEC §10): the
+    // Set by a headers-stage policy that verified a signed assertion (behaviour §10): the
     // identity stage then takes it instead of requiring the user header.
     std::string_view asserted_identity;
 
@@ -79,7 +79,7 @@ struct request_facts {
 
     net::address client_ip;
 
-    // SPEC §1: what a CLI or sub-agent on the gateway host sends. This is the half the
+    // behaviour §1: what a CLI or sub-agent on the gateway host sends. This is the half the
     // request shows; loopback_policy adds the local process proof, whose user list it owns.
     constexpr bool direct_local() const noexcept {
         return peer_loopback && peer_trusted && !forwarded_evidence && host_is_local && origin_is_local;

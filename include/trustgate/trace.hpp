@@ -1,4 +1,4 @@
-// trustgate/trace.hpp — how a decision was reached, step by step (SPEC §13 --explain).
+// trustgate/trace.hpp — how a decision was reached, step by step (behaviour §13 --explain).
 //
 //   trustgate::decision_trace trace;
 //   auto d = gw.authenticate(request, trace);   // same decision as authenticate(request)

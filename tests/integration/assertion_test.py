@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""SPEC §10 end to end: trustgate-gateway verifying signed assertions, with keys and
+"""behaviour §10 end to end: trustgate-gateway verifying signed assertions, with keys and
 tokens made here by python3-cryptography and python3-jwt, and the JWKS served over HTTPS
 on loopback with a certificate this test makes. Key rotation mid-run, a key server that
 hangs, one that answers garbage, and the last good set kept when a refresh fails.

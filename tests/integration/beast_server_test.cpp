@@ -541,7 +541,7 @@ std::string upgrade_request(std::string_view extra = "Sec-WebSocket-Key: dGhlIHN
 
 }  // namespace
 
-// SPEC §1 local process proof, as the server finds it at accept.
+// behaviour §1 local process proof, as the server finds it at accept.
 namespace {
 
 // Answers with what the server handed in: "<peer> <local_socket> <proof>".

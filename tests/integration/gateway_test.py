@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""trustgate-gateway on its own: the command line and configuration of SPEC §9 and the
-wire contract of SPEC §7, spoken to directly over loopback (no proxy in between)."""
+"""trustgate-gateway on its own: the command line and configuration of behaviour §9 and the
+wire contract of behaviour §7, spoken to directly over loopback (no proxy in between)."""
 
 import json
 import os
@@ -69,7 +69,7 @@ class CommandLine(unittest.TestCase):
         self.assertEqual(self.check(text).returncode, 0)
 
     def test_openclaw_documentation_configurations_load(self):
-        """OpenClaw's JSON5 examples (tests/json5/openclaw/), pasted unchanged (SPEC §9)."""
+        """OpenClaw's JSON5 examples (tests/json5/openclaw/), pasted unchanged (behaviour §9)."""
         fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "json5", "openclaw")
         for name, listens in (("loopback.json5", "127.0.0.1"), ("lan.json5", "0.0.0.0"), ("flat_header.json5", "127.0.0.1")):
             with self.subTest(name=name), open(os.path.join(fixtures, name)) as f:

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC §13 end to end: the status page in a real browser (Debian's chromium, driven by
+"""behaviour §13 end to end: the status page in a real browser (Debian's chromium, driven by
 chromedriver through python3-selenium) behind real nginx with basic auth
 (examples/deploy/nginx-auth-basic.conf, WebSocket upgrade included) and over a direct
 local connection; and /metrics, checked by `promtool check metrics`. Screenshots are kept

@@ -1,4 +1,4 @@
-// SPEC §10 against the reference model: the real library, driven through real tokens
+// behaviour §10 against the reference model: the real library, driven through real tokens
 // signed at test time, agrees with the model's assertion step on an abstract token
 // (§8.9); §8.10 as a named property; every §10 reason reached; and an exhaustive pass over
 // each failure class, user header state and peer kind.
@@ -215,7 +215,7 @@ void check_agreement(const compared& c) {
     if (c.library.allowed) RC_ASSERT(std::string(c.library.identity) == c.expected.identity);
 }
 
-// SPEC §8.10, read straight from the scenario (not through the model): a trusted-proxy
+// behaviour §8.10, read straight from the scenario (not through the model): a trusted-proxy
 // allow means exactly one assertion, verifying under a listed key, with the issuer, an
 // audience, a live window and the decision's identity as its claim.
 void invariant_10(const scenario& s, const decision& d) {
@@ -241,7 +241,7 @@ void invariant_10(const scenario& s, const decision& d) {
 
 }  // namespace
 
-TEST_CASE("SPEC §8.9 with §10: the library, on real signed tokens, agrees with the model", "[differential]") {
+TEST_CASE("behaviour §8.9 with §10: the library, on real signed tokens, agrees with the model", "[differential]") {
     std::map<std::string, int> seen;
     const bool ok = rc::check("assertion gateway agrees with the reference model", [&] {
         const auto s = *gen_scenario();
@@ -258,15 +258,15 @@ TEST_CASE("SPEC §8.9 with §10: the library, on real signed tokens, agrees with
     }
 }
 
-TEST_CASE("SPEC §8.10: a trusted-proxy allow carried exactly one verified, live assertion naming the identity", "[invariants]") {
-    REQUIRE(rc::check("SPEC §8.10", [] {
+TEST_CASE("behaviour §8.10: a trusted-proxy allow carried exactly one verified, live assertion naming the identity", "[invariants]") {
+    REQUIRE(rc::check("behaviour §8.10", [] {
         const auto s = *gen_scenario();
         const auto gw = build(s.config);
         invariant_10(s, gw.authenticate(s.request));
     }));
 }
 
-TEST_CASE("SPEC §10 exhaustively: every failure class x user header x assertion lines x peer", "[exhaustive]") {
+TEST_CASE("behaviour §10 exhaustively: every failure class x user header x assertion lines x peer", "[exhaustive]") {
     scenario base;
     auto& tp = base.config.trusted_proxy;
     base.config.trusted_proxies = {"10.0.0.0/8", "127.0.0.1"};

@@ -1,4 +1,4 @@
-// SPEC §8.9: the library agrees with the reference model (models/), sampled by the
+// behaviour §8.9: the library agrees with the reference model (models/), sampled by the
 // shipped generators and enumerated over an abstract domain.
 #include <support/catch.hpp>
 
@@ -41,7 +41,7 @@ TEST_CASE("the full trusted-proxy gateway agrees with the model, reaching every 
     std::cout << "reasons over every exchange (missing_scope: some method refused):\n";
     for (const auto& [r, count] : seen) std::cout << "  " << count << " " << to_string(r) << "\n";
     for (const auto r : all_reasons) {
-        // SPEC §10's reasons need an assertion policy: tests/unit/assertion_test.cpp and the
+        // behaviour §10's reasons need an assertion policy: tests/unit/assertion_test.cpp and the
         // assertion differential test reach them.
         if (to_string(r).starts_with("trusted_proxy_assertion_") || r == reason::trusted_proxy_user_mismatch) continue;
         // Decided by origin_check after the composition, not by it: unit-tested there.
@@ -75,7 +75,7 @@ TEST_CASE("compositions without some policies agree with the model", "[different
     CHECK(reasons_from_model_check<local_tools_and_tokens>(1'000).count(reason::token_mismatch) == 1);
 }
 
-// SPEC §2, below the decisions: address text and trustedProxies entries.
+// behaviour §2, below the decisions: address text and trustedProxies entries.
 namespace {
 
 // Canonical and nearly canonical address text: generated x-forwarded-for entries, with
@@ -100,7 +100,7 @@ rc::Gen<std::string> address_like_text() {
 }
 
 testing::property same_address_parse() {
-    return {"SPEC §2: model and library parse address text alike", [] {
+    return {"behaviour §2: model and library parse address text alike", [] {
                 const auto text = *address_like_text();
                 const auto library = net::address::parse(text);
                 const auto expected = model::parse_address(text);
@@ -110,13 +110,13 @@ testing::property same_address_parse() {
 }
 
 testing::property same_block_parse() {
-    return {"SPEC §2: model and library accept the same trustedProxies entries", [] {
+    return {"behaviour §2: model and library accept the same trustedProxies entries", [] {
                 const auto text = *address_like_text() + testing::detail::one_of<std::string>(
                                   {"", "/0", "/8", "/24", "/32", "/33", "/64", "/96", "/128", "/129", "/08", "/", "/-1"});
                 const auto library = net::cidr::parse(text);
                 const auto expected = model::parse_block(text);
                 RC_ASSERT(library.has_value() == expected.has_value());
-                // SPEC §1: an IPv6 entry inside ::ffff:0:0/96 parses, but is refused at start-up.
+                // behaviour §1: an IPv6 entry inside ::ffff:0:0/96 parses, but is refused at start-up.
                 if (!library || model::ipv6_entry_inside_mapped_space(text)) {
                     auth_config config;
                     config.trusted_proxies = {"127.0.0.1", text};
@@ -194,7 +194,7 @@ const std::vector<choice> authorization_choices = {
 // Untrusted remote, trusted remote, trusted loopback (IPv4, IPv6), untrusted loopback.
 const std::array<const char*, 5> peer_choices = {"203.0.113.9", "10.1.2.3", "127.0.0.1", "::1", "127.0.0.2"};
 
-// SPEC §1 local process proof: none, a failed lookup, the user this test runs as (the
+// behaviour §1 local process proof: none, a failed lookup, the user this test runs as (the
 // default localUsers), another user. Only loopback peers are looked up, so a remote peer
 // comes with none (the sampled properties also hand remote peers the others).
 const std::uint32_t own_uid = std::uint32_t(geteuid());

@@ -1,6 +1,6 @@
 // Shrunk counterexamples the property suite reported, kept as fixed cases. Each names
 // the bug that produced it (bugs planted to prove the suite catches them: a flipped
-// comparison, a dropped check, steps out of order) and pins the SPEC outcome: the
+// comparison, a dropped check, steps out of order) and pins docs/behaviour.md outcome: the
 // gateway, the reference model and the outcome written here must all agree.
 #include <support/catch.hpp>
 

@@ -1,7 +1,7 @@
 // trustgate::redis::store against Debian's redis-server, started by each test on a free
-// loopback port in a temporary directory and stopped by its pid (SPEC §12):
-//  - SPEC §6's failed-attempts model as an rc::state machine run against N stores that
-//    share one server, each attempt on any of them (SPEC §8 invariant 12);
+// loopback port in a temporary directory and stopped by its pid (behaviour §12):
+//  - behaviour §6's failed-attempts model as an rc::state machine run against N stores that
+//    share one server, each attempt on any of them (behaviour §8 invariant 12);
 //  - a lockout answered from the cache, a lost script reloaded, a paused server answered
 //    within the timeout (deny and local), a start while the server is down;
 //  - attempt() allocates nothing on the calling thread.
@@ -153,7 +153,7 @@ void wait_until_connected(redis::store& s, const net::address& probe) {
     FAIL("the store did not connect within 3 s");
 }
 
-// --- SPEC §6's model against N stores sharing one server -----------------------------
+// --- behaviour §6's model against N stores sharing one server -----------------------------
 
 struct shared_model {
     model::failed_attempts attempts;
@@ -231,10 +231,10 @@ struct attempt_on : shared_command {
 
 }  // namespace
 
-TEST_CASE("N stores sharing one redis-server lock a client out as SPEC §6's model does", "[redis][stateful]") {
+TEST_CASE("N stores sharing one redis-server lock a client out as behaviour §6's model does", "[redis][stateful]") {
     redis_server server;
     std::atomic<unsigned> case_number{0};
-    const testing::property shared{"SPEC §8.12: N instances sharing a store follow the one-instance model", [&] {
+    const testing::property shared{"behaviour §8.12: N instances sharing a store follow the one-instance model", [&] {
         rate_limit_config config;
         config.max_attempts = testing::detail::one_of<unsigned>({1, 2, 3, 5});
         // Redis expires keys on its own clock after the window or lockout; every case ends

@@ -1,4 +1,4 @@
-// SPEC §2: strict addresses, CIDRs and the compiled prefix set.
+// behaviour §2: strict addresses, CIDRs and the compiled prefix set.
 #include <support/catch.hpp>
 
 #include <string>
@@ -124,7 +124,7 @@ TEST_CASE("CIDR containment at the edges") {
     CHECK_FALSE(v6.contains(addr("2001:db8::2")));
     // An IPv4 /0 is the mapped space only, not all of IPv6.
     CHECK_FALSE(cidr::parse("0.0.0.0/0")->contains(addr("::1")));
-    // An IPv6 block never holds an IPv4 address, even where its bits span them (SPEC §1).
+    // An IPv6 block never holds an IPv4 address, even where its bits span them (behaviour §1).
     for (const char* wide : {"::/0", "::/80", "::fffe:0:0/95"}) {
         INFO(wide);
         CHECK_FALSE(cidr::parse(wide)->contains(addr("0.0.0.0")));

@@ -1,4 +1,4 @@
-// SPEC §10: signed proxy assertions, verified against keys OpenSSL makes at test time.
+// behaviour §10: signed proxy assertions, verified against keys OpenSSL makes at test time.
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -200,7 +200,7 @@ TEST_CASE("issuer and audience: exact, aud as a string or an array") {
     CHECK(with({{"aud", json::array({"gateway-a", 5})}}) == failure::invalid);
 }
 
-TEST_CASE("the identity claim follows SPEC §3 step 4.4's rules") {
+TEST_CASE("the identity claim follows behaviour §3 step 4.4's rules") {
     const auto keys = keys_of({rsa().jwk()});
     const auto r = make_rules(bit(algorithm::ps256));
     const auto with = [&](json extra) { return check_token(make_token(rsa(), "PS256", claims(std::move(extra))), keys, r, now); };
@@ -318,7 +318,7 @@ basic_request proxied(std::initializer_list<std::pair<std::string, std::string>>
 
 }  // namespace
 
-TEST_CASE("the policy: SPEC §10's place in §3 step 4, with the user header optional but agreeing") {
+TEST_CASE("the policy: behaviour §10's place in §3 step 4, with the user header optional but agreeing") {
     const temp_file jwks(trustgate_test::jwks_of({p256().jwk()}));
     auto config = assertion_auth(jwks.path);
     config.trusted_proxy.required_headers = {"x-proxy-marker"};

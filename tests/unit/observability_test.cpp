@@ -1,4 +1,4 @@
-// SPEC §13: the metrics registry and its text exposition, and the decision trace.
+// behaviour §13: the metrics registry and its text exposition, and the decision trace.
 #include <support/catch.hpp>
 
 #include <atomic>

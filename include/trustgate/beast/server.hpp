@@ -199,9 +199,9 @@ private:
         const auto peer = to_address(remote.address());
         auto slot = state_->connections.try_admit(peer);
         if (!slot) return refuse_over_capacity(socket, !state_->options.tls);
-        // SPEC §3: the first request header is due header_timeout after accept.
+        // behaviour §3: the first request header is due header_timeout after accept.
         const auto header_deadline = std::chrono::steady_clock::now() + state_->options.header_timeout;
-        // Once per connection, before any request (SPEC §1): who owns the peer's socket.
+        // Once per connection, before any request (behaviour §1): who owns the peer's socket.
         const auto proof = peer.is_loopback() ? net::peer_owner(socket.native_handle()) : trustgate::local_proof{};
         boost::beast::tcp_stream stream(std::move(socket));
         if (state_->options.tls) {

@@ -1,4 +1,4 @@
-// One pass over the header block that fills request_facts (SPEC §1). `user_header`
+// One pass over the header block that fills request_facts (behaviour §1). `user_header`
 // must be lower case (proxy_identity lowers it once, at configuration time).
 #pragma once
 

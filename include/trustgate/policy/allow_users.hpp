@@ -1,4 +1,4 @@
-// trustgate/policy/allow_users.hpp — SPEC §3 step 4.5: which identities are welcome.
+// trustgate/policy/allow_users.hpp — behaviour §3 step 4.5: which identities are welcome.
 //
 // Exact, case-sensitive match by default; ASCII case-insensitive when configured. An
 // empty list admits every identity the proxy vouches for. Lookup is a hash probe, so

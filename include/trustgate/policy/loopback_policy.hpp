@@ -1,8 +1,8 @@
-// trustgate/policy/loopback_policy.hpp — SPEC §3 steps 2, 3 and 5: local tools.
+// trustgate/policy/loopback_policy.hpp — behaviour §3 steps 2, 3 and 5: local tools.
 //
 // A CLI or sub-agent on the gateway host connects straight to the gateway, so it cannot
 // carry the proxy's user header. This policy lets such a request in as `loopbackUser`,
-// or with the gateway token, but only when it is provably direct-local (SPEC §1): a
+// or with the gateway token, but only when it is provably direct-local (behaviour §1): a
 // loopback peer, trusted, with no forwarded evidence and a local host/origin, whose
 // socket the kernel says belongs to one of `localUsers`. A same-host proxy that forwards
 // properly adds forwarding headers; one that drops them (an nginx `location` with its own
@@ -101,7 +101,7 @@ public:
         step.add("token configured", token_.configured());
     }
 
-    // SPEC §1: the kernel named the peer's user and it is one of localUsers. Where the
+    // behaviour §1: the kernel named the peer's user and it is one of localUsers. Where the
     // platform cannot prove, from_config has ruled out the same-host proxy instead.
     bool proven_local(const local_proof& proof) const noexcept {
         if constexpr (!local_proof_available) return true;

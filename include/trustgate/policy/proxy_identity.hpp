@@ -1,4 +1,4 @@
-// trustgate/policy/proxy_identity.hpp — SPEC §3 steps 4.2-4.4: the proxy's user header.
+// trustgate/policy/proxy_identity.hpp — behaviour §3 steps 4.2-4.4: the proxy's user header.
 //
 // Exactly one line, no commas (a proxy that appends instead of overwriting would let the
 // client choose), at most 256 bytes, no control characters. `_` and `-` differ:
@@ -40,10 +40,10 @@ public:
         return p;
     }
 
-    // It takes an identity a signed assertion established (SPEC §10 step 8).
+    // It takes an identity a signed assertion established (behaviour §10 step 8).
     static constexpr bool accepts_asserted_identity = true;
 
-    // SPEC §3 step 4.4 for an already trimmed, non-blank identity: at most 256 bytes, no
+    // behaviour §3 step 4.4 for an already trimmed, non-blank identity: at most 256 bytes, no
     // control character. A signed assertion's identity claim must pass the same rules.
     static constexpr bool acceptable_identity(std::string_view trimmed) noexcept {
         return trimmed.size() <= max_identity_bytes && std::none_of(trimmed.begin(), trimmed.end(), detail::is_control);
@@ -71,7 +71,7 @@ public:
     }
 
 private:
-    // SPEC §10 step 8: the user header is optional, and must agree with the claim.
+    // behaviour §10 step 8: the user header is optional, and must agree with the claim.
     verdict check_against_assertion(request_facts& facts) const {
         if (facts.user_present) {
             if (facts.user_lines > 1 || facts.user_has_comma) return decision::deny(reason::trusted_proxy_user_ambiguous, name);

@@ -1,4 +1,4 @@
-// trustgate/policy/required_headers.hpp — SPEC §3 step 4.1: headers only the proxy sets.
+// trustgate/policy/required_headers.hpp — behaviour §3 step 4.1: headers only the proxy sets.
 //
 // Requiring, say, `x-auth-request-email` or a shared `x-proxy-secret` stops a request that
 // reached a trusted address without passing through the identity-aware proxy.

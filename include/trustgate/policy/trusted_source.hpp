@@ -1,7 +1,7 @@
-// trustgate/policy/trusted_source.hpp — SPEC §3 step 1: only trusted proxies may speak.
+// trustgate/policy/trusted_source.hpp — behaviour §3 step 1: only trusted proxies may speak.
 //
 // Holds the compiled `trustedProxies` set. Marks the peer trusted for later policies
-// and attributes the client IP from `x-forwarded-for` or `forwarded` (SPEC §4).
+// and attributes the client IP from `x-forwarded-for` or `forwarded` (behaviour §4).
 #pragma once
 
 #include <algorithm>
@@ -30,7 +30,7 @@ public:
         : proxies_(blocks), blocks_(blocks.begin(), blocks.end()), client_ip_header_(client_ip_header) {}
 
     // Parses `entries` strictly; an entry that does not parse is an error naming its
-    // index and text, never a block that silently matches nothing (SPEC §2).
+    // index and text, never a block that silently matches nothing (behaviour §2).
     static trusted_source parse(std::span<const std::string> entries, const std::string& path = "gateway.trustedProxies") {
         if (entries.empty())
             throw config_error(path, "expected at least one trusted proxy address or CIDR");
@@ -40,7 +40,7 @@ public:
             if (!block)
                 throw config_error(path + "[" + std::to_string(i) + "]",
                                    "expected a canonical IP address or CIDR with no host bits set, got \"" + entries[i] + "\"");
-            // SPEC §1: IPv6 entries never match IPv4 peers; one written inside the mapped
+            // behaviour §1: IPv6 entries never match IPv4 peers; one written inside the mapped
             // space would be the exception, so it must be written as the IPv4 it means.
             if (block->base().is_v4() && entries[i].find(':') != std::string::npos)
                 throw config_error(path + "[" + std::to_string(i) + "]",

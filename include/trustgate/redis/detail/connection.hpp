@@ -1,4 +1,4 @@
-// The Redis connection and the thread that owns it (SPEC §12).
+// The Redis connection and the thread that owns it (behaviour §12).
 //
 // An I/O thread puts a `call` (on its own stack: nothing is allocated) on an intrusive
 // queue and waits at most `timeout` for the answer. The connection thread takes what is
