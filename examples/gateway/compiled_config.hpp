@@ -158,7 +158,7 @@ inline std::shared_ptr<const compiled_config> compile(gateway_config settings, c
     return std::make_shared<const compiled_config>(compiled_config{std::move(settings), generation, std::move(findings),
                                                                    std::move(limiter), std::move(connect), std::move(shared_store),
                                                                    std::move(gateway),
-                                                                   std::move(recheck_gateway), std::move(origins), trusted_peers});
+                                                                   std::move(recheck_gateway), std::move(origins), trusted_peers, nullptr});
 }
 
 // behaviour §10: a jwksUrl's keys, loaded now (at most 5 s) and refreshed in the background.
