@@ -32,26 +32,8 @@
 #include <trustgate/testing/checks.hpp>
 #include <trustgate/trustgate.hpp>
 
+#include "support/counting_new.hpp"
 #include "support/property_suite.hpp"
-
-namespace {
-
-thread_local std::size_t allocations_here = 0;
-
-}  // namespace
-
-// Counts this thread's heap allocations (the connection thread's are its own business).
-void* operator new(std::size_t size) {
-    ++allocations_here;
-    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-    throw std::bad_alloc();
-}
-// g++ cannot see that these pair with the malloc in operator new above.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
 
 using namespace trustgate;
 using std::chrono::milliseconds;
@@ -352,12 +334,12 @@ TEST_CASE("attempt() allocates nothing on the calling thread", "[redis]") {
     redis::store s(config, server.options(), nullptr, nullptr);
     wait_until_connected(s, ip("192.0.2.1"));
     const auto client = ip("2001:db8::42");
-    const auto before = allocations_here;
+    const auto before = trustgate_test::allocations_on_this_thread;
     const auto first = s.attempt(client, false);
     s.attempt(client, false);
     s.attempt(client, false);
     const auto locked = s.attempt(client, false);  // from the cache
-    const auto allocated = allocations_here - before;
+    const auto allocated = trustgate_test::allocations_on_this_thread - before;
     CHECK(first.what == attempt_verdict::status::open);
     CHECK(locked.what == attempt_verdict::status::locked);
     CHECK(allocated == 0);
