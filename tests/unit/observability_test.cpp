@@ -10,7 +10,10 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include <trustgate/attempt_limiter.hpp>
+#include <trustgate/local_proof.hpp>
 #include <trustgate/metrics.hpp>
 #include <trustgate/presets.hpp>
 #include <trustgate/trace.hpp>
@@ -192,6 +195,7 @@ TEST_CASE("trace: a token is described, never shown; an untrusted peer stops at 
     attempt_limiter limiter(rate_limit_config{});
     const auto gw = trusted_proxy_gateway::from_config(proxy_config(), &limiter);
     basic_request local(ip("127.0.0.1"));
+    local.set_local_proof(local_proof::of(::geteuid()));  // a CLI of the gateway's own user
     local.add("Authorization", "Bearer s3cret-token-value");
     decision_trace trace;
     const auto d = gw.authenticate(local, trace);
