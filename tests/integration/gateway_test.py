@@ -528,7 +528,8 @@ class MinimalExample(unittest.TestCase):
         line = proc.stderr.readline()
         self.assertTrue(line.startswith("listening on 127.0.0.1:"), line)
         port = int(line.rsplit(":", 1)[1])
-        self.assertEqual(request("GET", "127.0.0.1", port, "/").body, "hello, operator@localhost\n")
+        # The handler reads the body only once authenticated, and reports its size.
+        self.assertEqual(request("GET", "127.0.0.1", port, "/").body, "hello, operator@localhost (0 bytes)\n")
         spoofed = request("GET", "127.0.0.1", port, "/", [("X-Forwarded-For", "1.2.3.4")])
         self.assertEqual(spoofed.status, 401)
         self.assertEqual(harness.stop(proc), 0)
