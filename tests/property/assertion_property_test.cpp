@@ -4,6 +4,7 @@
 // each failure class, user header state and peer kind.
 #include <rapidcheck.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
@@ -111,7 +112,7 @@ rc::Gen<abstract> gen_abstract(long long leeway) {
         gen::weightedOneOf<bool>({{19, gen::just(true)}, {1, gen::just(false)}}),
         optional_time(gen::weightedOneOf<long long>({{4, gen::inRange(now + 1, now + 3600)}, {2, near(now)}})),
         optional_time(near(now)), optional_time(near(now)),
-        gen::weightedOneOf<std::string>({{9, gen::just(issuer)}, {1, gen::just(issuer + "/")}}),
+        gen::weightedOneOf<std::string>({{3, gen::just(issuer)}, {1, gen::just(issuer + "/")}}),
         gen::weightedOneOf<std::vector<std::string>>({{5, gen::just(std::vector<std::string>{"gateway-a"})},
                                                       {3, gen::just(std::vector<std::string>{"other", "gateway-b"})},
                                                       {1, gen::just(std::vector<std::string>{"other"})},
@@ -243,13 +244,21 @@ void invariant_10(const scenario& s, const decision& d) {
 
 TEST_CASE("behaviour §8.9 with §10: the library, on real signed tokens, agrees with the model", "[differential]") {
     std::map<std::string, int> seen;
-    const bool ok = rc::check("assertion gateway agrees with the reference model", [&] {
-        const auto s = *gen_scenario();
-        const auto c = decide(s);
-        check_agreement(c);
-        ++seen[std::string(to_string(c.library.why))];
-    });
-    REQUIRE(ok);
+    // Enough cases that the rarest reason (a token valid in every way but its issuer) is reached.
+    auto params = rc::detail::configuration().testParams;
+    params.maxSuccess = std::max(params.maxSuccess, 1000);
+    rc::detail::TestMetadata metadata;
+    metadata.id = metadata.description = "assertion gateway agrees with the reference model";
+    const auto outcome = rc::detail::checkTestable(
+        [&] {
+            const auto s = *gen_scenario();
+            const auto c = decide(s);
+            check_agreement(c);
+            ++seen[std::string(to_string(c.library.why))];
+        },
+        metadata, params);
+    rc::detail::printResultMessage(outcome, std::cerr);
+    REQUIRE(outcome.template is<rc::detail::SuccessResult>());
     for (const auto r : all_reasons) {
         const auto name = std::string(to_string(r));
         if (!name.starts_with("trusted_proxy_assertion_") && r != reason::trusted_proxy_user_mismatch && r != reason::ok) continue;

@@ -381,6 +381,7 @@ TEST_CASE("the policy: case-insensitive agreement, direct-local requests need no
     const auto token = make_token(p256(), "ES256", claims());
     CHECK(gw.authenticate(proxied({{"x-pomerium-jwt-assertion", token}, {"x-pomerium-claim-email", "ALICE@example.com"}})).allowed);
     basic_request local(*net::address::parse("127.0.0.1"));
+    local.set_local_proof(local_proof::of(::geteuid()));  // a CLI of the gateway's own user
     local.add("Host", "127.0.0.1:18789");
     const auto d = gw.authenticate(local);
     CHECK(d.allowed);
