@@ -1,12 +1,15 @@
-# Overlay port: builds trustgate from the source tree this port lives in, so there is no
-# download and no hash to keep current.
+# Overlay port: builds trustgate from the source tree this port lives in.
 #   vcpkg install "trustgate[beast,testing,config]" --overlay-ports=<trustgate>/ports
+# `scripts/release` turns it into a versioned port for a registry: it replaces the
+# source block below with the download of the release tarball it made and its SHA512.
 # It runs the same install as tests/package/install_like_packagers.cmake, which ctest
 # builds and runs consumers against.
 
 set(VCPKG_BUILD_TYPE release)  # header-only: there is nothing to build per configuration
 
+# begin source
 get_filename_component(SOURCE_PATH "${CMAKE_CURRENT_LIST_DIR}/../.." ABSOLUTE)
+# end source
 
 # A feature requires its component's packages (see cmake/trustgate-dependencies.cmake); a
 # feature left out hides the packages only it uses. nlohmann-json (config, assertion) and
