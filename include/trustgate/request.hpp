@@ -6,7 +6,10 @@
 // server's own structure all fit without copying.
 #pragma once
 
+#include <array>
 #include <concepts>
+#include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -45,6 +48,25 @@ constexpr trustgate::local_proof local_proof_of(const R& request) noexcept {
     else return {};
 }
 
+// The longest identity trustgate accepts (behaviour §3 step 4.4).
+inline constexpr std::size_t max_identity_bytes = 256;
+
+// A request view may also lend storage that lives as long as the request, for an identity
+// that is not text of the request (a signed assertion's claim, behaviour §10), so that the
+// decision can point there. It must hold max_identity_bytes; an empty span lends none.
+// Without it such an identity stays in a buffer of the deciding thread, valid until that
+// thread's next authentication.
+template <class R>
+concept carries_identity_storage = requires(const R& r) {
+    { r.identity_storage() } -> std::same_as<std::span<char>>;
+};
+
+template <request_view R>
+std::span<char> identity_storage_of(const R& request) noexcept {
+    if constexpr (carries_identity_storage<R>) return request.identity_storage();
+    else return {};
+}
+
 // A self-contained request for tests, tools and servers that are not Beast-based.
 class basic_request {
 public:
@@ -79,12 +101,16 @@ public:
         for (const auto& h : headers_) visit(std::string_view{h.name}, std::string_view{h.value});
     }
 
+    // A decision's asserted identity lives here, as long as the request.
+    std::span<char> identity_storage() const noexcept { return identity_; }
+
 private:
     net::address peer_{};
     trustgate::local_proof proof_{};
     std::vector<header> headers_;
+    mutable std::array<char, max_identity_bytes> identity_{};
 };
 
-static_assert(request_view<basic_request> && carries_local_proof<basic_request>);
+static_assert(request_view<basic_request> && carries_local_proof<basic_request> && carries_identity_storage<basic_request>);
 
 }  // namespace trustgate

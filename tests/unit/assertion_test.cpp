@@ -326,7 +326,8 @@ TEST_CASE("the policy: behaviour §10's place in §3 step 4, with the user heade
     const auto token = make_token(p256(), "ES256", claims());
     const auto header = std::string("X-Pomerium-Jwt-Assertion");
 
-    auto d = gw.authenticate(proxied({{"x-proxy-marker", "1"}, {header, token}}));
+    const auto alice = proxied({{"x-proxy-marker", "1"}, {header, token}});
+    auto d = gw.authenticate(alice);
     CHECK(d.allowed);
     CHECK(d.how == via::trusted_proxy);
     CHECK(d.identity == "alice@example.com");
@@ -370,6 +371,26 @@ TEST_CASE("the policy: behaviour §10's place in §3 step 4, with the user heade
     basic_request outside(*net::address::parse("198.51.100.1"));
     outside.add(header, token);
     CHECK(gw.authenticate(outside).why == reason::trusted_proxy_untrusted_source);
+}
+
+TEST_CASE("an asserted identity lives as long as its request, not until the thread's next authentication") {
+    // A handler that reads a body keeps its decision while the same thread decides other
+    // requests: the identity must not be one of theirs.
+    const temp_file jwks(trustgate_test::jwks_of({p256().jwk()}));
+    const auto gw = gateway_for(assertion_auth(jwks.path));
+    const auto header = std::string("X-Pomerium-Jwt-Assertion");
+    const auto alice = proxied({{header, make_token(p256(), "ES256", claims())}});
+    const auto bob = proxied({{header, make_token(p256(), "ES256", claims({{"email", "bob@example.com"}}))}});
+    for (int round = 0; round < 2; ++round) {  // the first verifies; the second is a cache hit
+        const auto first = gw.authenticate(alice);
+        const auto second = gw.authenticate(bob);
+        REQUIRE(first.allowed);
+        REQUIRE(second.allowed);
+        CHECK(first.identity == "alice@example.com");
+        CHECK(second.identity == "bob@example.com");
+        CHECK(first.identity.data() >= alice.identity_storage().data());
+        CHECK(first.identity.data() < alice.identity_storage().data() + alice.identity_storage().size());
+    }
 }
 
 TEST_CASE("the policy: case-insensitive agreement, direct-local requests need no assertion") {

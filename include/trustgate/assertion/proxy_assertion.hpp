@@ -9,9 +9,11 @@
 // allow_users then vets the claim. Presets fill the header, algorithms and identity claim
 // for Pomerium, Cloudflare Access and Google IAP; explicit keys override them.
 //
-// The decision's identity points into storage of the calling thread (the verified-token
-// cache is shared by every thread): it stays valid until that thread's next
-// authentication. Copy it (decision::owned) to keep it longer.
+// The claim is not text of the request, so the decision's identity points into storage
+// the request view lends (request.hpp: carries_identity_storage; basic_request and the
+// Beast adapter's incoming do), valid as long as the request. A view that lends none
+// leaves it in a buffer of the calling thread, valid until that thread's next
+// authentication: copy it (decision::owned) to keep it longer.
 #pragma once
 
 #include <chrono>
@@ -204,7 +206,7 @@ public:
         });
         if (token.empty()) return decision::deny(reason::trusted_proxy_assertion_missing, name);
         if (lines > 1) return decision::deny(reason::trusted_proxy_assertion_invalid, name, "header repeated");
-        const auto outcome = verifier_->verify(token, now_());
+        const auto outcome = verifier_->verify(token, now_(), identity_storage_of(request));
         switch (outcome.why) {
             case failure::none: break;
             case failure::missing: return decision::deny(reason::trusted_proxy_assertion_missing, name);

@@ -22,12 +22,13 @@
 #include <vector>
 
 #include "trustgate/assertion/keys.hpp"
+#include "trustgate/request.hpp"
 
 namespace trustgate::assertion {
 
 class token_cache {
 public:
-    static constexpr std::size_t max_identity_bytes = 256;
+    static constexpr std::size_t max_identity_bytes = trustgate::max_identity_bytes;
     static constexpr std::size_t ways = 4;
     static constexpr std::size_t shard_count = 16;
 
@@ -44,8 +45,9 @@ public:
     // The key set generation an entry must have been verified under to be stored.
     std::uint64_t generation() const noexcept { return generation_.load(); }
 
-    // On a hit copies the identity into `identity` and returns its length; -1 on a miss.
-    int find(std::string_view token, std::int64_t now, char (&identity)[max_identity_bytes]) const noexcept {
+    // On a hit copies the identity into `identity` (max_identity_bytes long) and returns its
+    // length; -1 on a miss.
+    int find(std::string_view token, std::int64_t now, char* identity) const noexcept {
         const auto h = hash(token);
         auto& s = shard_of(h);
         const std::lock_guard lock(s.lock);

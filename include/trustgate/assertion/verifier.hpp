@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string_view>
 #include <utility>
 
@@ -27,9 +28,9 @@
 namespace trustgate::assertion {
 
 namespace detail {
-// Where a verified identity lives after verify() returns: the decision's identity must
-// not point into the cache, whose slots other threads reuse. Valid until the calling
-// thread's next verification.
+// Where a verified identity lives after verify() when the caller lends no storage: the
+// decision's identity must not point into the cache, whose slots other threads reuse.
+// Valid until the calling thread's next verification.
 inline thread_local char identity_slot[token_cache::max_identity_bytes];
 }  // namespace detail
 
@@ -41,7 +42,7 @@ public:
     struct outcome {
         failure why = failure::none;
         std::string_view detail;    // which rule failed (a fixed text)
-        std::string_view identity;  // on success: valid until this thread's next verify()
+        std::string_view identity;  // on success: in `storage`, or this thread's until its next verify()
     };
 
     verifier(assertion::rules rules, key_set keys, std::size_t cache_capacity = 1024)
@@ -51,10 +52,13 @@ public:
     std::shared_ptr<const key_set> keys() const noexcept { return keys_.load(); }
     const token_cache& cache() const noexcept { return cache_; }
 
-    // `token` is the header value, trimmed; `now` seconds since the Unix epoch.
-    outcome verify(std::string_view token, std::int64_t now) const {
-        const int cached = cache_.find(token, now, detail::identity_slot);
-        if (cached >= 0) return {failure::none, {}, std::string_view(detail::identity_slot, std::size_t(cached))};
+    // `token` is the header value, trimmed; `now` seconds since the Unix epoch. The identity
+    // is copied into `storage` when it holds max_identity_bytes (request.hpp), else into a
+    // buffer of the calling thread.
+    outcome verify(std::string_view token, std::int64_t now, std::span<char> storage = {}) const {
+        char* const out = storage.size() >= token_cache::max_identity_bytes ? storage.data() : detail::identity_slot;
+        const int cached = cache_.find(token, now, out);
+        if (cached >= 0) return {failure::none, {}, std::string_view(out, std::size_t(cached))};
         // Generation first, keys second: replace_keys() stores the keys first, so an entry
         // verified under an older set is refused by the cache (see token_cache::insert).
         const auto generation = cache_.generation();
@@ -64,9 +68,9 @@ public:
         if (checked.why != failure::none) return {checked.why, checked.detail, {}};
         const auto valid_until = checked.expires > INT64_MAX - rules_.leeway_seconds ? INT64_MAX : checked.expires + rules_.leeway_seconds;
         cache_.insert(token, checked.identity, valid_until, *checked.key, generation);
-        const auto size = std::min(checked.identity.size(), sizeof detail::identity_slot);
-        std::copy_n(checked.identity.data(), size, detail::identity_slot);
-        return {failure::none, {}, std::string_view(detail::identity_slot, size)};
+        // check_token refuses an identity longer than max_identity_bytes.
+        std::copy_n(checked.identity.data(), checked.identity.size(), out);
+        return {failure::none, {}, std::string_view(out, checked.identity.size())};
     }
 
     // Makes `next` the current set; cached tokens whose key left it are forgotten.

@@ -31,6 +31,7 @@
 
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -57,12 +58,14 @@ using response = http::response<http::string_body>;
 // not been read yet), the TCP peer, and what the kernel said about the peer's process
 // when the connection was accepted. It is itself a trustgate::request_view carrying a
 // local proof, so `gateway.authenticate(incoming)` works directly; the decision's strings
-// point into the header.
+// point into the header, or (a signed assertion's identity) into the connection's identity
+// storage, which the server keeps as long as the header.
 class incoming {
 public:
     incoming(const request_header& header, net::address peer, bool secure, trustgate::local_proof proof = {},
-             bool local_socket = false) noexcept
-        : header_(&header), peer_(peer), secure_(secure), local_socket_(local_socket), proof_(proof) {}
+             bool local_socket = false, std::span<char> identity_storage = {}) noexcept
+        : header_(&header), peer_(peer), secure_(secure), local_socket_(local_socket), proof_(proof),
+          identity_storage_(identity_storage) {}
 
     const request_header& header() const noexcept { return *header_; }
     net::address peer() const noexcept { return peer_; }
@@ -71,6 +74,8 @@ public:
     bool local_socket() const noexcept { return local_socket_; }
     // Found once, at accept (trustgate/net/peer_credentials.hpp).
     trustgate::local_proof local_proof() const noexcept { return proof_; }
+    // trustgate::carries_identity_storage: empty when the constructor was given none.
+    std::span<char> identity_storage() const noexcept { return identity_storage_; }
 
     fields_view<> view() const noexcept { return {*header_, peer_}; }
 
@@ -96,9 +101,11 @@ private:
     bool secure_;
     bool local_socket_;
     trustgate::local_proof proof_;
+    std::span<char> identity_storage_;
 };
 
-static_assert(trustgate::request_view<incoming> && trustgate::carries_local_proof<incoming>);
+static_assert(trustgate::request_view<incoming> && trustgate::carries_local_proof<incoming> &&
+              trustgate::carries_identity_storage<incoming>);
 
 // Reads the request body, then answers with on_body's response.
 struct read_body {

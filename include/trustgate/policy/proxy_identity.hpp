@@ -21,7 +21,7 @@ class proxy_identity {
 public:
     static constexpr trustgate::stage stage = trustgate::stage::identity;
     static constexpr std::string_view name = "proxy_identity";
-    static constexpr std::size_t max_identity_bytes = 256;
+    static constexpr std::size_t max_identity_bytes = trustgate::max_identity_bytes;
 
     proxy_identity() : proxy_identity(std::string("x-forwarded-user")) {}
 

@@ -165,7 +165,7 @@ private:
     const request_header& header() const { return parser_->get(); }
 
     // The current request as the handler sees it.
-    incoming current() const { return incoming(header(), peer_, is_tls, proof_, is_local_socket); }
+    incoming current() const { return incoming(header(), peer_, is_tls, proof_, is_local_socket, *identity_storage_); }
 
     void on_header(boost::beast::error_code ec, std::size_t) {
         if (ec) return on_read_error(ec);
@@ -256,7 +256,8 @@ private:
 
     void upgrade(websocket_accept accept, std::uint64_t rules) {
         auto ws = std::make_shared<websocket_session<Stream>>(state_, std::move(slot_), std::move(stream_), std::move(buffer_),
-                                                              peer_, is_tls, proof_, is_local_socket, std::move(accept), rules);
+                                                              peer_, is_tls, proof_, is_local_socket, std::move(accept), rules,
+                                                              std::move(identity_storage_));
         ws->start(http::request<http::empty_body>(std::move(parser_->get().base())));
     }
 
@@ -306,6 +307,10 @@ private:
     Stream stream_;
     net::address peer_;
     trustgate::local_proof proof_;
+    // Where a request's asserted identity lives (incoming::identity_storage): one per
+    // connection, moved to the WebSocket session with the upgrade request the handler's
+    // decision may point into. The next request is read only after this one is answered.
+    std::unique_ptr<identity_storage> identity_storage_ = std::make_unique<identity_storage>();
     boost::beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;  // holds the request until it is answered
     std::size_t header_fields_ = 0;                                   // as the handler saw them

@@ -2,6 +2,7 @@
 // the connection when the server's rules change.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -23,8 +24,12 @@
 #include "trustgate/beast/handler.hpp"
 #include "trustgate/local_proof.hpp"
 #include "trustgate/net/address.hpp"
+#include "trustgate/request.hpp"
 
 namespace trustgate::beast::detail {
+
+// A connection's storage for an asserted identity (trustgate::carries_identity_storage).
+using identity_storage = std::array<char, trustgate::max_identity_bytes>;
 
 // The connection under a WebSocket: first the bytes that arrived after the upgrade
 // request in the same read (a client may send its first frames without waiting for 101),
@@ -59,9 +64,11 @@ public:
     // server's rules_changed count from before the upgrade was decided.
     websocket_session(std::shared_ptr<const server_state> state, connection_registry::slot slot, Stream&& stream,
                       const boost::beast::flat_buffer& already_read, net::address peer, bool secure,
-                      trustgate::local_proof proof, bool local_socket, websocket_accept accept, std::uint64_t rules)
+                      trustgate::local_proof proof, bool local_socket, websocket_accept accept, std::uint64_t rules,
+                      std::unique_ptr<identity_storage> identities)
         : state_(std::move(state)), slot_(std::move(slot)), ws_(std::move(stream), already_read), peer_(peer),
-          secure_(secure), local_socket_(local_socket), proof_(proof), accept_(std::move(accept)), decided_under_(rules) {}
+          secure_(secure), local_socket_(local_socket), proof_(proof), identity_storage_(std::move(identities)),
+          accept_(std::move(accept)), decided_under_(rules) {}
 
     // Runs on the connection's strand (the HTTP session calls it from its handler).
     // `upgrade` is kept: recheck decides again from it.
@@ -121,7 +128,7 @@ private:
         if (!accept_.recheck) return;
         std::optional<std::string> refused;
         try {
-            refused = accept_.recheck(incoming(upgrade_, peer_, secure_, proof_, local_socket_));
+            refused = accept_.recheck(incoming(upgrade_, peer_, secure_, proof_, local_socket_, *identity_storage_));
         } catch (...) {
             return close(websocket::close_code::internal_error);
         }
@@ -170,6 +177,8 @@ private:
     bool secure_;
     bool local_socket_;
     trustgate::local_proof proof_;  // the upgrade's, for recheck
+    // The HTTP session's: the handler's decision on the upgrade may point into it.
+    std::unique_ptr<identity_storage> identity_storage_;
     websocket_accept accept_;
     std::uint64_t decided_under_;  // the rules_changed count the connection was last decided under
     http::request<http::empty_body> upgrade_;
