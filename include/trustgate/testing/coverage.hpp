@@ -106,22 +106,25 @@ public:
     // One message per policy not reached in both directions: which policy, its counts,
     // and the pools to add.
     std::vector<std::string> gaps() const {
+        static constexpr std::string_view pool_call =
+            "options.header_pools.push_back({\"<header it reads>\", {\"<a value it accepts>\", \"<a value it refuses>\"}})";
+        static constexpr std::string_view more_cases =
+            "; if it reads only trustgate's own headers, run more cases (check_options::cases)";
         std::vector<std::string> out;
         for (const auto& p : policies_) {
             if (p.reached_both_ways()) continue;
             std::string m = "coverage: policy " + p.policy + " " + counts(p) + ": ";
             if (!p.let_through() && p.denied == 0)
-                m += "no generated request reached it (the policies before it decided every one). Make requests get past "
-                     "them, with check_options::configure or header pools for the headers they read";
+                m += "no generated request reached it: the policies before it decided every one. Let requests past them "
+                     "(check_options::configure, or pools for the headers they read: " + std::string(pool_call) + ")" +
+                     std::string(more_cases);
             else if (!p.let_through())
                 m += "it let no generated request through, so what it accepts was never tested. Add the header it reads "
-                     "with values it accepts (and some it refuses): options.header_pools.push_back({\"<header it reads>\", "
-                     "{\"<a value it accepts>\", \"<a value it refuses>\"}})";
+                     "with values it accepts and values it refuses: " + std::string(pool_call) + std::string(more_cases);
             else
                 m += "it denied no generated request, so what it refuses was never tested. Add values it refuses to the "
-                     "pool of the header it reads: options.header_pools.push_back({\"<header it reads>\", {\"<a value it "
-                     "accepts>\", \"<a value it refuses>\"}}); a policy that cannot deny declares "
-                     "`static constexpr bool never_denies = true;`";
+                     "pool of the header it reads: " + std::string(pool_call) + std::string(more_cases) +
+                     "; a policy that cannot deny declares `static constexpr bool never_denies = true;`";
             out.push_back(std::move(m));
         }
         return out;

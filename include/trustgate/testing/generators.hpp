@@ -199,7 +199,7 @@ inline rc::Gen<auth_config> config_for(const model::steps& steps, std::function<
         tp.user_header = detail::one_of(strings(detail::user_headers));
         if (steps.required_headers && detail::chance(1, 2))
             tp.required_headers = *detail::some_of(strings(detail::required_header_names), 3);
-        if (steps.allow_users && detail::chance(1, 2)) {
+        if (steps.allow_users && detail::chance(2, 3)) {
             tp.allow_users = *detail::some_of(strings(detail::users), 2);
             if (tp.allow_users.empty()) tp.allow_users.push_back(detail::one_of(strings(detail::users)));
         }
@@ -399,7 +399,7 @@ inline rc::Gen<std::string> user_value(const auth_config& config) {
     return rc::gen::exec([config] {
         const auto& tp = config.trusted_proxy;
         const auto any_user = detail::strings(detail::users);
-        const auto user = detail::one_of(tp.allow_users.empty() || detail::chance(1, 4) ? any_user : tp.allow_users);
+        const auto user = detail::one_of(tp.allow_users.empty() || detail::chance(1, 3) ? any_user : tp.allow_users);
         switch (detail::weighted<int>({{10, 0}, {2, 1}, {2, 2}, {1, 3}, {2, 4}, {1, 5}, {1, 6}, {1, 7}})) {
             case 0: return user;
             case 1: return tp.loopback_user ? *tp.loopback_user : user;
