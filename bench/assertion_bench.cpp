@@ -4,23 +4,14 @@
 // assertion. Exits non-zero if a cached decision allocated.
 #include <benchmark/benchmark.h>
 
-#include <atomic>
-#include <cstdio>
-#include <cstdlib>
-#include <new>
 #include <string>
 
 #include <trustgate/assertion/proxy_assertion.hpp>
 #include <trustgate/presets.hpp>
 
+#include "no_allocations.hpp"
 #include "support/assertion_setup.hpp"
-#include "support/counting_new.hpp"
 #include "support/jose_signer.hpp"
-
-namespace {
-std::atomic<std::size_t> allocating_benchmarks{0};
-}  // namespace
-
 
 namespace {
 
@@ -90,14 +81,7 @@ const std::string& jwks_file() {
 template <class Gateway>
 void run_decisions(benchmark::State& state, const Gateway& gw, const basic_request& request) {
     if (!gw.authenticate(request).allowed) return state.SkipWithError("not allowed");
-    const auto before = trustgate_test::allocations_on_this_thread;
-    for (auto _ : state) {
-        auto d = gw.authenticate(request);
-        benchmark::DoNotOptimize(d);
-    }
-    const auto allocs = trustgate_test::allocations_on_this_thread - before;
-    if (allocs != 0) allocating_benchmarks.fetch_add(1);
-    state.counters["allocs/op"] = benchmark::Counter(double(allocs) / double(state.iterations()));
+    trustgate_bench::run_counting_allocations(state, [&] { return gw.authenticate(request); });
 }
 
 // Today's typical decision, on the same request without the assertion header.
@@ -121,14 +105,4 @@ BENCHMARK(first_verification)->DenseRange(0, 8);
 BENCHMARK(decision_without_assertion);
 BENCHMARK(decision_cached_assertion);
 
-int main(int argc, char** argv) {
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    if (allocating_benchmarks.load() != 0) {
-        std::fprintf(stderr, "FAIL: %zu decision benchmark(s) allocated\n", allocating_benchmarks.load());
-        return 1;
-    }
-    return 0;
-}
+int main(int argc, char** argv) { return trustgate_bench::run_benchmarks(argc, argv); }

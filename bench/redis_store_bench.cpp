@@ -9,9 +9,6 @@
 #include <benchmark/benchmark.h>
 
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <thread>
 
@@ -21,13 +18,8 @@
 #include <trustgate/presets.hpp>
 #include <trustgate/redis/store.hpp>
 
-#include "support/counting_new.hpp"
+#include "no_allocations.hpp"
 #include "support/redis_server.hpp"
-
-namespace {
-std::size_t allocating_benchmarks = 0;
-}  // namespace
-
 
 namespace {
 
@@ -76,14 +68,7 @@ void run_decisions(benchmark::State& state, const Gateway& gw, const basic_reque
         state.SkipWithError("unexpected decision (is redis-server installed?)");
         return;
     }
-    const auto before = trustgate_test::allocations_on_this_thread;
-    for (auto _ : state) {
-        auto d = gw.authenticate(request);
-        benchmark::DoNotOptimize(d);
-    }
-    const auto allocs = trustgate_test::allocations_on_this_thread - before;
-    if (allocs != 0) ++allocating_benchmarks;
-    state.counters["allocs/op"] = benchmark::Counter(double(allocs) / double(state.iterations()));
+    trustgate_bench::run_counting_allocations(state, [&] { return gw.authenticate(request); });
 }
 
 void failed_attempt_memory(benchmark::State& state) {
@@ -128,14 +113,4 @@ BENCHMARK(failed_attempt_redis)->UseRealTime();
 BENCHMARK(locked_out_redis);
 BENCHMARK(header_path_redis);
 
-int main(int argc, char** argv) {
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    if (allocating_benchmarks != 0) {
-        std::fprintf(stderr, "FAIL: %zu benchmark(s) allocated during decisions\n", allocating_benchmarks);
-        return 1;
-    }
-    return 0;
-}
+int main(int argc, char** argv) { return trustgate_bench::run_benchmarks(argc, argv); }
