@@ -4,30 +4,18 @@
 // assertion. Exits non-zero if a cached decision allocated.
 #include <benchmark/benchmark.h>
 
-#include <atomic>
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
-#include <new>
 #include <string>
-#include <unistd.h>
 
 #include <trustgate/assertion/proxy_assertion.hpp>
 #include <trustgate/presets.hpp>
 
-#include "support/counting_new.hpp"
+#include "no_allocations.hpp"
+#include "support/assertion_setup.hpp"
 #include "support/jose_signer.hpp"
-
-namespace {
-std::atomic<std::size_t> allocating_benchmarks{0};
-}  // namespace
-
 
 namespace {
 
 using namespace trustgate;
-using trustgate_test::key_kind;
-using trustgate_test::signing_key;
 
 std::int64_t now() { return assertion::system_seconds(); }
 
@@ -40,23 +28,11 @@ nlohmann::json pomerium_claims(const std::string& email) {
             {"jti", "0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"}};
 }
 
-const signing_key& key_for(assertion::algorithm a) {
-    static const signing_key rsa(key_kind::rsa, "rsa"), p256(key_kind::p256, "p256"), p384(key_kind::p384, "p384"),
-        ed(key_kind::ed25519, "ed");
-    switch (assertion::key_type_for(a)) {
-        case assertion::key_type::rsa: return rsa;
-        case assertion::key_type::ec_p256: return p256;
-        case assertion::key_type::ec_p384: return p384;
-        case assertion::key_type::ed25519: return ed;
-    }
-    return rsa;
-}
-
 // First verification: the uncached check, signature and claims, per algorithm.
 void first_verification(benchmark::State& state) {
     const auto a = assertion::all_algorithms[state.range(0)];
     state.SetLabel(std::string(to_string(a)));
-    const auto& key = key_for(a);
+    const auto& key = trustgate_test::key_for(a);
     const auto keys = assertion::parse_jwks(trustgate_test::jwks_of({key.jwk()}));
     assertion::rules r;
     r.issuer = "authenticate.example.com";
@@ -78,12 +54,7 @@ auth_config pomerium_config(const std::string& jwks_file) {
     c.trusted_proxy.required_headers = {"x-pomerium-claim-user"};
     for (int i = 0; i < 50; ++i) c.trusted_proxy.allow_users.push_back("user" + std::to_string(i) + "@example.com");
     for (int i = 0; i < 20; ++i) c.scopes.identity_scopes.push_back({"user" + std::to_string(i) + "@example.com", {"operator.write"}});
-    assertion_config a;
-    a.preset = "pomerium";
-    a.jwks_file = jwks_file;
-    a.issuer = "authenticate.example.com";
-    a.audience = {"gateway.example.com"};
-    c.trusted_proxy.assertion = a;
+    c.trusted_proxy.assertion = trustgate_test::pomerium_assertion(jwks_file, "authenticate.example.com", "gateway.example.com");
     return c;
 }
 
@@ -101,27 +72,16 @@ basic_request pomerium_request(const std::string& token, bool with_assertion) {
     return r;
 }
 
-std::string jwks_file() {
-    static const std::string path = [] {
-        char name[] = "/tmp/trustgate-bench-jwks-XXXXXX";
-        ::close(::mkstemp(name));
-        std::ofstream(name) << trustgate_test::jwks_of({key_for(assertion::algorithm::es256).jwk()});
-        return std::string(name);
-    }();
-    return path;
+// Removed when the program exits.
+const std::string& jwks_file() {
+    static const trustgate_test::temp_file file(trustgate_test::jwks_of({trustgate_test::p256().jwk()}));
+    return file.path;
 }
 
 template <class Gateway>
 void run_decisions(benchmark::State& state, const Gateway& gw, const basic_request& request) {
     if (!gw.authenticate(request).allowed) return state.SkipWithError("not allowed");
-    const auto before = trustgate_test::allocations_on_this_thread;
-    for (auto _ : state) {
-        auto d = gw.authenticate(request);
-        benchmark::DoNotOptimize(d);
-    }
-    const auto allocs = trustgate_test::allocations_on_this_thread - before;
-    if (allocs != 0) allocating_benchmarks.fetch_add(1);
-    state.counters["allocs/op"] = benchmark::Counter(double(allocs) / double(state.iterations()));
+    trustgate_bench::run_counting_allocations(state, [&] { return gw.authenticate(request); });
 }
 
 // Today's typical decision, on the same request without the assertion header.
@@ -133,7 +93,7 @@ void decision_without_assertion(benchmark::State& state) {
 
 // The same request with a Pomerium-shaped ES256 assertion, verified once, then cached.
 void decision_cached_assertion(benchmark::State& state) {
-    const auto token = trustgate_test::make_token(key_for(assertion::algorithm::es256), "ES256", pomerium_claims("user42@example.com"));
+    const auto token = trustgate_test::make_token(trustgate_test::p256(), "ES256", pomerium_claims("user42@example.com"));
     state.counters["token_bytes"] = double(token.size());
     run_decisions(state, assertion::trusted_proxy_assertion_gateway::from_config(pomerium_config(jwks_file())),
                   pomerium_request(token, true));
@@ -145,15 +105,4 @@ BENCHMARK(first_verification)->DenseRange(0, 8);
 BENCHMARK(decision_without_assertion);
 BENCHMARK(decision_cached_assertion);
 
-int main(int argc, char** argv) {
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    std::remove(jwks_file().c_str());
-    if (allocating_benchmarks.load() != 0) {
-        std::fprintf(stderr, "FAIL: %zu decision benchmark(s) allocated\n", allocating_benchmarks.load());
-        return 1;
-    }
-    return 0;
-}
+int main(int argc, char** argv) { return trustgate_bench::run_benchmarks(argc, argv); }

@@ -4,12 +4,8 @@
 // per decision, and the program exits non-zero if any decision allocated.
 #include <benchmark/benchmark.h>
 
-#include <atomic>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <iterator>
-#include <new>
 #include <string>
 #include <vector>
 
@@ -19,12 +15,7 @@
 #include <trustgate/detail/ascii.hpp>
 #include <trustgate/presets.hpp>
 
-#include "support/counting_new.hpp"
-
-namespace {
-std::atomic<std::size_t> allocating_benchmarks{0};
-}  // namespace
-
+#include "no_allocations.hpp"
 
 namespace {
 
@@ -61,11 +52,7 @@ basic_request proxied_request(const std::string& user) {
     return r;
 }
 
-void count_allocations(benchmark::State& state, std::size_t before) {
-    const auto allocs = trustgate_test::allocations_on_this_thread - before;
-    if (allocs != 0) allocating_benchmarks.fetch_add(1);
-    state.counters["allocs/op"] = benchmark::Counter(double(allocs) / double(state.iterations()));
-}
+using trustgate_bench::count_allocations;
 
 template <class Gateway>
 void run_decisions(benchmark::State& state, const Gateway& gw, const basic_request& request, reason expected) {
@@ -73,12 +60,7 @@ void run_decisions(benchmark::State& state, const Gateway& gw, const basic_reque
         state.SkipWithError("unexpected decision");
         return;
     }
-    const auto before = trustgate_test::allocations_on_this_thread;
-    for (auto _ : state) {
-        auto d = gw.authenticate(request);
-        benchmark::DoNotOptimize(d);
-    }
-    count_allocations(state, before);
+    trustgate_bench::run_counting_allocations(state, [&] { return gw.authenticate(request); });
 }
 
 void run_decisions(benchmark::State& state, const auth_config& config, const basic_request& request, reason expected,
@@ -259,14 +241,4 @@ BENCHMARK(denied_rate_limited_ipv6);
 BENCHMARK(scale_allowed_users)->RangeMultiplier(10)->Range(10, 100'000);
 BENCHMARK(scale_trusted_cidrs)->RangeMultiplier(10)->Range(1, 10'000);
 
-int main(int argc, char** argv) {
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    if (allocating_benchmarks.load() != 0) {
-        std::fprintf(stderr, "FAIL: %zu benchmark(s) allocated during decisions\n", allocating_benchmarks.load());
-        return 1;
-    }
-    return 0;
-}
+int main(int argc, char** argv) { return trustgate_bench::run_benchmarks(argc, argv); }

@@ -9,72 +9,30 @@
 #include <benchmark/benchmark.h>
 
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <new>
 #include <string>
 #include <thread>
 
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <trustgate/attempt_limiter.hpp>
 #include <trustgate/presets.hpp>
 #include <trustgate/redis/store.hpp>
 
-#include "support/counting_new.hpp"
-
-namespace {
-std::size_t allocating_benchmarks = 0;
-}  // namespace
-
+#include "no_allocations.hpp"
+#include "support/redis_server.hpp"
 
 namespace {
 
 using namespace trustgate;
 
-// redis-server on a free loopback port, for as long as the program runs.
-class redis_server {
-public:
-    redis_server() {
-        const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        socklen_t n = sizeof a;
-        ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &n);
-        ::close(s);
-        port = ntohs(a.sin_port);
-        char pattern[] = "/tmp/trustgate-redis-bench-XXXXXX";
-        dir_ = ::mkdtemp(pattern);
-        const auto port_text = std::to_string(port);
-        const auto log = dir_ + "/redis.log";
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::execlp("redis-server", "redis-server", "--port", port_text.c_str(), "--bind", "127.0.0.1", "--save", "",
-                     "--appendonly", "no", "--dir", dir_.c_str(), "--logfile", log.c_str(), static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-    }
-    ~redis_server() {
-        ::kill(pid_, SIGTERM);
-        ::waitpid(pid_, nullptr, 0);
-        std::filesystem::remove_all(dir_);
-    }
-    std::uint16_t port = 0;
-
-private:
-    std::string dir_;
-    pid_t pid_ = -1;
+// redis-server on a free loopback port, for as long as the program runs. If it does not
+// start, every Redis benchmark stops on an unexpected decision.
+struct started_server : trustgate_test::redis_server {
+    started_server() { start(); }
 };
 
-redis_server& server() {
-    static redis_server s;
+trustgate_test::redis_server& server() {
+    static started_server s;
     return s;
 }
 
@@ -97,10 +55,7 @@ basic_request bearer_request(const char* peer, const char* token) {
 
 // A store on the bench's server, connected.
 std::unique_ptr<redis::store> connected_store(const rate_limit_config& limits) {
-    redis::store_options options;
-    options.port = server().port;
-    options.key_prefix = "bench:" + std::to_string(::getpid()) + ":";
-    auto s = std::make_unique<redis::store>(limits, options, nullptr, nullptr);
+    auto s = std::make_unique<redis::store>(limits, server().options("bench:" + std::to_string(::getpid()) + ":"), nullptr, nullptr);
     const auto probe = *net::address::parse("192.0.2.1");
     for (int i = 0; i < 500 && s->attempt(probe, true).what == attempt_verdict::status::unavailable; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -113,14 +68,7 @@ void run_decisions(benchmark::State& state, const Gateway& gw, const basic_reque
         state.SkipWithError("unexpected decision (is redis-server installed?)");
         return;
     }
-    const auto before = trustgate_test::allocations_on_this_thread;
-    for (auto _ : state) {
-        auto d = gw.authenticate(request);
-        benchmark::DoNotOptimize(d);
-    }
-    const auto allocs = trustgate_test::allocations_on_this_thread - before;
-    if (allocs != 0) ++allocating_benchmarks;
-    state.counters["allocs/op"] = benchmark::Counter(double(allocs) / double(state.iterations()));
+    trustgate_bench::run_counting_allocations(state, [&] { return gw.authenticate(request); });
 }
 
 void failed_attempt_memory(benchmark::State& state) {
@@ -165,14 +113,4 @@ BENCHMARK(failed_attempt_redis)->UseRealTime();
 BENCHMARK(locked_out_redis);
 BENCHMARK(header_path_redis);
 
-int main(int argc, char** argv) {
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    if (allocating_benchmarks != 0) {
-        std::fprintf(stderr, "FAIL: %zu benchmark(s) allocated during decisions\n", allocating_benchmarks);
-        return 1;
-    }
-    return 0;
-}
+int main(int argc, char** argv) { return trustgate_bench::run_benchmarks(argc, argv); }

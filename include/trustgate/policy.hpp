@@ -4,7 +4,9 @@
 //   static constexpr trustgate::stage stage;      where in behaviour §3 it runs
 //   static constexpr std::string_view name;       reported in decision::policy
 //   verdict check(request_facts&, const R&) const for any request_view R
-// `check` returns `next_policy` to let the next policy run, or a final decision.
+// `check` returns `next_policy` to let the next policy run, or a final decision. A policy
+// that never denies (anonymous) may say so with `static constexpr bool never_denies = true;`
+// for trustgate::testing's coverage (testing/coverage.hpp).
 // The gateway runs policies in the order they are listed, which must follow `stage`.
 #pragma once
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <trustgate/model/reference_model.hpp>
@@ -77,6 +78,89 @@ TEST_CASE("the invariant checks catch a local stage that ignores the local proce
     using unproven = gateway<trusted_source, trusts_headers_alone, proxy_identity, scopes<>>;
     const auto result = testing::check_invariants<unproven>(suite_options(1'000));
     CHECK(std::count_if(result.failed.begin(), result.failed.end(), [](const std::string& n) { return n.find("§8.2") != std::string::npos; }) == 1);
+    // It never denies and does not say so: the coverage asks for requests it refuses.
+    CHECK(std::count_if(result.failed.begin(), result.failed.end(), [](const std::string& n) {
+              return n.starts_with("coverage: policy trusts_headers_alone ") && n.find("it denied no generated request") != std::string::npos;
+          }) == 1);
+}
+
+// Coverage (issue 13 item 6): a policy of the deployment's own that reads a header the
+// generators do not send by default. The proxy names the tenant in x-tenant; only acme's
+// requests get in.
+namespace {
+struct acme_tenant_only {
+    static constexpr trustgate::stage stage = trustgate::stage::vet;
+    static constexpr std::string_view name = "acme_tenant_only";
+    template <class Context>
+    static acme_tenant_only from_config(const auth_config&, const Context&) {
+        return {};
+    }
+    template <request_view R>
+    verdict check(request_facts&, const R& request) const {
+        int lines = 0;
+        bool acme = false;
+        request.for_each_header([&](std::string_view header, std::string_view value) {
+            if (!model::same_ignoring_case(header, "x-tenant")) return;
+            ++lines;
+            acme = value == "acme";
+        });
+        if (lines == 1 && acme) return next_policy;
+        return decision::deny(reason::trusted_proxy_user_not_allowed, name);
+    }
+};
+
+using tenant_gateway = gateway<trusted_source, loopback_policy, proxy_identity, acme_tenant_only, scopes<>>;
+
+const testing::policy_coverage& coverage_of(const testing::check_result& result, std::string_view policy) {
+    const auto it = std::find_if(result.coverage.begin(), result.coverage.end(), [&](const auto& p) { return p.policy == policy; });
+    REQUIRE(it != result.coverage.end());
+    return *it;
+}
+}  // namespace
+
+TEST_CASE("a check fails, naming the policy and the pools to add, when generated requests never satisfy a custom policy",
+          "[invariants]") {
+    const auto options = suite_options(500, true);
+    std::cerr << "(the next check is expected to fail: no header pool for x-tenant)\n";
+    const auto without = testing::check_invariants<tenant_gateway>(options);
+    // Every invariant holds (the policy only refuses); the check fails on coverage alone.
+    REQUIRE(without.failed.size() == 1);
+    const auto& gap = without.failed.front();
+    INFO(gap);
+    CHECK(gap.starts_with("coverage: policy acme_tenant_only (0 allowed, 0 passed on, "));
+    CHECK(gap.find("it let no generated request through") != std::string::npos);
+    CHECK(gap.find("options.header_pools.push_back({\"<header it reads>\"") != std::string::npos);
+    CHECK(coverage_of(without, "acme_tenant_only").denied > 0);
+    // scopes<> decides methods, not requests: not counted.
+    CHECK(std::none_of(without.coverage.begin(), without.coverage.end(), [](const auto& p) { return p.policy == "scopes"; }));
+
+    auto with_pool = options;
+    with_pool.header_pools.push_back({"x-tenant", {"acme", "globex", "Acme"}});
+    const auto with = testing::check_invariants<tenant_gateway>(with_pool);
+    require_passed(with);
+    const auto& tenant = coverage_of(with, "acme_tenant_only");
+    CHECK(tenant.passed_on > 0);
+    CHECK(tenant.denied > 0);
+    for (const auto& p : with.coverage) CHECK(p.reached_both_ways());
+}
+
+TEST_CASE("coverage names a policy no request reached, and counts each traced step", "[invariants]") {
+    auto covered = testing::coverage::of<tenant_gateway>();
+    REQUIRE(covered.policies().size() == 4);
+    auth_config config;
+    config.trusted_proxies = {"10.0.0.1"};
+    const auto gw = tenant_gateway::from_config(config);
+    decision_trace trace;
+    (void)gw.authenticate(basic_request(*net::address::parse("203.0.113.7"), {{"x-tenant", "acme"}}), trace);
+    covered.record(trace);
+    const auto& trusted = covered.policies().front();
+    CHECK(trusted.policy == "trusted_source");
+    CHECK(trusted.denied == 1);
+    CHECK(trusted.passed_on + trusted.allowed == 0);
+    const auto gaps = covered.gaps();
+    REQUIRE(gaps.size() == 4);
+    CHECK(gaps[0].starts_with("coverage: policy trusted_source (0 allowed, 0 passed on, 1 denied): it let no generated request through"));
+    CHECK(gaps[3].starts_with("coverage: policy acme_tenant_only (0 allowed, 0 passed on, 0 denied): no generated request reached it"));
 }
 
 // behaviour §6 as a state machine: the library's attempt_limiter, on an injected clock,

@@ -11,9 +11,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <csignal>
-#include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -22,11 +19,6 @@
 #include <thread>
 #include <vector>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <trustgate/model/reference_model.hpp>
 #include <trustgate/redis/store.hpp>
 #include <trustgate/testing/checks.hpp>
@@ -34,6 +26,7 @@
 
 #include "support/counting_new.hpp"
 #include "support/property_suite.hpp"
+#include "support/redis_server.hpp"
 
 using namespace trustgate;
 using std::chrono::milliseconds;
@@ -42,86 +35,9 @@ using trustgate_tests::suite_options;
 
 namespace {
 
-std::uint16_t free_port() {
-    const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t n = sizeof a;
-    ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &n);
-    ::close(s);
-    return ntohs(a.sin_port);
-}
-
-bool accepts(std::uint16_t port) {
-    const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const bool ok = ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(s);
-    return ok;
-}
-
-// redis-server --port N --bind 127.0.0.1 --save '' --appendonly no --dir TMP, by pid.
-class redis_server {
-public:
-    redis_server() : port_(free_port()) {
-        char pattern[] = "/tmp/trustgate-redis-XXXXXX";
-        dir_ = ::mkdtemp(pattern);
-        start();
-    }
-    ~redis_server() {
-        stop();
-        std::filesystem::remove_all(dir_);
-    }
-
-    void start() {
-        const auto port = std::to_string(port_);
-        const auto log = dir_ + "/redis.log";
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1", "--save", "",
-                     "--appendonly", "no", "--dir", dir_.c_str(), "--logfile", log.c_str(), static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-        for (int i = 0; i < 200 && !accepts(port_); ++i) std::this_thread::sleep_for(milliseconds(10));
-        REQUIRE(accepts(port_));
-    }
-    void stop() {
-        if (pid_ <= 0) return;
-        ::kill(pid_, SIGCONT);
-        ::kill(pid_, SIGTERM);
-        ::waitpid(pid_, nullptr, 0);
-        pid_ = -1;
-    }
-    void pause() { ::kill(pid_, SIGSTOP); }
-    void resume() { ::kill(pid_, SIGCONT); }
-
-    // A command on a connection of its own (the test's view of the server).
-    std::string run(std::initializer_list<const char*> args) {
-        redisContext* c = redisConnect("127.0.0.1", port_);
-        std::vector<const char*> argv(args);
-        auto* reply = static_cast<redisReply*>(redisCommandArgv(c, int(argv.size()), argv.data(), nullptr));
-        std::string out = reply != nullptr && reply->str != nullptr ? std::string(reply->str, reply->len) : "";
-        if (reply != nullptr) freeReplyObject(reply);
-        redisFree(c);
-        return out;
-    }
-
-    redis::store_options options(std::string prefix = "trustgate:") const {
-        redis::store_options o;
-        o.port = port_;
-        o.key_prefix = std::move(prefix);
-        return o;
-    }
-
-private:
-    std::uint16_t port_;
-    std::string dir_;
-    pid_t pid_ = -1;
+// A server started for one test case, stopped when it ends.
+struct started_server : trustgate_test::redis_server {
+    started_server() { REQUIRE(start()); }
 };
 
 net::address ip(const char* text) { return *net::address::parse(text); }
@@ -214,7 +130,7 @@ struct attempt_on : shared_command {
 }  // namespace
 
 TEST_CASE("N stores sharing one redis-server lock a client out as behaviour §6's model does", "[redis][stateful]") {
-    redis_server server;
+    started_server server;
     std::atomic<unsigned> case_number{0};
     const testing::property shared{"behaviour §8.12: N instances sharing a store follow the one-instance model", [&] {
         rate_limit_config config;
@@ -248,7 +164,7 @@ TEST_CASE("N stores sharing one redis-server lock a client out as behaviour §6'
 }
 
 TEST_CASE("a lockout seen once is answered without Redis; a lost script is loaded again", "[redis]") {
-    redis_server server;
+    started_server server;
     rate_limit_config config;
     config.max_attempts = 2;
     redis::store a(config, server.options(), nullptr, nullptr);
@@ -278,7 +194,7 @@ TEST_CASE("a lockout seen once is answered without Redis; a lost script is loade
 }
 
 TEST_CASE("a paused server is given up on within the timeout; deny refuses, local counts in memory", "[redis]") {
-    redis_server server;
+    started_server server;
     rate_limit_config config;
     config.max_attempts = 3;
     attempt_limiter local(config);
@@ -316,19 +232,19 @@ TEST_CASE("a paused server is given up on within the timeout; deny refuses, loca
 }
 
 TEST_CASE("a store starts while Redis is down and shares counting once it is up", "[redis]") {
-    redis_server server;
+    started_server server;
     server.stop();
     rate_limit_config config;
     redis::store s(config, server.options(), nullptr, nullptr);
     CHECK(s.attempt(ip("198.51.100.9"), false).what == attempt_verdict::status::unavailable);
-    server.start();
+    REQUIRE(server.start());
     const auto start = std::chrono::steady_clock::now();
     wait_until_connected(s, ip("192.0.2.1"));
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
 }
 
 TEST_CASE("attempt() allocates nothing on the calling thread", "[redis]") {
-    redis_server server;
+    started_server server;
     rate_limit_config config;
     config.max_attempts = 3;
     redis::store s(config, server.options(), nullptr, nullptr);

@@ -1,13 +1,10 @@
 // behaviour §10: signed proxy assertions, verified against keys OpenSSL makes at test time.
 #include <atomic>
 #include <chrono>
-#include <cstdio>
-#include <fstream>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include <trustgate/assertion/jwks_refresher.hpp>
@@ -16,6 +13,7 @@
 #include <trustgate/assertion/token.hpp>
 #include <trustgate/assertion/verifier.hpp>
 
+#include "support/assertion_setup.hpp"
 #include "support/catch.hpp"
 #include "support/jose_signer.hpp"
 
@@ -24,7 +22,12 @@ using namespace trustgate::assertion;
 using trustgate_test::key_kind;
 using trustgate_test::make_raw_token;
 using trustgate_test::make_token;
+using trustgate_test::ed;
+using trustgate_test::p256;
+using trustgate_test::p384;
+using trustgate_test::rsa;
 using trustgate_test::signing_key;
+using trustgate_test::temp_file;
 using json = nlohmann::json;
 
 namespace {
@@ -53,11 +56,6 @@ json claims(json extra = json::object()) {
 
 key_set keys_of(std::initializer_list<json> jwks) { return parse_jwks(trustgate_test::jwks_of(jwks)); }
 
-const signing_key& rsa() { static const signing_key k(key_kind::rsa, "rsa-1"); return k; }
-const signing_key& p256() { static const signing_key k(key_kind::p256, "ec-1"); return k; }
-const signing_key& p384() { static const signing_key k(key_kind::p384, "ec-384"); return k; }
-const signing_key& ed() { static const signing_key k(key_kind::ed25519, "ed-1"); return k; }
-
 failure check(const std::string& token, const key_set& keys, const rules& r, std::int64_t at = now) {
     return check_token(token, keys, r, at).why;
 }
@@ -75,10 +73,7 @@ TEST_CASE("every allowed algorithm verifies a real signature and yields the iden
     REQUIRE(keys.warnings.empty());
     for (const auto a : all_algorithms) {
         const auto name = std::string(to_string(a));
-        const signing_key& k = key_type_for(a) == key_type::rsa       ? rsa()
-                               : key_type_for(a) == key_type::ec_p256 ? p256()
-                               : key_type_for(a) == key_type::ec_p384 ? p384()
-                                                                      : ed();
+        const signing_key& k = trustgate_test::key_for(a);
         INFO(name);
         const auto result = check_token(make_token(k, name, claims()), keys, make_rules(bit(a)), now);
         CHECK(result.why == failure::none);
@@ -271,18 +266,6 @@ TEST_CASE("an unknown kid asks for a refetch at most once per 30 s") {
 
 namespace {
 
-struct temp_file {
-    std::string path;
-    explicit temp_file(const std::string& text) {
-        char name[] = "/tmp/trustgate-jwks-XXXXXX";
-        const int fd = ::mkstemp(name);
-        ::close(fd);
-        path = name;
-        std::ofstream(path) << text;
-    }
-    ~temp_file() { std::remove(path.c_str()); }
-};
-
 std::atomic<std::int64_t> fake_now{now};
 std::int64_t fake_clock() noexcept { return fake_now.load(); }
 
@@ -291,12 +274,7 @@ auth_config assertion_auth(const std::string& jwks_file) {
     c.trusted_proxies = {"10.0.0.0/8", "127.0.0.1"};
     c.trusted_proxy.user_header = "x-pomerium-claim-email";
     c.trusted_proxy.allow_users = {"alice@example.com", "bob@example.com"};
-    assertion_config a;
-    a.preset = "pomerium";
-    a.jwks_file = jwks_file;
-    a.issuer = "https://proxy.example.com";
-    a.audience = {"gateway-a"};
-    c.trusted_proxy.assertion = a;
+    c.trusted_proxy.assertion = trustgate_test::pomerium_assertion(jwks_file, "https://proxy.example.com", "gateway-a");
     return c;
 }
 

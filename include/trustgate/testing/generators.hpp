@@ -11,7 +11,7 @@
 // outside them, header names in other cases or with `_`, duplicated, blank, padded,
 // comma-joined and control-character values, forwarded evidence, host/origin spellings,
 // bearer tokens right and wrong, and local process proofs (none, failed, a user inside
-// or outside localUsers).
+// or outside localUsers). Headers your own policies read come from `header_pools` you pass.
 #pragma once
 
 #include <rapidcheck.h>
@@ -42,6 +42,15 @@ struct exchange {
     std::chrono::milliseconds after{0};
     basic_request request;
 };
+
+// A header your own policies read, and values for it: requests carry it (mostly one
+// line with one of `values`; sometimes absent, blank, twice, or its name in another case)
+// so that a custom policy is reached with requests it accepts and ones it refuses.
+struct header_pool {
+    std::string name;
+    std::vector<std::string> values;
+};
+using header_pools = std::vector<header_pool>;
 
 // A configuration and the requests a client sends to one gateway built from it.
 struct scenario {
@@ -190,7 +199,7 @@ inline rc::Gen<auth_config> config_for(const model::steps& steps, std::function<
         tp.user_header = detail::one_of(strings(detail::user_headers));
         if (steps.required_headers && detail::chance(1, 2))
             tp.required_headers = *detail::some_of(strings(detail::required_header_names), 3);
-        if (steps.allow_users && detail::chance(1, 2)) {
+        if (steps.allow_users && detail::chance(2, 3)) {
             tp.allow_users = *detail::some_of(strings(detail::users), 2);
             if (tp.allow_users.empty()) tp.allow_users.push_back(detail::one_of(strings(detail::users)));
         }
@@ -390,7 +399,7 @@ inline rc::Gen<std::string> user_value(const auth_config& config) {
     return rc::gen::exec([config] {
         const auto& tp = config.trusted_proxy;
         const auto any_user = detail::strings(detail::users);
-        const auto user = detail::one_of(tp.allow_users.empty() || detail::chance(1, 4) ? any_user : tp.allow_users);
+        const auto user = detail::one_of(tp.allow_users.empty() || detail::chance(1, 3) ? any_user : tp.allow_users);
         switch (detail::weighted<int>({{10, 0}, {2, 1}, {2, 2}, {1, 3}, {2, 4}, {1, 5}, {1, 6}, {1, 7}})) {
             case 0: return user;
             case 1: return tp.loopback_user ? *tp.loopback_user : user;
@@ -428,10 +437,12 @@ inline rc::Gen<local_proof> local_proof_for(const auth_config& config, bool loop
     });
 }
 
-// Header lines for `config`. `local_tool` shapes them like a CLI on the gateway host
-// (no user header, no forwarded evidence, a local host), which the loopback rules need.
-inline rc::Gen<std::vector<basic_request::header>> headers_for(const auth_config& config, bool local_tool = false) {
-    return rc::gen::exec([config, local_tool] {
+// Header lines for `config`, and for each of `pools`. `local_tool` shapes them like a CLI
+// on the gateway host (no user header, no forwarded evidence, a local host), which the
+// loopback rules need.
+inline rc::Gen<std::vector<basic_request::header>> headers_for(const auth_config& config, bool local_tool = false,
+                                                               const header_pools& pools = {}) {
+    return rc::gen::exec([config, local_tool, pools] {
         std::vector<basic_request::header> h;
         const auto& tp = config.trusted_proxy;
         const auto add = [&h](std::string name, std::string value) { h.push_back({std::move(name), std::move(value)}); };
@@ -500,6 +511,17 @@ inline rc::Gen<std::vector<basic_request::header>> headers_for(const auth_config
             add(detail::chance(1, 5) ? detail::with_underscores(config.scopes.header) : config.scopes.header, asked);
         }
 
+        for (const auto& pool : pools) {
+            const auto value = [&pool] { return pool.values.empty() ? std::string() : detail::one_of(pool.values); };
+            switch (detail::weighted<int>({{8, 0}, {2, 1}, {1, 2}, {1, 3}, {1, 4}})) {
+                case 0: add(pool.name, value()); break;
+                case 1: break;
+                case 2: add(*detail::with_random_case(pool.name), value()); break;
+                case 3: add(pool.name, detail::one_of<std::string>({"", " "})); break;
+                default: add(pool.name, value()); add(pool.name, value()); break;
+            }
+        }
+
         for (const auto& name : *detail::some_of(detail::strings(detail::unrelated_headers), 8))
             add(name, detail::one_of<std::string>({"1", "text/html", "a=b; c=d", "127.0.0.1", ""}));
 
@@ -516,11 +538,11 @@ inline rc::Gen<std::vector<basic_request::header>> headers_for(const auth_config
 
 // A request from address_for with headers_for; a loopback peer often sends what a
 // local tool sends.
-inline rc::Gen<basic_request> request_for(const auth_config& config) {
-    return rc::gen::exec([config] {
+inline rc::Gen<basic_request> request_for(const auth_config& config, const header_pools& pools = {}) {
+    return rc::gen::exec([config, pools] {
         const auto peer = *address_for(config);
         const bool local_tool = peer.is_loopback() && detail::chance(2, 3);
-        basic_request r(peer, *headers_for(config, local_tool));
+        basic_request r(peer, *headers_for(config, local_tool, pools));
         r.set_local_proof(*local_proof_for(config, peer.is_loopback()));
         return r;
     });
@@ -529,22 +551,23 @@ inline rc::Gen<basic_request> request_for(const auth_config& config) {
 // What a CLI or sub-agent on the gateway host sends: from ::1 when that is the
 // configuration's loopback entry, from 127.0.0.1 otherwise, usually proven one of
 // localUsers.
-inline rc::Gen<basic_request> local_tool_request_for(const auth_config& config) {
-    return rc::gen::exec([config] {
+inline rc::Gen<basic_request> local_tool_request_for(const auth_config& config, const header_pools& pools = {}) {
+    return rc::gen::exec([config, pools] {
         const auto& e = config.trusted_proxies;
         const bool v6 = std::find(e.begin(), e.end(), "::1") != e.end() && detail::chance(1, 2);
-        basic_request r(*net::address::parse(v6 ? "::1" : "127.0.0.1"), *headers_for(config, true));
+        basic_request r(*net::address::parse(v6 ? "::1" : "127.0.0.1"), *headers_for(config, true, pools));
         r.set_local_proof(*local_proof_for(config, true));
         return r;
     });
 }
 
-// A configuration for `steps`, adjusted by `configure`, and one to four exchanges. Later
-// requests often repeat an earlier one with another authorization header (a client
-// retrying, or guessing tokens), at times around the rate limit's window and lockout, so
-// failed attempts add up.
-inline rc::Gen<scenario> scenario_for(const model::steps& steps, std::function<void(auth_config&)> configure = {}) {
-    return rc::gen::exec([steps, configure] {
+// A configuration for `steps`, adjusted by `configure`, and one to four exchanges whose
+// requests also carry `pools`. Later requests often repeat an earlier one with another
+// authorization header (a client retrying, or guessing tokens), at times around the rate
+// limit's window and lockout, so failed attempts add up.
+inline rc::Gen<scenario> scenario_for(const model::steps& steps, std::function<void(auth_config&)> configure = {},
+                                      const header_pools& pools = {}) {
+    return rc::gen::exec([steps, configure, pools] {
         scenario s;
         s.config = *config_for(steps, configure);
         const auto& rl = s.config.rate_limit;
@@ -568,7 +591,7 @@ inline rc::Gen<scenario> scenario_for(const model::steps& steps, std::function<v
                     e.request.set_peer(net::address::from_v6_bytes(bytes));
                 }
             } else {
-                e.request = guessing && detail::chance(1, 2) ? *local_tool_request_for(s.config) : *request_for(s.config);
+                e.request = guessing && detail::chance(1, 2) ? *local_tool_request_for(s.config, pools) : *request_for(s.config, pools);
             }
             const auto ms = [](std::chrono::milliseconds d, int delta) { return d + std::chrono::milliseconds(delta); };
             e.after = i == 0 ? std::chrono::milliseconds(0)

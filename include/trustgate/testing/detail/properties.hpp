@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -28,6 +29,8 @@
 #include "trustgate/policy/scopes.hpp"
 #include "trustgate/policy/trusted_source.hpp"
 #include "trustgate/request.hpp"
+#include "trustgate/trace.hpp"
+#include "trustgate/testing/coverage.hpp"
 #include "trustgate/testing/detail/compare.hpp"
 #include "trustgate/testing/detail/pools.hpp"
 #include "trustgate/testing/generators.hpp"
@@ -36,6 +39,25 @@ namespace trustgate::testing::detail {
 
 using configure_function = std::function<void(auth_config&)>;
 using reason_observer = std::function<void(reason)>;
+
+// What every property draws its inputs from, and where it counts what they reached.
+struct draw {
+    configure_function configure;
+    header_pools pools;
+    std::shared_ptr<coverage> covered;  // may be null: nothing is counted
+};
+
+// `gw`'s decision on `r`. The traced overload runs on `traced` (`gw` itself, or a gateway
+// in the same state) and must decide alike; its steps are counted.
+template <class Gateway>
+decision counted(const Gateway& gw, const Gateway& traced, const basic_request& r, const draw& in) {
+    const auto d = gw.authenticate(r);
+    decision_trace trace;
+    const auto t = traced.authenticate(r, trace);
+    if (const auto diff = difference(d, t); !diff.empty()) RC_FAIL("authenticate(request, trace) decided otherwise\n" + diff);
+    if (in.covered) in.covered->record(trace);
+    return d;
+}
 
 // The policies the reference model knows. A composition of only these can be compared
 // with the model; the invariants hold for any composition.
@@ -95,17 +117,20 @@ inline std::vector<basic_request::header> with_inserted(std::vector<basic_reques
 // reason, identity, via, client IP, missing header, retry delay, and the authorisation
 // of every method in the pool), with a failed-attempt limiter on an injected clock.
 template <class Gateway>
-void agrees_with_model(const configure_function& configure, const reason_observer& observe) {
+void agrees_with_model(const draw& in, const reason_observer& observe) {
     const auto steps = steps_of<Gateway>();
-    const auto s = *gen::scenario_for(steps, configure);
+    const auto s = *gen::scenario_for(steps, in.configure, in.pools);
     std::chrono::milliseconds now{1'000'000'000};
-    attempt_limiter limiter(s.config.rate_limit, [&now] { return attempt_limiter::time_point(now); });
+    const auto clock = [&now] { return attempt_limiter::time_point(now); };
+    // The traced gateway counts its failed attempts apart, so both see the same history.
+    attempt_limiter limiter(s.config.rate_limit, clock), traced_limiter(s.config.rate_limit, clock);
     const auto gw = Gateway::from_config(s.config, &limiter);
+    const auto traced = Gateway::from_config(s.config, &traced_limiter);
     model::failed_attempts attempts(s.config.rate_limit);
     reason last = reason::ok;
     for (const auto& e : s.exchanges) {
         now += e.after;
-        const auto d = gw.authenticate(e.request);
+        const auto d = counted(gw, traced, e.request, in);
         const auto expected = model::authenticate(steps, s.config, e.request, {&attempts, now});
         if (const auto diff = difference(d, expected); !diff.empty()) RC_FAIL(diff);
         last = d.why;
@@ -126,10 +151,11 @@ void agrees_with_model(const configure_function& configure, const reason_observe
 
 // behaviour §8.1: via = loopback-user => the request was direct-local and had no user header.
 template <class Gateway>
-void loopback_user_only_direct_local(const configure_function& configure) {
-    const auto config = *gen::config_for(steps_of<Gateway>(), configure);
-    const auto r = *gen::request_for(config);
-    const auto d = Gateway::from_config(config).authenticate(r);
+void loopback_user_only_direct_local(const draw& in) {
+    const auto config = *gen::config_for(steps_of<Gateway>(), in.configure);
+    const auto r = *gen::request_for(config, in.pools);
+    const auto gw = Gateway::from_config(config);
+    const auto d = counted(gw, gw, r, in);
     if (d.how != via::loopback_user) return;
     RC_ASSERT(direct_local(config, r));
     RC_ASSERT(!model::look_at(r, config.trusted_proxy.user_header).user_present);
@@ -140,14 +166,15 @@ void loopback_user_only_direct_local(const configure_function& configure) {
 // a loopback peer whose local process proof is missing, failed or names a user outside
 // localUsers.
 template <class Gateway>
-void remote_peer_never_local(const configure_function& configure) {
+void remote_peer_never_local(const draw& in) {
     const auto steps = steps_of<Gateway>();
     if (steps.identity != model::steps::identity_from::user_header) return;
-    const auto config = *gen::config_for(steps, configure);
-    const auto r = *gen::request_for(config);
+    const auto config = *gen::config_for(steps, in.configure);
+    const auto r = *gen::request_for(config, in.pools);
     if (peer_loopback(r.peer()) && model::proven_local(config.trusted_proxy, r)) return;
     RC_TAG(peer_loopback(r.peer()) ? "loopback peer without a proof in localUsers" : "remote peer");
-    const auto d = Gateway::from_config(config).authenticate(r);
+    const auto gw = Gateway::from_config(config);
+    const auto d = counted(gw, gw, r, in);
     RC_ASSERT(d.how != via::loopback_user);
     RC_ASSERT(d.how != via::token);
     if (d.allowed && config.trusted_proxy.loopback_user && d.identity == *config.trusted_proxy.loopback_user)
@@ -157,11 +184,11 @@ void remote_peer_never_local(const configure_function& configure) {
 // behaviour §8.3: in trusted-proxy mode an untrusted peer is never allowed, whatever its
 // headers. The peer is replaced by one outside trustedProxies.
 template <class Gateway>
-void untrusted_peer_never_allowed(const configure_function& configure) {
+void untrusted_peer_never_allowed(const draw& in) {
     const auto steps = steps_of<Gateway>();
     if (steps.identity != model::steps::identity_from::user_header) return;
-    const auto config = *gen::config_for(steps, configure);
-    auto r = *gen::request_for(config);
+    const auto config = *gen::config_for(steps, in.configure);
+    auto r = *gen::request_for(config, in.pools);
     auto peer = *gen::address_for(config);
     for (const char* candidate : {"203.0.113.7", "127.0.0.1", "::1", "2001:db8:ffff::1", "10.0.0.1", "fe80::1"}) {
         if (!peer_trusted(config, peer)) break;
@@ -169,17 +196,18 @@ void untrusted_peer_never_allowed(const configure_function& configure) {
     }
     RC_PRE(!peer_trusted(config, peer));
     r.set_peer(peer);
-    const auto d = Gateway::from_config(config).authenticate(r);
-    RC_ASSERT(!d.allowed);
+    const auto gw = Gateway::from_config(config);
+    RC_ASSERT(!counted(gw, gw, r, in).allowed);
 }
 
 // behaviour §8.4: via = trusted-proxy => every required header was present and the identity
 // is in allowUsers (when non-empty).
 template <class Gateway>
-void proxy_identity_fully_vetted(const configure_function& configure) {
-    const auto config = *gen::config_for(steps_of<Gateway>(), configure);
-    const auto r = *gen::request_for(config);
-    const auto d = Gateway::from_config(config).authenticate(r);
+void proxy_identity_fully_vetted(const draw& in) {
+    const auto config = *gen::config_for(steps_of<Gateway>(), in.configure);
+    const auto r = *gen::request_for(config, in.pools);
+    const auto gw = Gateway::from_config(config);
+    const auto d = counted(gw, gw, r, in);
     if (d.how != via::trusted_proxy) return;
     const auto& tp = config.trusted_proxy;
     for (const auto& name : tp.required_headers) RC_ASSERT(model::has_non_blank(r, name));
@@ -189,11 +217,11 @@ void proxy_identity_fully_vetted(const configure_function& configure) {
 // behaviour §8.5: header names in another case, an IPv4 peer written as mapped IPv6, and
 // added unrelated headers leave the decision as it was.
 template <class Gateway>
-void irrelevant_changes_change_nothing(const configure_function& configure) {
-    const auto config = *gen::config_for(steps_of<Gateway>(), configure);
-    const auto r = *gen::request_for(config);
+void irrelevant_changes_change_nothing(const draw& in) {
+    const auto config = *gen::config_for(steps_of<Gateway>(), in.configure);
+    const auto r = *gen::request_for(config, in.pools);
     const auto gw = Gateway::from_config(config);
-    const auto before = gw.authenticate(r);
+    const auto before = counted(gw, gw, r, in);
 
     auto recased = r;
     for (auto& h : recased.headers()) h.name = *with_random_case(h.name);
@@ -208,9 +236,10 @@ void irrelevant_changes_change_nothing(const configure_function& configure) {
     std::vector<basic_request::header> unrelated;
     const auto& tp = config.trusted_proxy;
     for (const auto name : unrelated_headers) {
-        const bool configured = model::same_ignoring_case(name, tp.user_header) || model::same_ignoring_case(name, config.scopes.header) ||
-                                std::any_of(tp.required_headers.begin(), tp.required_headers.end(),
-                                            [&](const std::string& n) { return model::same_ignoring_case(name, n); });
+        const auto named = [name](const std::string& n) { return model::same_ignoring_case(name, n); };
+        const bool configured = named(tp.user_header) || named(config.scopes.header) ||
+                                std::any_of(tp.required_headers.begin(), tp.required_headers.end(), named) ||
+                                std::any_of(in.pools.begin(), in.pools.end(), [&](const header_pool& p) { return named(p.name); });
         if (!configured && chance(1, 3))
             unrelated.push_back({std::string(name), one_of<std::string>({"", "1", "127.0.0.1", "alice@example.com, x"})});
     }
@@ -222,14 +251,14 @@ void irrelevant_changes_change_nothing(const configure_function& configure) {
 // behaviour §8.6: a header named like the user header with `_` for `-` never counts: adding
 // such lines changes nothing, and renaming the user header's lines so is removing them.
 template <class Gateway>
-void underscore_name_never_user_header(const configure_function& configure) {
-    const auto config = *gen::config_for(steps_of<Gateway>(), configure);
+void underscore_name_never_user_header(const draw& in) {
+    const auto config = *gen::config_for(steps_of<Gateway>(), in.configure);
     const auto& user_header = config.trusted_proxy.user_header;
     RC_PRE(user_header.find('-') != std::string::npos);
     const auto impostor = with_underscores(user_header);
-    const auto r = *gen::request_for(config);
+    const auto r = *gen::request_for(config, in.pools);
     const auto gw = Gateway::from_config(config);
-    const auto before = gw.authenticate(r);
+    const auto before = counted(gw, gw, r, in);
 
     std::vector<basic_request::header> extra;
     for (int i = one_of<int>({1, 2}); i > 0; --i) extra.push_back({*with_random_case(impostor), *gen::user_value(config)});
@@ -251,11 +280,12 @@ void underscore_name_never_user_header(const configure_function& configure) {
 // (leaving some), removing localUsers entries (leaving some) or adding required headers
 // never turns a deny into an allow.
 template <class Gateway>
-void narrowing_never_allows_more(const configure_function& configure) {
+void narrowing_never_allows_more(const draw& in) {
     const auto steps = steps_of<Gateway>();
-    const auto config = *gen::config_for(steps, configure);
-    const auto r = *gen::request_for(config);
-    const auto wide = Gateway::from_config(config).authenticate(r);
+    const auto config = *gen::config_for(steps, in.configure);
+    const auto r = *gen::request_for(config, in.pools);
+    const auto wide_gw = Gateway::from_config(config);
+    const auto wide = counted(wide_gw, wide_gw, r, in);
     if (wide.allowed) return;
 
     auto narrow = config;
@@ -284,11 +314,11 @@ void narrowing_never_allows_more(const configure_function& configure) {
 // method (each of the pool) is authorised exactly when a granted scope implies its
 // required scope.
 template <class Gateway>
-void scopes_within_grant(const configure_function& configure) {
-    const auto config = *gen::config_for(steps_of<Gateway>(), configure);
-    const auto r = *gen::request_for(config);
+void scopes_within_grant(const draw& in) {
+    const auto config = *gen::config_for(steps_of<Gateway>(), in.configure);
+    const auto r = *gen::request_for(config, in.pools);
     const auto gw = Gateway::from_config(config);
-    const auto d = gw.authenticate(r);
+    const auto d = counted(gw, gw, r, in);
     const auto grant = model::configured_grant(config.scopes, as_outcome(d));
     for (const auto method : methods) {
         const auto a = gw.authorize(d, method, r);
