@@ -33,11 +33,14 @@ inline trustgate::testing::check_options suite_options(int cases, bool every_cas
     return options;
 }
 
+// A sanitizer build's fewer cases look for memory errors, not for reach: there a policy
+// the cases happened not to reach both ways is no failure (the full build checks it).
 inline void require_passed(const trustgate::testing::check_result& result) {
     std::string failed;
-    for (const auto& name : result.failed) failed += "\n  " + name;
+    for (const auto& name : result.failed)
+        if (case_divisor == 1 || !std::string_view(name).starts_with("coverage:")) failed += "\n  " + name;
     INFO("failed properties:" << failed);
-    REQUIRE(result.passed());
+    REQUIRE(failed.empty());
 }
 
 }  // namespace trustgate_tests
