@@ -363,6 +363,8 @@ public:
         const auto previous = current_.exchange(config);
         // A new limiter starts its lockout count at zero; keep the old one's in the total.
         if (previous->limiter != config->limiter) retired_lockouts_ += previous->limiter->lockouts();
+        if (previous->shared_store && previous->shared_store != config->shared_store)
+            retired_store_errors_ += previous->shared_store->errors();
         metrics_.count_reload(true);
         metrics_.set_config_generation(generation);
     }
@@ -402,11 +404,14 @@ private:
     // Figures other parts of the gateway keep, read at each scrape.
     std::string exposition(const compiled_config& config) const {
         metrics_.set_lockouts(retired_lockouts_.load() + config.limiter->lockouts());
+        metrics_.set_store_errors(retired_store_errors_.load() + (config.shared_store ? config.shared_store->errors() : 0));
         if (config.jwks) {
             const auto& refreshes = config.jwks->refreshes();
             metrics_.set_jwks_refreshes(refreshes.ok.load(), refreshes.failed.load());
-            metrics_.set_jwks_keys(config.jwks->verifier()->keys()->keys.size());
         }
+        // The keys in use, from jwksUrl or jwksFile alike.
+        if (const auto* signed_gateway = std::get_if<trustgate::assertion::trusted_proxy_assertion_gateway>(&config.gateway))
+            metrics_.set_jwks_keys(signed_gateway->get<trustgate::assertion::proxy_assertion>().verifier()->keys()->keys.size());
         return metrics_.exposition();
     }
 
@@ -564,6 +569,7 @@ private:
     const audit_log& audit_;
     trustgate::metrics& metrics_;
     std::atomic<std::uint64_t> retired_lockouts_{0};  // of limiters replaced by a reload
+    std::atomic<std::uint64_t> retired_store_errors_{0};  // of shared stores replaced by a reload
 };
 
 }  // namespace trustgate_gateway

@@ -32,6 +32,10 @@ public:
     // A key that is locked refuses the attempt whatever it presented; otherwise a failure
     // is counted and a match clears the key. Exempt clients are always open.
     virtual attempt_verdict attempt(const net::address& client, bool matched) = 0;
+
+    // How many attempts so far the store could not answer (a shared store that was down
+    // or slow): trustgate_rate_limit_store_errors_total. An in-memory store always answers.
+    virtual std::uint64_t errors() const noexcept { return 0; }
 };
 
 }  // namespace trustgate

@@ -68,7 +68,8 @@ public:
     // The failed-attempt limiter counts its own lockouts (attempt_limiter::lockouts());
     // the owner reports their total here before a scrape.
     void set_lockouts(std::uint64_t total) noexcept { lockouts_.store(total, std::memory_order_relaxed); }
-    void count_store_error() noexcept { add(store_errors_); }
+    // So does a shared store its unanswered attempts (attempt_store::errors()).
+    void set_store_errors(std::uint64_t total) noexcept { store_errors_.store(total, std::memory_order_relaxed); }
     void websocket_opened() noexcept { websockets_.fetch_add(1, std::memory_order_relaxed); }
     void websocket_closed() noexcept { websockets_.fetch_sub(1, std::memory_order_relaxed); }
 

@@ -473,6 +473,33 @@ TEST_CASE("trailer fields are refused with 400 before on_body runs") {
     CHECK(without.body() == "hi");
 }
 
+TEST_CASE("a request's identity storage is its connection's, kept while on_body waits for the body") {
+    // What a signed assertion's identity lives in (trustgate/request.hpp): another
+    // connection's request, decided meanwhile on the same thread, must not overwrite it.
+    auto options = small_options();
+    options.threads = 1;
+    running_server server(std::move(options), [&](const tb::incoming& request) -> tb::reply {
+        const auto storage = request.identity_storage();
+        const auto who = request.header()["X-Who"];
+        if (storage.size() < trustgate::max_identity_bytes || who.size() > storage.size())
+            return tb::make_response(request, http::status::internal_server_error, "no identity storage");
+        std::copy(who.begin(), who.end(), storage.data());
+        const std::string_view identity(storage.data(), who.size());
+        if (request.method() == http::verb::get) return tb::make_response(request, http::status::ok, std::string(identity));
+        return tb::read_body{[identity](const tb::incoming& r, std::string) {
+            return tb::make_response(r, http::status::ok, std::string(identity));
+        }};
+    });
+    client slow(server.port());
+    slow.send("POST / HTTP/1.1\r\nHost: localhost\r\nX-Who: alice\r\nContent-Length: 2\r\n\r\n");
+    std::this_thread::sleep_for(50ms);  // alice's handler has run; her body is not there yet
+    CHECK(answer(server.port(), get("/", "X-Who: mallory\r\n")).body() == "mallory");
+    slow.send("hi");
+    const auto res = slow.response();
+    REQUIRE(res);
+    CHECK(res->body() == "alice");
+}
+
 TEST_CASE("the first request header is due header_timeout after accept, however slowly it trickles") {
     running_server server;  // header_timeout 300 ms
     client c(server.port());

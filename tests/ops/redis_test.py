@@ -78,7 +78,7 @@ def config(redis_url, on_error="deny", password=None, prefix="trustgate:"):
     store = {"type": "redis", "url": redis_url, "keyPrefix": prefix, "timeoutMs": TIMEOUT_MS, "onError": on_error}
     if password is not None:
         store["password"] = password
-    return {"gateway": {"port": 0, "auth": {
+    return {"gateway": {"port": 0, "metrics": {"enabled": True}, "auth": {
         "mode": "token", "token": TOKEN, "exposeReasons": True,
         "rateLimit": {"maxAttempts": MAX_ATTEMPTS, "windowMs": 60_000, "lockoutMs": 60_000, "exemptLoopback": False,
                       "store": store}}}}
@@ -93,6 +93,15 @@ def attempt(gateway, source, token="wrong-token"):
 
 def reason(res):
     return res.json()["error"].get("reason")
+
+
+def metric(gateway, family):
+    """One unlabelled sample of the gateway's /metrics."""
+    res = harness.request("GET", "127.0.0.1", gateway.port, "/metrics")
+    for line in res.body.splitlines():
+        if line.startswith(family + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{family} not in /metrics:\n{res.body}")
 
 
 class SharedRedis(unittest.TestCase):
@@ -143,6 +152,7 @@ class SharedRedis(unittest.TestCase):
         redis = RedisServer()
         gateways = self.start_gateways(redis, on_error="deny")
         self.wait_until_counting(gateways[0], "127.0.0.10")
+        errors_before = metric(gateways[0], "trustgate_rate_limit_store_errors_total")
 
         redis.pause()
         try:
@@ -155,6 +165,8 @@ class SharedRedis(unittest.TestCase):
         finally:
             redis.resume()
         self.assertIn("store_unavailable", [d.get("detail") for d in gateways[0].decisions()])
+        # Gateway 0 had 4 of the 12 attempts Redis never answered.
+        self.assertGreaterEqual(metric(gateways[0], "trustgate_rate_limit_store_errors_total") - errors_before, 4)
         for gw in gateways:
             self.wait_until_counting(gw, "127.0.0.11")
 

@@ -114,7 +114,7 @@ TEST_CASE("metrics: gauges and operational counters") {
     m.set_jwks_refreshes(1, 0);
     m.set_jwks_keys(2);
     m.set_lockouts(3);
-    m.count_store_error();
+    m.set_store_errors(1);
     m.websocket_opened();
     m.websocket_opened();
     m.websocket_closed();

@@ -84,8 +84,8 @@ public:
         return c.status == 1 ? locked(milliseconds(c.ms)) : attempt_verdict{};
     }
 
-    // Attempts Redis did not answer (trustgate_rate_limit_store_errors_total).
-    std::uint64_t errors() const noexcept { return connection_.errors(); }
+    // Attempts Redis did not answer, whether or not the fallback then counted them.
+    std::uint64_t errors() const noexcept override { return connection_.errors(); }
 
 private:
     using milliseconds = std::chrono::milliseconds;
