@@ -13,14 +13,26 @@ namespace trustgate_test {
 inline thread_local std::size_t allocations_on_this_thread = 0;
 }  // namespace trustgate_test
 
-void* operator new(std::size_t size) {
+// Every non-aligned form, new and delete alike: a form left to the runtime (AddressSanitizer
+// replaces them all) would allocate with its own and be freed here, a mismatch it reports.
+inline void* trustgate_test_counted_malloc(std::size_t size) noexcept {
     ++trustgate_test::allocations_on_this_thread;
-    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+    return std::malloc(size == 0 ? 1 : size);
+}
+void* operator new(std::size_t size) {
+    if (void* p = trustgate_test_counted_malloc(size)) return p;
     throw std::bad_alloc();
 }
-// g++ cannot see that these pair with the malloc in operator new above.
+void* operator new[](std::size_t size) { return operator new(size); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return trustgate_test_counted_malloc(size); }
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return trustgate_test_counted_malloc(size); }
+// g++ cannot see that these pair with the malloc above.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 #pragma GCC diagnostic pop

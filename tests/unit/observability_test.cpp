@@ -18,35 +18,18 @@
 #include <trustgate/presets.hpp>
 #include <trustgate/trace.hpp>
 
-// Counts the allocations of the thread that asks, so a test can say "this allocates nothing".
-namespace {
-thread_local bool counting_allocations = false;
-thread_local std::size_t allocations = 0;
-}  // namespace
-
-void* operator new(std::size_t size) {
-    if (counting_allocations) ++allocations;
-    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-    throw std::bad_alloc();
-}
-// GCC 12 takes free() in a replaced operator delete for a mismatch; it is the pairing.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include <support/counting_new.hpp>
 
 using namespace trustgate;
 
 namespace {
 
+// This thread's allocations while `f` runs.
 template <class F>
 std::size_t allocations_of(F&& f) {
-    allocations = 0;
-    counting_allocations = true;
+    const auto before = trustgate_test::allocations_on_this_thread;
     f();
-    counting_allocations = false;
-    return allocations;
+    return trustgate_test::allocations_on_this_thread - before;
 }
 
 net::address ip(const char* text) { return *net::address::parse(text); }
