@@ -21,13 +21,15 @@
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 
-#include "audit_log.hpp"
-#include "compiled_config.hpp"
 #include "trustgate/beast/handler.hpp"
 #include "trustgate/policy/scopes.hpp"
+#include "trustgate/runtime/audit_log.hpp"
+#include "trustgate/runtime/compiled_config.hpp"
 #include "trustgate/trace.hpp"
 
 namespace trustgate_gateway {
+
+using namespace trustgate::runtime;
 
 namespace http = trustgate::beast::http;
 using trustgate::beast::incoming;

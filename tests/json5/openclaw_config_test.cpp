@@ -1,5 +1,5 @@
-// Configuration that OpenClaw users can paste (behaviour §9): trustgate-gateway's reader
-// (examples/gateway/config_json.hpp) on OpenClaw's documentation examples in JSON5
+// Configuration that OpenClaw users can paste (behaviour §9): trustgate::runtime's reader
+// (trustgate/runtime/config_json.hpp) on OpenClaw's documentation examples in JSON5
 // (tests/json5/openclaw/), OpenClaw's spellings, the settings it does not implement,
 // and "did you mean" for a misspelt key.
 #include <support/catch.hpp>
@@ -9,10 +9,10 @@
 #include <string>
 #include <variant>
 
-#include "compiled_config.hpp"
-#include "config_json.hpp"
+#include "trustgate/runtime/compiled_config.hpp"
+#include "trustgate/runtime/config_json.hpp"
 
-using trustgate_gateway::parse_config;
+using trustgate::runtime::parse_config;
 
 namespace {
 
@@ -24,7 +24,7 @@ std::string fixture(const std::string& name) {
 
 std::string error_of(const std::string& text) {
     try {
-        trustgate_gateway::compile(parse_config(text, "gateway.json5"));
+        trustgate::runtime::compile(parse_config(text, "gateway.json5"));
     } catch (const trustgate::config_error& e) {
         return e.what();
     }
@@ -32,7 +32,7 @@ std::string error_of(const std::string& text) {
 }
 
 // Whether the compiled gateway lets in `user`, named by the documentation's proxy.
-bool through_proxy(const trustgate_gateway::compiled_config& config, const char* user) {
+bool through_proxy(const trustgate::runtime::compiled_config& config, const char* user) {
     const trustgate::basic_request request(*trustgate::net::address::parse("10.0.0.1"),
                                            {{"x-forwarded-user", user}, {"x-forwarded-proto", "https"},
                                             {"x-forwarded-host", "openclaw.example.com"}, {"x-forwarded-for", "198.51.100.7"}});
@@ -42,7 +42,7 @@ bool through_proxy(const trustgate_gateway::compiled_config& config, const char*
 }  // namespace
 
 TEST_CASE("OpenClaw's trusted-proxy example with bind \"loopback\" loads unchanged") {
-    const auto config = trustgate_gateway::compile(parse_config(fixture("loopback.json5"), "loopback.json5"));
+    const auto config = trustgate::runtime::compile(parse_config(fixture("loopback.json5"), "loopback.json5"));
     CHECK(config->settings.bind == *trustgate::net::address::parse("127.0.0.1"));
     CHECK(config->settings.auth.mode == trustgate::auth_mode::trusted_proxy);
     CHECK(config->settings.auth.trusted_proxies == std::vector<std::string>{"10.0.0.1", "172.17.0.1"});
@@ -52,14 +52,14 @@ TEST_CASE("OpenClaw's trusted-proxy example with bind \"loopback\" loads unchang
 }
 
 TEST_CASE("OpenClaw's longer example with bind \"lan\" loads unchanged") {
-    const auto config = trustgate_gateway::compile(parse_config(fixture("lan.json5"), "lan.json5"));
+    const auto config = trustgate::runtime::compile(parse_config(fixture("lan.json5"), "lan.json5"));
     CHECK(config->settings.bind == *trustgate::net::address::parse("0.0.0.0"));
     CHECK(config->settings.auth.trusted_proxy.allow_users == std::vector<std::string>{"nick@example.com", "admin@company.org"});
     CHECK(through_proxy(*config, "admin@company.org"));
 }
 
 TEST_CASE("OpenClaw's flat trustedProxyHeader is trustedProxy.userHeader") {
-    const auto config = trustgate_gateway::compile(parse_config(fixture("flat_header.json5"), "flat_header.json5"));
+    const auto config = trustgate::runtime::compile(parse_config(fixture("flat_header.json5"), "flat_header.json5"));
     CHECK(config->settings.auth.trusted_proxy.user_header == "X-Forwarded-User");
     CHECK(through_proxy(*config, "alice"));
 
