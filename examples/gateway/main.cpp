@@ -11,7 +11,7 @@
 // three are caught from the first line of main: a SIGHUP while the gateway starts (an
 // exec resolver may take seconds) or drains is ignored with a log line, never the end
 // of the process. --explain decides one request read from standard input without
-// serving (explain.hpp): exit 0 allow, 1 deny, 2 bad input.
+// serving (trustgate/runtime/explain.hpp): exit 0 allow, 1 deny, 2 bad input.
 #include <algorithm>
 #include <charconv>
 #include <functional>
@@ -31,11 +31,11 @@
 
 #include <boost/system/system_error.hpp>
 
-#include "explain.hpp"
 #include "service.hpp"
 #include "trustgate/beast/server.hpp"
 #include "trustgate/beast/tls.hpp"
 #include "trustgate/metrics.hpp"
+#include "trustgate/runtime/explain.hpp"
 #if TRUSTGATE_GATEWAY_REDIS
 #include "trustgate/redis/store.hpp"
 #endif

@@ -93,38 +93,7 @@ inline trustgate::beast::response status_page(const incoming& request, http::sta
     return res;
 }
 
-inline log_line scope_names(trustgate::scope_mask granted) {
-    log_line names = log_line::array();
-    for (const auto name : trustgate::scopes<>::names_of(granted)) names.push_back(std::string(name));
-    return names;
-}
-
 inline std::string missing_scope_message(std::string_view scope) { return "missing scope: " + std::string(scope); }
-
-// What an audit line counts as in trustgate_decisions_total: the authentication decision,
-// or the refusal that followed it (the via of the identity it refused).
-struct counted {
-    bool allowed;
-    trustgate::reason why;
-    trustgate::via how;
-};
-
-inline counted counted_as(const trustgate::decision& d) { return {d.allowed, d.why, d.how}; }
-inline counted counted_as(const trustgate::decision::owned_decision& d) { return {d.allowed, d.why, d.how}; }
-
-// An authenticated caller refused after authentication (scopes, origin).
-inline void mark_refused(log_line& line, counted& outcome, trustgate::reason why, std::string_view policy,
-                         std::string_view detail = {}) {
-    outcome = {false, why, outcome.how};
-    line["decision"] = "deny";
-    line["reason"] = std::string(to_string(why));
-    line["policy"] = std::string(policy);
-    if (!detail.empty()) line["detail"] = std::string(detail);
-}
-
-inline void mark_missing_scope(log_line& line, counted& outcome, std::string_view scope) {
-    mark_refused(line, outcome, trustgate::reason::missing_scope, trustgate::scopes<>::name, scope);
-}
 
 inline log_line rpc_result(const trustgate::decision::owned_decision& caller, const log_line& params) {
     return {{"user", caller.identity}, {"via", std::string(to_string(caller.how))}, {"params", params}};
@@ -255,7 +224,7 @@ private:
 
     // Writes and counts the decision line with the status sent. A refusal of a peer that
     // is not a trusted proxy ends the connection (behaviour §3 "Connections").
-    trustgate::beast::response finish(log_line& line, const detail::counted& outcome, trustgate::beast::response res,
+    trustgate::beast::response finish(log_line& line, const counted& outcome, trustgate::beast::response res,
                                       bool close) const {
         line["status"] = res.result_int();
         metrics_.count(outcome.allowed, outcome.why, outcome.how);
@@ -275,7 +244,7 @@ private:
         const auto target = request.header().target();
         line["route"] = loggable_target(std::string_view(target.data(), target.size()));
         const bool close_on_refusal = !config->trusted_peers.contains(request.peer());
-        auto outcome = detail::counted_as(d);
+        auto outcome = counted_as(d);
 
         if (!d.allowed) {
             auto res = refusal(request, d, expose_reasons);
@@ -288,7 +257,7 @@ private:
             return finish(line, outcome, std::move(res), close_on_refusal);
         }
         if ((request.wants_websocket() || request.method() == http::verb::post) && !config->origins.admits(request)) {
-            detail::mark_refused(line, outcome, trustgate::reason::origin_not_allowed, "origin_check");
+            mark_refused(line, outcome, trustgate::reason::origin_not_allowed, "origin_check");
             return finish(line, outcome,
                           forbidden(request, "Cross-site request", trustgate::reason::origin_not_allowed, expose_reasons),
                           close_on_refusal);
@@ -306,7 +275,7 @@ private:
                           json_response(request, http::status::ok,
                                                 {{"user", std::string(d.identity)},
                                                  {"via", std::string(to_string(d.how))},
-                                                 {"scopes", detail::scope_names(granted)},
+                                                 {"scopes", scope_names(granted)},
                                                  {"clientIp", d.client_ip.to_string()}}),
                           false);
         }
@@ -317,7 +286,7 @@ private:
             if (request.method() != http::verb::post) return finish(line, outcome, method_not_allowed(request, "POST"), false);
             const auto authorization = gateway.authorize(d, method, request);
             if (!authorization.allowed) {
-                detail::mark_missing_scope(line, outcome, authorization.required_scope);
+                mark_missing_scope(line, outcome, authorization.required_scope);
                 return finish(line, outcome,
                               forbidden(request, detail::missing_scope_message(authorization.required_scope),
                                                 trustgate::reason::missing_scope, expose_reasons),
@@ -381,12 +350,12 @@ private:
         line["route"] = "/ws";
         line["trigger"] = "reload";
         std::optional<trustgate::reason> refused;
-        auto outcome = detail::counted_as(d);
+        auto outcome = counted_as(d);
         if (!d.allowed) {
             refused = d.why;
         } else if (!config->origins.admits(upgrade)) {
             refused = trustgate::reason::origin_not_allowed;
-            detail::mark_refused(line, outcome, *refused, "origin_check");
+            mark_refused(line, outcome, *refused, "origin_check");
         }
         metrics_.count(outcome.allowed, outcome.why, outcome.how);
         if (refused) {
@@ -396,7 +365,7 @@ private:
         }
         const auto& scopes = gateway.template get<trustgate::scopes<>>();
         state = detail::websocket_state{config, &scopes, d.owned(), scopes.granted(d, upgrade)};
-        line["scopes"] = detail::scope_names(state.grant);
+        line["scopes"] = scope_names(state.grant);
         audit_.write("decision", line);
         return std::nullopt;
     }

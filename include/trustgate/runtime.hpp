@@ -11,11 +11,13 @@
 //   http_answer.hpp      decisions as HTTP answers (401, 403, 429 and their headers)
 //   policy_settings.hpp  policies of your own with settings at gateway.policies.<key>
 //   jwks_fetch.hpp       behaviour §10's jwksUrl fetched through the egress rules
+//   explain.hpp          one raw request decided and explained per policy, without serving
 #pragma once
 
 #include "trustgate/runtime/audit_log.hpp"
 #include "trustgate/runtime/compiled_config.hpp"
 #include "trustgate/runtime/config_json.hpp"
+#include "trustgate/runtime/explain.hpp"
 #include "trustgate/runtime/http_answer.hpp"
 #include "trustgate/runtime/jwks_fetch.hpp"
 #include "trustgate/runtime/policy_settings.hpp"

@@ -28,6 +28,7 @@
 #include "trustgate/detail/scan.hpp"
 #include "trustgate/local_proof.hpp"
 #include "trustgate/policy/proxy_identity.hpp"
+#include "trustgate/policy/scopes.hpp"
 #include "trustgate/presets.hpp"
 #include "trustgate/request.hpp"
 #include "trustgate/runtime/config_json.hpp"
@@ -174,6 +175,38 @@ inline log_line decision_fields(const trustgate::decision::owned_decision& d, co
     if (!d.detail.empty()) line["detail"] = d.detail;
     line["generation"] = generation;
     return line;
+}
+
+// The scopes of a grant, for the audit line and answers.
+inline log_line scope_names(trustgate::scope_mask granted) {
+    log_line names = log_line::array();
+    for (const auto name : trustgate::scopes<>::names_of(granted)) names.push_back(std::string(name));
+    return names;
+}
+
+// What an audit line counts as in trustgate_decisions_total: the authentication decision,
+// or the refusal that followed it (the via of the identity it refused).
+struct counted {
+    bool allowed;
+    trustgate::reason why;
+    trustgate::via how;
+};
+
+inline counted counted_as(const trustgate::decision& d) { return {d.allowed, d.why, d.how}; }
+inline counted counted_as(const trustgate::decision::owned_decision& d) { return {d.allowed, d.why, d.how}; }
+
+// An authenticated caller refused after authentication (scopes, origin).
+inline void mark_refused(log_line& line, counted& outcome, trustgate::reason why, std::string_view policy,
+                         std::string_view detail = {}) {
+    outcome = {false, why, outcome.how};
+    line["decision"] = "deny";
+    line["reason"] = std::string(to_string(why));
+    line["policy"] = std::string(policy);
+    if (!detail.empty()) line["detail"] = std::string(detail);
+}
+
+inline void mark_missing_scope(log_line& line, counted& outcome, std::string_view scope) {
+    mark_refused(line, outcome, trustgate::reason::missing_scope, trustgate::scopes<>::name, scope);
 }
 
 }  // namespace trustgate::runtime

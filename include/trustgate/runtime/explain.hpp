@@ -1,4 +1,5 @@
-// examples/gateway/explain.hpp — `trustgate-gateway --explain --peer ADDRESS` (behaviour §13).
+// trustgate/runtime/explain.hpp — one request decided and explained without serving
+// (behaviour §13), as `trustgate-gateway --explain --peer ADDRESS` prints it.
 //
 //   printf 'GET /whoami HTTP/1.1\nHost: gw\nX-Forwarded-User: alice\n\n' |
 //       trustgate-gateway --explain --peer 10.0.0.5 --config gateway.jsonc
@@ -27,12 +28,7 @@
 #include "trustgate/runtime/compiled_config.hpp"
 #include "trustgate/trace.hpp"
 
-namespace trustgate_gateway {
-
-using namespace trustgate::runtime;
-
-namespace http = trustgate::beast::http;
-using trustgate::beast::incoming;
+namespace trustgate::runtime {
 
 namespace detail {
 
@@ -108,7 +104,7 @@ inline int explain(const compiled_config& config, trustgate::net::address peer, 
         std::fprintf(err, "bad input: %s\n", error.c_str());
         return 2;
     }
-    const incoming request(*message, peer, false, proof);
+    const trustgate::beast::incoming request(*message, peer, false, proof);
     const auto path = std::string(request.path());
 
     return std::visit([&](const auto& gateway) {
@@ -116,7 +112,7 @@ inline int explain(const compiled_config& config, trustgate::net::address peer, 
         const auto d = gateway.authenticate(request, trace);
         auto final_decision = d.owned();
         log_line report{{"peer", peer.to_string()},
-                        {"method", std::string(http::to_string(request.method()))},
+                        {"method", std::string(trustgate::beast::http::to_string(request.method()))},
                         {"path", path},
                         {"generation", config.generation}};
         log_line steps = log_line::array();
@@ -175,4 +171,4 @@ inline int explain(const compiled_config& config, trustgate::net::address peer, 
     }, config.gateway);
 }
 
-}  // namespace trustgate_gateway
+}  // namespace trustgate::runtime
