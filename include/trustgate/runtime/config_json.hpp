@@ -321,13 +321,11 @@ inline void read_store(const json& v, const std::string& path, gateway_config& c
     if (!options) throw config_error(o.path("url"), expected_url + ", got " + trustgate::net::redact_url(url->get_ref<const std::string&>()));
     o.with("keyPrefix", [&](const json& j, const std::string& p) {
         options->key_prefix = read_string(j, p);
-        if (options->key_prefix.size() > 64 ||
-            std::any_of(options->key_prefix.begin(), options->key_prefix.end(),
-                        [](char ch) { return trustgate::detail::is_control(ch) || ch == ' '; }))
+        if (!trustgate::redis::valid_key_prefix(options->key_prefix))
             throw config_error(p, "expected at most 64 characters without spaces or control characters");
     });
     o.with("timeoutMs", [&](const json& j, const std::string& p) {
-        options->timeout = std::chrono::milliseconds(read_integer(j, p, 1, 10'000));
+        options->timeout = std::chrono::milliseconds(read_integer(j, p, 1, std::uint64_t(trustgate::redis::longest_timeout.count())));
     });
     o.with("onError", [&](const json& j, const std::string& p) {
         const std::string expected = R"(expected "deny" or "local")";
