@@ -1,4 +1,5 @@
-// examples/gateway/service.hpp — behaviour §7: the gateway's routes, answers and audit lines.
+// examples/gateway/service.hpp — behaviour §7: the gateway's routes, answered and logged with
+// trustgate::runtime (http_answer.hpp, audit_log.hpp).
 //
 //   GET  /healthz   200 {"ok":true}, no authentication
 //   GET  /metrics   Prometheus exposition for gateway.metrics.allowFrom peers, else 404 (behaviour §13)
@@ -17,7 +18,6 @@
 #pragma once
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -33,18 +33,14 @@
 #include "status_page.hpp"
 #include "trustgate/beast/handler.hpp"
 #include "trustgate/decision.hpp"
-#include "trustgate/local_proof.hpp"
 #include "trustgate/metrics.hpp"
-#include "trustgate/detail/scan.hpp"
 #include "trustgate/origin.hpp"
-#include "trustgate/policy/proxy_identity.hpp"
 #include "trustgate/policy/scopes.hpp"
 #include "trustgate/presets.hpp"
 #include "trustgate/runtime/audit_log.hpp"
 #include "trustgate/runtime/compiled_config.hpp"
 #include "trustgate/runtime/http_answer.hpp"
 #include "trustgate/runtime/reloader.hpp"
-#include "trustgate/token_auth.hpp"
 
 namespace trustgate_gateway {
 
