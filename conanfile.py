@@ -1,7 +1,8 @@
 """Conan 2 recipe for trustgate, a header-only C++20 library.
 
     conan create . -o "trustgate/*:beast=True" -o "trustgate/*:testing=True" -o "trustgate/*:config=True" \
-                   -o "trustgate/*:assertion=True" -o "trustgate/*:redis=True"
+                   -o "trustgate/*:assertion=True" -o "trustgate/*:redis=True" \
+                   -o "trustgate/*:runtime=True"
 
 The package is what `cmake --install` produces (tests/package builds consumers against
 that same install in CI); CMakeDeps and PkgConfigDeps then describe it from package_info(),
@@ -40,8 +41,10 @@ class TrustgateConan(ConanFile):
         "config": [True, False],   # trustgate::config, JSON5 configuration text read into nlohmann::json
         "assertion": [True, False],  # trustgate::assertion, signed proxy assertions (OpenSSL, nlohmann_json)
         "redis": [True, False],    # trustgate::redis, the failed-attempt limit shared through Redis (hiredis)
+        "runtime": [True, False],  # trustgate::runtime, configuration, secrets, reload, audit (Boost, OpenSSL, nlohmann_json)
     }
-    default_options = {"beast": False, "testing": False, "config": False, "assertion": False, "redis": False}
+    default_options = {"beast": False, "testing": False, "config": False, "assertion": False, "redis": False,
+                       "runtime": False}
     exports_sources = "CMakeLists.txt", "LICENSE", "cmake/*", "docs/*", "include/*", "models/*"
     no_copy_source = True
 
@@ -49,23 +52,24 @@ class TrustgateConan(ConanFile):
         self.version = project_version(load(self, os.path.join(self.recipe_folder, "CMakeLists.txt")))
 
     def configure(self):
-        if self.options.beast:
+        if self.options.beast or self.options.runtime:
             self.options["boost"].header_only = True
 
     def layout(self):
         cmake_layout(self)
 
     def requirements(self):
-        if self.options.beast:
+        if self.options.beast or self.options.runtime:
             # Beast, Asio and Boost.System are header-only: no Boost binaries (see configure()).
             self.requires("boost/[>=1.74 <2]", transitive_headers=True)
-        if self.options.beast or self.options.assertion:
-            # One requirement for both: assertion builds keys with OpenSSL 3's EVP_PKEY_fromdata.
-            version = "[>=3 <4]" if self.options.assertion else "[>=1.1 <4]"
+        if self.options.beast or self.options.assertion or self.options.runtime:
+            # One requirement for all: assertion (and the runtime, which verifies assertions)
+            # builds keys with OpenSSL 3's EVP_PKEY_fromdata.
+            version = "[>=3 <4]" if self.options.assertion or self.options.runtime else "[>=1.1 <4]"
             self.requires(f"openssl/{version}", transitive_headers=True, transitive_libs=True)
         if self.options.testing:
             self.requires("rapidcheck/cci.20231215", transitive_headers=True, transitive_libs=True)
-        if self.options.config or self.options.assertion:
+        if self.options.config or self.options.assertion or self.options.runtime:
             self.requires("nlohmann_json/[>=3.10 <4]", transitive_headers=True)
         if self.options.redis:
             self.requires("hiredis/[>=1.0 <2]", transitive_headers=True, transitive_libs=True)
@@ -147,6 +151,12 @@ class TrustgateConan(ConanFile):
             redis.requires = ["core", "hiredis::hiredis"]
             if self.settings.os in ("Linux", "FreeBSD"):
                 redis.system_libs = ["pthread"]  # Threads::Threads in the CMake package
+        if self.options.runtime:
+            runtime = self.cpp_info.components["runtime"]
+            runtime.set_property("cmake_target_name", "trustgate::runtime")
+            runtime.requires = ["core", "boost::headers", "openssl::ssl", "openssl::crypto", "nlohmann_json::nlohmann_json"]
+            if self.settings.os in ("Linux", "FreeBSD"):
+                runtime.system_libs = ["pthread"]
 
         for component in self.cpp_info.components.values():
             component.bindirs = []  # headers only

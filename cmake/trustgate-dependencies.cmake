@@ -5,7 +5,7 @@
 #
 # The core, trustgate::trustgate, needs nothing.
 
-set(trustgate_components beast testing config assertion redis)
+set(trustgate_components beast testing config assertion redis runtime)
 set(trustgate_beast_dependencies "Boost 1.74" "Threads" "OpenSSL")
 set(trustgate_testing_dependencies "rapidcheck CONFIG")
 set(trustgate_config_dependencies "nlohmann_json 3")
@@ -13,6 +13,9 @@ set(trustgate_assertion_dependencies "OpenSSL" "nlohmann_json 3")
 # hiredis through cmake/Findhiredis.cmake (installed alongside): Debian's 0.14 has no
 # usable CMake package, hiredis 1.x has one.
 set(trustgate_redis_dependencies "hiredis" "Threads")
+# The runtime (configuration, secrets, reload, audit, HTTP answers) reads JSON, fetches
+# assertion keys and answers through the Beast adapter.
+set(trustgate_runtime_dependencies "Boost 1.74" "Threads" "OpenSSL" "nlohmann_json 3")
 
 # trustgate_find_component_dependencies(<component> <missing-var> [QUIET])
 # Runs find_package for each package <component> needs and sets <missing-var> to the

@@ -21,7 +21,7 @@ class TrustgateTestPackageConan(ConanFile):
 
     def _components(self):
         options = self.dependencies["trustgate"].options
-        return [component for component in ("beast", "testing", "config", "assertion", "redis") if options.get_safe(component)]
+        return [component for component in ("beast", "testing", "config", "assertion", "redis", "runtime") if options.get_safe(component)]
 
     def generate(self):
         toolchain = CMakeToolchain(self)

@@ -3,15 +3,15 @@
 //   trustgate-gateway [--config FILE] [--check-config] [--print-default-config]
 //   trustgate-gateway --explain --peer ADDRESS [--uid N] [--config FILE] [--json] < request
 //
-// Without --config it serves the embedded default (config_json.hpp). A bad configuration,
+// Without --config it serves the embedded default (trustgate/runtime/config_json.hpp). A bad configuration,
 // an unresolvable secret included, prints one line `config error: <json.path>: <what was
 // expected>` and exits 2. The security audit's findings go to standard error with
 // --check-config and onto the audit log (JSON lines, standard error) at start. SIGHUP, or
-// a change of the file, reloads it (reloader.hpp). SIGINT/SIGTERM drain and exit 0. The
+// a change of the file, reloads it (trustgate/runtime/reloader.hpp). SIGINT/SIGTERM drain and exit 0. The
 // three are caught from the first line of main: a SIGHUP while the gateway starts (an
 // exec resolver may take seconds) or drains is ignored with a log line, never the end
 // of the process. --explain decides one request read from standard input without
-// serving (explain.hpp): exit 0 allow, 1 deny, 2 bad input.
+// serving (trustgate/runtime/explain.hpp): exit 0 allow, 1 deny, 2 bad input.
 #include <algorithm>
 #include <charconv>
 #include <functional>
@@ -31,15 +31,11 @@
 
 #include <boost/system/system_error.hpp>
 
-#include "audit_log.hpp"
-#include "compiled_config.hpp"
-#include "config_json.hpp"
-#include "explain.hpp"
-#include "reloader.hpp"
 #include "service.hpp"
 #include "trustgate/beast/server.hpp"
 #include "trustgate/beast/tls.hpp"
 #include "trustgate/metrics.hpp"
+#include "trustgate/runtime/explain.hpp"
 #if TRUSTGATE_GATEWAY_REDIS
 #include "trustgate/redis/store.hpp"
 #endif
@@ -180,9 +176,10 @@ std::shared_ptr<const store_connector> redis_connector(const audit_log& audit) {
 int serve(const std::shared_ptr<const compiled_config>& config, config_source source,
           std::shared_ptr<boost::asio::ssl::context> tls, early_signals& signals, const audit_log& audit) {
     trustgate::metrics metrics;
-    gateway_service service(config, audit, metrics);
+    reloadable_gateway configs(config, &metrics);
+    gateway_service service(configs, audit, metrics);
     const auto& settings = config->settings;
-    detail::log_findings(audit, *config);
+    log_findings(audit, *config);
 
     trustgate::beast::server_options options;
     options.bind = settings.bind;
@@ -209,7 +206,7 @@ int serve(const std::shared_ptr<const compiled_config>& config, config_source so
             audit.write("stopped", {{"message", "stopped by a signal during start-up"}});
             return 0;
         }
-        config_reloader reloader(std::move(source), service, audit, [&server] { server.recheck_websockets(); });
+        config_reloader reloader(std::move(source), configs, audit, [&server] { server.recheck_websockets(); });
         bool draining = false;  // on the server's signal strand, like both actions below
         server.on_signal(SIGHUP, [&] {
             if (draining) audit.write("signal", ignored_reload("the gateway is draining"));

@@ -1,4 +1,5 @@
-// examples/gateway/service.hpp — behaviour §7: the gateway's routes, answers and audit lines.
+// examples/gateway/service.hpp — behaviour §7: the gateway's routes, answered and logged with
+// trustgate::runtime (http_answer.hpp, audit_log.hpp).
 //
 //   GET  /healthz   200 {"ok":true}, no authentication
 //   GET  /metrics   Prometheus exposition for gateway.metrics.allowFrom peers, else 404 (behaviour §13)
@@ -17,7 +18,6 @@
 #pragma once
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -30,21 +30,21 @@
 
 #include <nlohmann/json.hpp>
 
-#include "audit_log.hpp"
-#include "compiled_config.hpp"
 #include "status_page.hpp"
 #include "trustgate/beast/handler.hpp"
 #include "trustgate/decision.hpp"
-#include "trustgate/local_proof.hpp"
 #include "trustgate/metrics.hpp"
-#include "trustgate/detail/scan.hpp"
 #include "trustgate/origin.hpp"
-#include "trustgate/policy/proxy_identity.hpp"
 #include "trustgate/policy/scopes.hpp"
 #include "trustgate/presets.hpp"
-#include "trustgate/token_auth.hpp"
+#include "trustgate/runtime/audit_log.hpp"
+#include "trustgate/runtime/compiled_config.hpp"
+#include "trustgate/runtime/http_answer.hpp"
+#include "trustgate/runtime/reloader.hpp"
 
 namespace trustgate_gateway {
+
+using namespace trustgate::runtime;
 
 namespace http = trustgate::beast::http;
 using trustgate::beast::incoming;
@@ -77,97 +77,6 @@ inline std::optional<log_line> parse_message(std::string_view text) {
     return std::nullopt;
 }
 
-// Request bytes as log text that tells every input apart (README, "Audit log"): `\` is
-// written `\\` and each byte that is not part of valid UTF-8 `\xHH`, so an identity
-// with a stray 0xFF never looks like one with U+FFFD, nor like one spelling `\xff`.
-inline std::string log_text(std::string_view bytes) {
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes.size());
-    std::size_t i = 0;
-    while (i < bytes.size()) {
-        const auto c = static_cast<unsigned char>(bytes[i]);
-        // Length of the UTF-8 sequence starting here, 0 when it is not a valid one.
-        std::size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-        if (n > 1) {
-            if (i + n > bytes.size()) n = 0;
-            for (std::size_t k = 1; n != 0 && k < n; ++k)
-                if ((static_cast<unsigned char>(bytes[i + k]) & 0xc0) != 0x80) n = 0;
-            if (n != 0) {
-                const auto second = static_cast<unsigned char>(bytes[i + 1]);
-                // Overlong forms, UTF-16 surrogates and code points beyond U+10FFFF.
-                if ((c == 0xe0 && second < 0xa0) || (c == 0xed && second > 0x9f) || (c == 0xf0 && second < 0x90) ||
-                    (c == 0xf4 && second > 0x8f))
-                    n = 0;
-            }
-        }
-        if (n == 0) {
-            out.append("\\x").push_back(hex[c >> 4]);
-            out.push_back(hex[c & 0xf]);
-            ++i;
-        } else if (c == '\\') {
-            out.append("\\\\");
-            ++i;
-        } else {
-            out.append(bytes.substr(i, n));
-            i += n;
-        }
-    }
-    return out;
-}
-
-// The request target as the audit log shows it (`route`): without query and fragment
-// (tokens travel there) and without the userinfo of an absolute-form target
-// (`http://alice:secret@host/…`).
-inline std::string loggable_target(std::string_view target) {
-    target = target.substr(0, target.find_first_of("?#"));
-    if (const auto sep = target.find("://"); sep != std::string_view::npos) {
-        const auto authority = target.substr(sep + 3, target.find('/', sep + 3) - (sep + 3));
-        if (const auto at = authority.rfind('@'); at != std::string_view::npos)
-            return log_text(std::string(target.substr(0, sep + 3)) + std::string(target.substr(sep + 3 + at + 1)));
-    }
-    return log_text(target);
-}
-
-inline trustgate::beast::response json_response(const incoming& request, http::status status, const log_line& body) {
-    return trustgate::beast::make_response(request, status, to_text(body));
-}
-
-// {"error":{"type":…,"message":…}}, plus "reason" when gateway.auth.exposeReasons is set.
-inline log_line error_body(std::string_view type, std::string_view message, std::optional<trustgate::reason> why,
-                           bool expose_reasons) {
-    log_line error{{"type", std::string(type)}, {"message", std::string(message)}};
-    if (why && expose_reasons) error["reason"] = std::string(to_string(*why));
-    return {{"error", std::move(error)}};
-}
-
-inline trustgate::beast::response error_response(const incoming& request, http::status status, std::string_view type,
-                                                 std::string_view message) {
-    return json_response(request, status, error_body(type, message, std::nullopt, false));
-}
-
-inline trustgate::beast::response forbidden(const incoming& request, std::string_view message, trustgate::reason why,
-                                            bool expose_reasons) {
-    return json_response(request, http::status::forbidden, error_body("forbidden", message, why, expose_reasons));
-}
-
-// 401; 403 for an identity the proxy vouched for that is not let in; 429 with
-// Retry-After for a locked-out client. A shared store that could not answer (behaviour §12)
-// gives a 429 without Retry-After: there is no lockout to wait for.
-inline trustgate::beast::response refusal(const incoming& request, const trustgate::decision& d, bool expose_reasons) {
-    if (d.why == trustgate::reason::rate_limited) {
-        auto res = json_response(request, http::status::too_many_requests,
-                                 error_body("rate_limited", "Too Many Requests", d.why, expose_reasons));
-        if (d.detail != trustgate::token_auth::store_unavailable)
-            res.set(http::field::retry_after, std::to_string(std::max<long long>(1, d.retry_after.count())));
-        return res;
-    }
-    if (d.why == trustgate::reason::trusted_proxy_user_not_allowed) return forbidden(request, "Forbidden", d.why, expose_reasons);
-    auto res = json_response(request, http::status::unauthorized, error_body("unauthorized", "Unauthorized", d.why, expose_reasons));
-    res.set(http::field::www_authenticate, "Bearer");
-    return res;
-}
-
 // The status page, with `status`: a refused request sees the page explain the refusal.
 // It runs only its own inline code and talks only to this origin.
 inline trustgate::beast::response status_page(const incoming& request, http::status status) {
@@ -180,90 +89,7 @@ inline trustgate::beast::response status_page(const incoming& request, http::sta
     return res;
 }
 
-inline trustgate::beast::response method_not_allowed(const incoming& request, std::string_view allowed) {
-    auto res = error_response(request, http::status::method_not_allowed, "method_not_allowed", "Method Not Allowed");
-    res.set(http::field::allow, std::string(allowed));
-    return res;
-}
-
-inline log_line scope_names(trustgate::scope_mask granted) {
-    log_line names = log_line::array();
-    for (const auto name : trustgate::scopes<>::names_of(granted)) names.push_back(std::string(name));
-    return names;
-}
-
 inline std::string missing_scope_message(std::string_view scope) { return "missing scope: " + std::string(scope); }
-
-// Who is at the other end, for the audit line: the TCP peer (or `unix:PATH` for the local
-// socket), and the user the kernel named when the connection was accepted.
-struct audit_peer {
-    std::string peer;
-    trustgate::local_proof proof;
-};
-
-inline audit_peer audit_peer_of(const incoming& request, const gateway_config& settings) {
-    if (request.local_socket() && settings.local_socket) return {"unix:" + *settings.local_socket, request.local_proof()};
-    return {request.peer().to_string(), request.local_proof()};
-}
-
-// The identity a refused request named (behaviour §7: an operator sees that the proxy sent
-// `a1b2-uuid` rather than a name): the user header as the identity policy read it.
-template <class Gateway>
-std::optional<std::string> refused_identity(const Gateway& gateway, const trustgate::decision& d, const incoming& request) {
-    if constexpr (std::is_same_v<Gateway, trustgate::trusted_proxy_gateway>) {
-        if (d.why != trustgate::reason::trusted_proxy_user_not_allowed && d.why != trustgate::reason::trusted_proxy_user_invalid)
-            return std::nullopt;
-        trustgate::request_facts facts;
-        trustgate::detail::scan_request(request, gateway.template get<trustgate::proxy_identity>().user_header(), facts);
-        return std::string(facts.user_value);
-    } else {
-        return std::nullopt;
-    }
-}
-
-// The audit fields of an authentication decision (behaviour §7), and the configuration
-// generation that decided it. `user` is the identity, or on a refusal the refused one;
-// `localUid` is there whenever the kernel named the peer's user, in localUsers or not.
-inline log_line decision_fields(const trustgate::decision::owned_decision& d, const audit_peer& peer,
-                                std::uint64_t generation, const std::optional<std::string>& refused = std::nullopt) {
-    log_line line;
-    line["decision"] = d.allowed ? "allow" : "deny";
-    line["reason"] = std::string(to_string(d.why));
-    line["peer"] = peer.peer;
-    if (peer.proof.found()) line["localUid"] = peer.proof.uid;
-    line["clientIp"] = d.client_ip.to_string();
-    line["via"] = std::string(to_string(d.how));
-    line["user"] = d.allowed ? log_line(log_text(d.identity)) : refused ? log_line(log_text(*refused)) : log_line(nullptr);
-    line["policy"] = d.policy;
-    if (!d.detail.empty()) line["detail"] = d.detail;
-    line["generation"] = generation;
-    return line;
-}
-
-// What an audit line counts as in trustgate_decisions_total: the authentication decision,
-// or the refusal that followed it (the via of the identity it refused).
-struct counted {
-    bool allowed;
-    trustgate::reason why;
-    trustgate::via how;
-};
-
-inline counted counted_as(const trustgate::decision& d) { return {d.allowed, d.why, d.how}; }
-inline counted counted_as(const trustgate::decision::owned_decision& d) { return {d.allowed, d.why, d.how}; }
-
-// An authenticated caller refused after authentication (scopes, origin).
-inline void mark_refused(log_line& line, counted& outcome, trustgate::reason why, std::string_view policy,
-                         std::string_view detail = {}) {
-    outcome = {false, why, outcome.how};
-    line["decision"] = "deny";
-    line["reason"] = std::string(to_string(why));
-    line["policy"] = std::string(policy);
-    if (!detail.empty()) line["detail"] = std::string(detail);
-}
-
-inline void mark_missing_scope(log_line& line, counted& outcome, std::string_view scope) {
-    mark_refused(line, outcome, trustgate::reason::missing_scope, trustgate::scopes<>::name, scope);
-}
 
 inline log_line rpc_result(const trustgate::decision::owned_decision& caller, const log_line& params) {
     return {{"user", caller.identity}, {"via", std::string(to_string(caller.how))}, {"params", params}};
@@ -341,50 +167,30 @@ private:
 
 }  // namespace detail
 
-// The request handler. Thread-safe; every request reads one configuration snapshot and is
-// decided wholly under it, however often replace() runs meanwhile.
+// The request handler. Thread-safe; every request reads one configuration snapshot from
+// `configs` and is decided wholly under it, however often a reload replaces it.
 class gateway_service {
 public:
-    // `metrics` counts what this service decides; it outlives the service.
-    gateway_service(std::shared_ptr<const compiled_config> config, const audit_log& audit, trustgate::metrics& metrics)
-        : strict_transport_security_(config->settings.strict_transport_security),
-          current_(std::move(config)),
+    // `configs` and `metrics` (which counts what this service decides) outlive the service.
+    gateway_service(const reloadable_gateway& configs, const audit_log& audit, trustgate::metrics& metrics)
+        : strict_transport_security_(configs.current()->settings.strict_transport_security),
+          configs_(configs),
           audit_(audit),
-          metrics_(metrics) {
-        metrics_.set_config_generation(current_.load()->generation);
-    }
-
-    std::shared_ptr<const compiled_config> current() const { return current_.load(); }
-
-    // A reload: requests that start from now on are decided under `config`; tell the
-    // server to recheck its WebSockets afterwards (server::recheck_websockets).
-    void replace(std::shared_ptr<const compiled_config> config) {
-        const auto generation = config->generation;
-        const auto previous = current_.exchange(config);
-        // A new limiter starts its lockout count at zero; keep the old one's in the total.
-        if (previous->limiter != config->limiter) retired_lockouts_ += previous->limiter->lockouts();
-        if (previous->shared_store && previous->shared_store != config->shared_store)
-            retired_store_errors_ += previous->shared_store->errors();
-        metrics_.count_reload(true);
-        metrics_.set_config_generation(generation);
-    }
-
-    // A reload that kept the running configuration.
-    void reload_failed() { metrics_.count_reload(false); }
+          metrics_(metrics) {}
 
     trustgate::beast::reply operator()(const incoming& request) const {
-        const auto config = current_.load();
+        const auto config = configs_.current();
         const auto path = request.path();
         if (path == "/healthz") {
-            if (request.method() != http::verb::get) return detail::method_not_allowed(request, "GET");
-            return detail::json_response(request, http::status::ok, {{"ok", true}});
+            if (request.method() != http::verb::get) return method_not_allowed(request, "GET");
+            return json_response(request, http::status::ok, {{"ok", true}});
         }
         // Scrapes are not decisions: no authentication, no audit line, not counted.
         const auto& m = config->settings.metrics;
         if (m.enabled && path == m.path) {
             if (request.local_socket() || !m.allow_from.contains(request.peer()))
-                return detail::error_response(request, http::status::not_found, "not_found", "Not Found");
-            if (request.method() != http::verb::get) return detail::method_not_allowed(request, "GET");
+                return error_response(request, http::status::not_found, "not_found", "Not Found");
+            if (request.method() != http::verb::get) return method_not_allowed(request, "GET");
             return trustgate::beast::make_response(request, http::status::ok, exposition(*config),
                                                    "text/plain; version=0.0.4; charset=utf-8");
         }
@@ -403,8 +209,8 @@ public:
 private:
     // Figures other parts of the gateway keep, read at each scrape.
     std::string exposition(const compiled_config& config) const {
-        metrics_.set_lockouts(retired_lockouts_.load() + config.limiter->lockouts());
-        metrics_.set_store_errors(retired_store_errors_.load() + (config.shared_store ? config.shared_store->errors() : 0));
+        metrics_.set_lockouts(configs_.lockouts());
+        metrics_.set_store_errors(configs_.store_errors());
         if (config.jwks) {
             const auto& refreshes = config.jwks->refreshes();
             metrics_.set_jwks_refreshes(refreshes.ok.load(), refreshes.failed.load());
@@ -417,7 +223,7 @@ private:
 
     // Writes and counts the decision line with the status sent. A refusal of a peer that
     // is not a trusted proxy ends the connection (behaviour §3 "Connections").
-    trustgate::beast::response finish(log_line& line, const detail::counted& outcome, trustgate::beast::response res,
+    trustgate::beast::response finish(log_line& line, const counted& outcome, trustgate::beast::response res,
                                       bool close) const {
         line["status"] = res.result_int();
         metrics_.count(outcome.allowed, outcome.why, outcome.how);
@@ -432,15 +238,15 @@ private:
         const bool expose_reasons = config->settings.expose_reasons;
         const trustgate::decision d = gateway.authenticate(request);
         const auto path = request.path();
-        log_line line = detail::decision_fields(d.owned(), detail::audit_peer_of(request, config->settings), config->generation,
-                                                detail::refused_identity(gateway, d, request));
+        log_line line = decision_fields(d.owned(), audit_peer_of(request, config->settings), config->generation,
+                                                refused_identity(gateway, d, request));
         const auto target = request.header().target();
-        line["route"] = detail::loggable_target(std::string_view(target.data(), target.size()));
+        line["route"] = loggable_target(std::string_view(target.data(), target.size()));
         const bool close_on_refusal = !config->trusted_peers.contains(request.peer());
-        auto outcome = detail::counted_as(d);
+        auto outcome = counted_as(d);
 
         if (!d.allowed) {
-            auto res = detail::refusal(request, d, expose_reasons);
+            auto res = refusal(request, d, expose_reasons);
             if (path == "/" && request.method() == http::verb::get) {
                 auto page = detail::status_page(request, res.result());
                 for (const auto field : {http::field::retry_after, http::field::www_authenticate})
@@ -450,38 +256,38 @@ private:
             return finish(line, outcome, std::move(res), close_on_refusal);
         }
         if ((request.wants_websocket() || request.method() == http::verb::post) && !config->origins.admits(request)) {
-            detail::mark_refused(line, outcome, trustgate::reason::origin_not_allowed, "origin_check");
+            mark_refused(line, outcome, trustgate::reason::origin_not_allowed, "origin_check");
             return finish(line, outcome,
-                          detail::forbidden(request, "Cross-site request", trustgate::reason::origin_not_allowed, expose_reasons),
+                          forbidden(request, "Cross-site request", trustgate::reason::origin_not_allowed, expose_reasons),
                           close_on_refusal);
         }
 
         if (path == "/") {
-            if (request.method() != http::verb::get) return finish(line, outcome, detail::method_not_allowed(request, "GET"), false);
+            if (request.method() != http::verb::get) return finish(line, outcome, method_not_allowed(request, "GET"), false);
             return finish(line, outcome, detail::status_page(request, http::status::ok), false);
         }
 
         if (path == "/whoami") {
-            if (request.method() != http::verb::get) return finish(line, outcome, detail::method_not_allowed(request, "GET"), false);
+            if (request.method() != http::verb::get) return finish(line, outcome, method_not_allowed(request, "GET"), false);
             const auto granted = gateway.template get<trustgate::scopes<>>().granted(d, request);
             return finish(line, outcome,
-                          detail::json_response(request, http::status::ok,
+                          json_response(request, http::status::ok,
                                                 {{"user", std::string(d.identity)},
                                                  {"via", std::string(to_string(d.how))},
-                                                 {"scopes", detail::scope_names(granted)},
+                                                 {"scopes", scope_names(granted)},
                                                  {"clientIp", d.client_ip.to_string()}}),
                           false);
         }
 
         if (path.starts_with("/rpc/") && path.size() > 5) {
             const auto method = path.substr(5);
-            line["method"] = detail::log_text(method);
-            if (request.method() != http::verb::post) return finish(line, outcome, detail::method_not_allowed(request, "POST"), false);
+            line["method"] = log_text(method);
+            if (request.method() != http::verb::post) return finish(line, outcome, method_not_allowed(request, "POST"), false);
             const auto authorization = gateway.authorize(d, method, request);
             if (!authorization.allowed) {
-                detail::mark_missing_scope(line, outcome, authorization.required_scope);
+                mark_missing_scope(line, outcome, authorization.required_scope);
                 return finish(line, outcome,
-                              detail::forbidden(request, detail::missing_scope_message(authorization.required_scope),
+                              forbidden(request, detail::missing_scope_message(authorization.required_scope),
                                                 trustgate::reason::missing_scope, expose_reasons),
                               close_on_refusal);
             }
@@ -491,11 +297,11 @@ private:
                 const auto params = body.empty() ? std::optional<log_line>(log_line::object()) : detail::parse_message(body);
                 if (!params || !params->is_object())
                     return finish(line, outcome,
-                                  detail::error_response(with_body, http::status::bad_request, "bad_request",
+                                  error_response(with_body, http::status::bad_request, "bad_request",
                                                          "expected a JSON object as the request body, each key once"),
                                   false);
                 return finish(line, outcome,
-                              detail::json_response(with_body, http::status::ok,
+                              json_response(with_body, http::status::ok,
                                                     {{"ok", true}, {"method", method}, {"result", detail::rpc_result(caller, *params)}}),
                               false);
             }};
@@ -503,7 +309,7 @@ private:
 
         if (path == "/ws") {
             if (!request.wants_websocket()) {
-                auto res = detail::error_response(request, http::status::upgrade_required, "upgrade_required",
+                auto res = error_response(request, http::status::upgrade_required, "upgrade_required",
                                                   "expected a WebSocket upgrade");
                 res.set(http::field::upgrade, "websocket");
                 return finish(line, outcome, std::move(res), false);
@@ -512,7 +318,7 @@ private:
             auto state = std::make_shared<detail::websocket_state>(
                 detail::websocket_state{config, &scopes, d.owned(), scopes.granted(d, request)});
             return trustgate::beast::websocket_accept{
-                detail::frame_handler(state, detail::audit_peer_of(request, config->settings), audit_, metrics_),
+                detail::frame_handler(state, audit_peer_of(request, config->settings), audit_, metrics_),
                 [this, state](const incoming& upgrade) { return recheck_websocket(*state, upgrade); },
                 [this, line, outcome](unsigned status) mutable {
                     line["status"] = status;
@@ -521,14 +327,14 @@ private:
                 }};
         }
 
-        return finish(line, outcome, detail::error_response(request, http::status::not_found, "not_found", "Not Found"), false);
+        return finish(line, outcome, error_response(request, http::status::not_found, "not_found", "Not Found"), false);
     }
 
     // behaviour §3 "Connections": an open WebSocket decided again, from its upgrade request,
     // under the configuration now current. Nothing (and the new grant in `state`) to
     // keep it, or the reason code it is closed with.
     std::optional<std::string> recheck_websocket(detail::websocket_state& state, const incoming& upgrade) const {
-        const auto config = current_.load();
+        const auto config = configs_.current();
         if (config == state.config) return std::nullopt;
         return std::visit([&](const auto& gateway) { return recheck_under(config, gateway, state, upgrade); },
                           config->recheck_gateway);
@@ -538,17 +344,17 @@ private:
     std::optional<std::string> recheck_under(const std::shared_ptr<const compiled_config>& config, const Gateway& gateway,
                                              detail::websocket_state& state, const incoming& upgrade) const {
         const trustgate::decision d = gateway.authenticate(upgrade);
-        log_line line = detail::decision_fields(d.owned(), detail::audit_peer_of(upgrade, config->settings), config->generation,
-                                                detail::refused_identity(gateway, d, upgrade));
+        log_line line = decision_fields(d.owned(), audit_peer_of(upgrade, config->settings), config->generation,
+                                                refused_identity(gateway, d, upgrade));
         line["route"] = "/ws";
         line["trigger"] = "reload";
         std::optional<trustgate::reason> refused;
-        auto outcome = detail::counted_as(d);
+        auto outcome = counted_as(d);
         if (!d.allowed) {
             refused = d.why;
         } else if (!config->origins.admits(upgrade)) {
             refused = trustgate::reason::origin_not_allowed;
-            detail::mark_refused(line, outcome, *refused, "origin_check");
+            mark_refused(line, outcome, *refused, "origin_check");
         }
         metrics_.count(outcome.allowed, outcome.why, outcome.how);
         if (refused) {
@@ -558,18 +364,15 @@ private:
         }
         const auto& scopes = gateway.template get<trustgate::scopes<>>();
         state = detail::websocket_state{config, &scopes, d.owned(), scopes.granted(d, upgrade)};
-        line["scopes"] = detail::scope_names(state.grant);
+        line["scopes"] = scope_names(state.grant);
         audit_.write("decision", line);
         return std::nullopt;
     }
 
     const std::optional<std::string> strict_transport_security_;
-    // A reload stores a new snapshot here; requests in flight keep theirs.
-    std::atomic<std::shared_ptr<const compiled_config>> current_;
+    const reloadable_gateway& configs_;
     const audit_log& audit_;
     trustgate::metrics& metrics_;
-    std::atomic<std::uint64_t> retired_lockouts_{0};  // of limiters replaced by a reload
-    std::atomic<std::uint64_t> retired_store_errors_{0};  // of shared stores replaced by a reload
 };
 
 }  // namespace trustgate_gateway

@@ -3,6 +3,7 @@
 // loopback_policy's fallback and by bearer_token; not a policy by itself.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -10,6 +11,8 @@
 #include <utility>
 
 #include "trustgate/attempt_store.hpp"
+#include "trustgate/config.hpp"
+#include "trustgate/detail/ascii.hpp"
 #include "trustgate/detail/constant_time.hpp"
 #include "trustgate/net/address.hpp"
 #include "trustgate/policy.hpp"
@@ -28,9 +31,16 @@ public:
     // No token configured: configured() is false and nothing ever matches.
     token_auth() = default;
 
-    // `limiter` may be null (no limiting); it must outlive this object.
+    // `limiter` may be null (no limiting); it must outlive this object. Throws config_error
+    // (gateway.auth.token) for a token that is not matchable(): it would lock everyone out.
     explicit token_auth(std::string token, attempt_store* limiter = nullptr)
-        : token_(std::move(token)), limiter_(limiter) {}
+        : token_((check_matchable(token), std::move(token))), limiter_(limiter) {}
+
+    // Whether a bearer header could carry `token`: the header scan trims spaces and tabs and
+    // a header value holds no control characters, so a token with either never matches.
+    static bool matchable(std::string_view token) noexcept {
+        return token == detail::trim(token) && std::none_of(token.begin(), token.end(), [](char ch) { return detail::is_control(ch); });
+    }
 
     // The detail of a rate_limited refusal when the store could not answer.
     static constexpr std::string_view store_unavailable = "store_unavailable";
@@ -64,6 +74,12 @@ public:
     }
 
 private:
+    static void check_matchable(std::string_view token) {
+        if (!matchable(token))
+            throw config_error("gateway.auth.token", "expected a token without control characters or surrounding spaces: "
+                                                     "the token could never match a bearer token");
+    }
+
     std::string token_;
     attempt_store* limiter_ = nullptr;
 };

@@ -15,6 +15,7 @@ get_filename_component(SOURCE_PATH "${CMAKE_CURRENT_LIST_DIR}/../.." ABSOLUTE)
 # feature left out hides the packages only it uses. nlohmann-json (config, assertion) and
 # OpenSSL (beast, assertion) are shared, so they are never hidden: a component whose
 # packages another feature brought is installed too (headers only, nothing to build).
+# runtime brings the beast feature (vcpkg.json), so Boost is never hidden under it.
 vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
   FEATURES
     beast   CMAKE_REQUIRE_FIND_PACKAGE_Boost
@@ -24,6 +25,9 @@ vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
     assertion CMAKE_REQUIRE_FIND_PACKAGE_nlohmann_json
     assertion CMAKE_REQUIRE_FIND_PACKAGE_OpenSSL
     redis   CMAKE_REQUIRE_FIND_PACKAGE_hiredis
+    runtime CMAKE_REQUIRE_FIND_PACKAGE_Boost
+    runtime CMAKE_REQUIRE_FIND_PACKAGE_OpenSSL
+    runtime CMAKE_REQUIRE_FIND_PACKAGE_nlohmann_json
   INVERTED_FEATURES
     beast   CMAKE_DISABLE_FIND_PACKAGE_Boost
     testing CMAKE_DISABLE_FIND_PACKAGE_rapidcheck

@@ -1,4 +1,4 @@
-// Fuzz target: trustgate-gateway's configuration loader (examples/gateway/config_json.hpp:
+// Fuzz target: trustgate::runtime's configuration loader (trustgate/runtime/config_json.hpp:
 // the JSON5 reader of trustgate/config/json5.hpp, OpenClaw's spellings, the schema) and the
 // gateway build that follows it (compiled_config.hpp), on arbitrary text.
 //
@@ -18,10 +18,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "compiled_config.hpp"
-#include "config_json.hpp"
 #include "fuzz_check.hpp"
 #include "trustgate/config/json5.hpp"
+#include "trustgate/runtime/compiled_config.hpp"
+#include "trustgate/runtime/config_json.hpp"
 
 namespace {
 
@@ -56,7 +56,7 @@ bool marker_is_the_token(std::string_view text) {
     return at->is_string() && at->get<std::string>() == secret_marker;
 }
 
-void decide_some_requests(const trustgate_gateway::compiled_config& config) {
+void decide_some_requests(const trustgate::runtime::compiled_config& config) {
     const auto loopback = *trustgate::net::address::parse("127.0.0.1");
     const auto remote = *trustgate::net::address::parse("203.0.113.7");
     const trustgate::basic_request requests[] = {
@@ -75,7 +75,7 @@ void decide_some_requests(const trustgate_gateway::compiled_config& config) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     try {
-        decide_some_requests(*trustgate_gateway::compile(trustgate_gateway::parse_config(text, "fuzz.json")));
+        decide_some_requests(*trustgate::runtime::compile(trustgate::runtime::parse_config(text, "fuzz.json")));
     } catch (const trustgate::config_error& e) {
         const std::string_view message = e.what();
         check(message.find_first_of("\r\n") == std::string_view::npos && !e.path().empty(),

@@ -37,8 +37,6 @@
 #include <trustgate/beast/detail/websocket_session.hpp>
 #include <trustgate/presets.hpp>
 
-#include "compiled_config.hpp"
-#include "config_json.hpp"
 #include "fuzz_check.hpp"
 #include "service.hpp"
 
@@ -59,9 +57,9 @@ constexpr std::string_view upgrade =
 // A local tool on the embedded default configuration: operator@localhost, operator.read.
 struct caller {
     std::FILE* null_log = std::fopen("/dev/null", "w");
-    trustgate_gateway::audit_log audit{null_log};
-    std::shared_ptr<const trustgate_gateway::compiled_config> config =
-        trustgate_gateway::compile(trustgate_gateway::parse_config(trustgate_gateway::default_config_text, "<default>"));
+    trustgate::runtime::audit_log audit{null_log};
+    std::shared_ptr<const trustgate::runtime::compiled_config> config =
+        trustgate::runtime::compile(trustgate::runtime::parse_config(trustgate::runtime::default_config_text, "<default>"));
     std::shared_ptr<trustgate_gateway::detail::websocket_state> state = [this] {
         const auto& gateway = std::get<trustgate::trusted_proxy_gateway>(config->gateway);
         // A CLI on this host: loopback, and the kernel names the gateway's own user.
@@ -135,7 +133,7 @@ bool is_valid_utf8(std::string_view s) {
         doubled += c;
         if (c == '\\') doubled += c;
     }
-    return trustgate_gateway::detail::log_text(s) == doubled;
+    return trustgate::runtime::log_text(s) == doubled;
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// Configuration that OpenClaw users can paste (behaviour §9): trustgate-gateway's reader
-// (examples/gateway/config_json.hpp) on OpenClaw's documentation examples in JSON5
+// Configuration that OpenClaw users can paste (behaviour §9): trustgate::runtime's reader
+// (trustgate/runtime/config_json.hpp) on OpenClaw's documentation examples in JSON5
 // (tests/json5/openclaw/), OpenClaw's spellings, the settings it does not implement,
 // and "did you mean" for a misspelt key.
 #include <support/catch.hpp>
@@ -8,11 +8,15 @@
 #include <iterator>
 #include <string>
 #include <variant>
+#include <vector>
 
-#include "compiled_config.hpp"
-#include "config_json.hpp"
+#include <nlohmann/json.hpp>
 
-using trustgate_gateway::parse_config;
+#include "trustgate/runtime/compiled_config.hpp"
+#include "trustgate/runtime/config_json.hpp"
+#include "trustgate/runtime/policy_settings.hpp"
+
+using trustgate::runtime::parse_config;
 
 namespace {
 
@@ -24,7 +28,7 @@ std::string fixture(const std::string& name) {
 
 std::string error_of(const std::string& text) {
     try {
-        trustgate_gateway::compile(parse_config(text, "gateway.json5"));
+        trustgate::runtime::compile(parse_config(text, "gateway.json5"));
     } catch (const trustgate::config_error& e) {
         return e.what();
     }
@@ -32,7 +36,7 @@ std::string error_of(const std::string& text) {
 }
 
 // Whether the compiled gateway lets in `user`, named by the documentation's proxy.
-bool through_proxy(const trustgate_gateway::compiled_config& config, const char* user) {
+bool through_proxy(const trustgate::runtime::compiled_config& config, const char* user) {
     const trustgate::basic_request request(*trustgate::net::address::parse("10.0.0.1"),
                                            {{"x-forwarded-user", user}, {"x-forwarded-proto", "https"},
                                             {"x-forwarded-host", "openclaw.example.com"}, {"x-forwarded-for", "198.51.100.7"}});
@@ -42,7 +46,7 @@ bool through_proxy(const trustgate_gateway::compiled_config& config, const char*
 }  // namespace
 
 TEST_CASE("OpenClaw's trusted-proxy example with bind \"loopback\" loads unchanged") {
-    const auto config = trustgate_gateway::compile(parse_config(fixture("loopback.json5"), "loopback.json5"));
+    const auto config = trustgate::runtime::compile(parse_config(fixture("loopback.json5"), "loopback.json5"));
     CHECK(config->settings.bind == *trustgate::net::address::parse("127.0.0.1"));
     CHECK(config->settings.auth.mode == trustgate::auth_mode::trusted_proxy);
     CHECK(config->settings.auth.trusted_proxies == std::vector<std::string>{"10.0.0.1", "172.17.0.1"});
@@ -52,14 +56,14 @@ TEST_CASE("OpenClaw's trusted-proxy example with bind \"loopback\" loads unchang
 }
 
 TEST_CASE("OpenClaw's longer example with bind \"lan\" loads unchanged") {
-    const auto config = trustgate_gateway::compile(parse_config(fixture("lan.json5"), "lan.json5"));
+    const auto config = trustgate::runtime::compile(parse_config(fixture("lan.json5"), "lan.json5"));
     CHECK(config->settings.bind == *trustgate::net::address::parse("0.0.0.0"));
     CHECK(config->settings.auth.trusted_proxy.allow_users == std::vector<std::string>{"nick@example.com", "admin@company.org"});
     CHECK(through_proxy(*config, "admin@company.org"));
 }
 
 TEST_CASE("OpenClaw's flat trustedProxyHeader is trustedProxy.userHeader") {
-    const auto config = trustgate_gateway::compile(parse_config(fixture("flat_header.json5"), "flat_header.json5"));
+    const auto config = trustgate::runtime::compile(parse_config(fixture("flat_header.json5"), "flat_header.json5"));
     CHECK(config->settings.auth.trusted_proxy.user_header == "X-Forwarded-User");
     CHECK(through_proxy(*config, "alice"));
 
@@ -110,4 +114,79 @@ TEST_CASE("the gateway's reader keeps JSON's errors on JSON5") {
     CHECK(error_of("{gateway: {trustedProxies: ['127.0.0.1'], port: 0x4965}}") == "no error");  // 18789 in hex
     CHECK(error_of("{gateway: {port: 1e400}}") ==
           "gateway.json5:1:18: expected JSON5: a number a double can hold (this one is too large or too close to zero)");
+}
+
+namespace {
+
+// A policy of a user's own with settings of its own (trustgate/runtime/policy_settings.hpp):
+// the vouched-for identity must be in one of the configured domains.
+struct domain_policy {
+    static constexpr trustgate::stage stage = trustgate::stage::vet;
+    static constexpr std::string_view name = "domain_policy";
+    static constexpr std::string_view settings_key = "domain";
+    struct settings {
+        std::vector<std::string> domains{"example.com"};
+    };
+    static settings read_settings(const nlohmann::json& value, const std::string& path) {
+        const trustgate::runtime::object_reader o(value, path, {"domains"});
+        settings s;
+        o.with("domains", [&](const nlohmann::json& j, const std::string& p) { s.domains = trustgate::runtime::read_string_list(j, p); });
+        return s;
+    }
+    template <class Context>
+    static domain_policy from_config(const trustgate::auth_config&, const Context&, const settings& s) {
+        return {s.domains};
+    }
+
+    std::vector<std::string> domains;
+
+    template <trustgate::request_view R>
+    trustgate::verdict check(trustgate::request_facts& facts, const R&) const {
+        for (const auto& d : domains)
+            if (facts.identity.ends_with("@" + d)) return trustgate::next_policy;
+        return trustgate::decision::deny(trustgate::reason::trusted_proxy_user_not_allowed, name);
+    }
+};
+
+using domain_gateway = trustgate::gateway<trustgate::trusted_source, trustgate::proxy_identity, domain_policy>;
+
+bool admits(const domain_gateway& gateway, const char* user) {
+    const trustgate::basic_request request(*trustgate::net::address::parse("10.0.0.1"),
+                                           {{"x-forwarded-user", user}, {"x-forwarded-for", "198.51.100.7"}});
+    return gateway.authenticate(request).allowed;
+}
+
+std::string build_error(const std::string& text) {
+    try {
+        (void)trustgate::runtime::build<domain_gateway>(parse_config(text, "gateway.json5"));
+    } catch (const trustgate::config_error& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("a policy of one's own reads its settings from gateway.policies.<settings_key>") {
+    const std::string proxy = "{gateway: {trustedProxies: ['10.0.0.1'], ";
+    const auto configured = trustgate::runtime::build<domain_gateway>(parse_config(proxy + "policies: {domain: {domains: ['corp.example']}}}}"));
+    CHECK(admits(configured, "alice@corp.example"));
+    CHECK_FALSE(admits(configured, "alice@example.com"));
+    // Without gateway.policies.domain the policy has its default settings.
+    const auto defaults = trustgate::runtime::build<domain_gateway>(parse_config(proxy + "}}"));
+    CHECK(admits(defaults, "alice@example.com"));
+    CHECK_FALSE(admits(defaults, "alice@corp.example"));
+
+    // Errors carry the JSON path, below the policy's key too.
+    CHECK(build_error(proxy + "policies: {domain: {domains: 'corp.example'}}}}") ==
+          "gateway.policies.domain.domains: expected an array of strings, got a string");
+    CHECK_THAT(build_error(proxy + "policies: {domain: {domain: []}}}}"),
+               Catch::Matchers::EndsWith("(unknown key; did you mean domains?)"));
+    CHECK(build_error(proxy + "policies: {domian: {}}}}") ==
+          "gateway.policies.domian: expected one of the keys domain (unknown key; did you mean domain?)");
+    CHECK(build_error(proxy + "policies: []}}") ==
+          "gateway.policies: expected an object mapping policies' settings keys to their settings, got an array");
+    // The shipped compositions read no policy settings: a key there is never silently ignored.
+    CHECK(error_of(proxy + "policies: {domain: {}}}}") ==
+          "gateway.policies.domain: expected no policy settings: no policy of this gateway reads any (unknown key)");
 }

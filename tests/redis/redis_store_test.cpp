@@ -129,6 +129,30 @@ struct attempt_on : shared_command {
 
 }  // namespace
 
+TEST_CASE("a store refuses a key prefix or timeout outside its limits, however its options were built", "[redis]") {
+    const auto refusal = [](redis::store_options options) -> std::string {
+        try {
+            redis::store s(rate_limit_config{}, std::move(options), nullptr, [](std::string_view) {});
+        } catch (const config_error& e) {
+            return e.what();
+        }
+        return "accepted";
+    };
+    const std::string prefix_error =
+        "gateway.auth.rateLimit.store.keyPrefix: expected at most 64 characters without spaces or control characters";
+    for (const std::string bad : {std::string(65, 'k'), std::string("two words:"), std::string("tab\t:")}) {
+        redis::store_options o;
+        o.key_prefix = bad;
+        CHECK(refusal(o) == prefix_error);
+    }
+    for (const auto bad : {milliseconds(0), milliseconds(10'001)}) {
+        redis::store_options o;
+        o.timeout = bad;
+        CHECK(refusal(o) == "gateway.auth.rateLimit.store.timeoutMs: expected an integer from 1 to 10000");
+    }
+    CHECK(redis::valid_key_prefix(std::string(64, 'k')));
+}
+
 TEST_CASE("N stores sharing one redis-server lock a client out as behaviour §6's model does", "[redis][stateful]") {
     started_server server;
     std::atomic<unsigned> case_number{0};

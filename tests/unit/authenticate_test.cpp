@@ -537,6 +537,33 @@ TEST_CASE("token mode and none mode") {
     CHECK(anyone.identity == "anonymous");
 }
 
+TEST_CASE("the token owns its text rule: one no bearer header could carry is refused however it is built") {
+    const auto refusal = [](const auto& build) -> std::string {
+        try {
+            build();
+        } catch (const config_error& e) {
+            return e.what();
+        }
+        return "accepted";
+    };
+    const std::string expected = "gateway.auth.token: expected a token without control characters or surrounding spaces: "
+                                 "the token could never match a bearer token";
+    for (const char* bad : {" padded", "padded\t", "line\nbreak", "del\x7f"}) {
+        INFO(bad);
+        CHECK_FALSE(token_auth::matchable(bad));
+        CHECK(refusal([&] { (void)token_auth(std::string(bad)); }) == expected);
+        auth_config token_mode;
+        token_mode.mode = auth_mode::token;
+        token_mode.token = bad;
+        CHECK(refusal([&] { (void)token_gateway::from_config(token_mode); }) == expected);
+        auto fallback = base_config();  // trusted-proxy mode: the loopback fallback's token
+        fallback.token = bad;
+        CHECK(refusal([&] { (void)trusted_proxy_gateway::from_config(fallback); }) == expected);
+    }
+    CHECK(token_auth::matchable("inner space is fine"));
+    CHECK(refusal([] { (void)token_auth("inner space is fine"); }) == "accepted");
+}
+
 TEST_CASE("header names are case-insensitive; an IPv4 peer and its mapped form decide alike") {
     auto c = base_config();
     for (const char* name : {"x-forwarded-user", "X-Forwarded-User", "X-FORWARDED-USER", "x-FoRwArDeD-uSeR"}) {

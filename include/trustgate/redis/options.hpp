@@ -5,12 +5,15 @@
 //   auto options = trustgate::redis::parse_url("redis://10.0.0.5:6379/2");  // nullopt: not such a URL
 #pragma once
 
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "trustgate/config.hpp"
 #include "trustgate/detail/ascii.hpp"
 #include "trustgate/net/detail/url_text.hpp"
 
@@ -32,6 +35,27 @@ struct store_options {
     redis::on_error when_unavailable = on_error::deny;
     std::optional<std::string> password;  // AUTH; never logged
 };
+
+// A store's own limits (validate()): keys stay short and printable, and an attempt never
+// waits long for Redis.
+inline constexpr std::size_t max_key_prefix = 64;
+inline constexpr std::chrono::milliseconds longest_timeout{10'000};
+
+// Whether `prefix` can start every key: at most max_key_prefix characters, none of them
+// a space or a control character.
+inline bool valid_key_prefix(std::string_view prefix) noexcept {
+    return prefix.size() <= max_key_prefix &&
+           std::none_of(prefix.begin(), prefix.end(), [](char ch) { return trustgate::detail::is_control(ch) || ch == ' '; });
+}
+
+// Throws config_error, naming gateway.auth.rateLimit.store.<key>, for options outside the
+// store's limits; the store's constructor calls it, whoever built the options.
+inline void validate(const store_options& options) {
+    if (!valid_key_prefix(options.key_prefix))
+        throw config_error("gateway.auth.rateLimit.store.keyPrefix", "expected at most 64 characters without spaces or control characters");
+    if (options.timeout < std::chrono::milliseconds(1) || options.timeout > longest_timeout)
+        throw config_error("gateway.auth.rateLimit.store.timeoutMs", "expected an integer from 1 to 10000");
+}
 
 // The most databases a URL may name (Redis's default is 16; a server can have more).
 inline constexpr unsigned max_database = 1'000'000;

@@ -50,10 +50,11 @@ public:
 
     // `fallback` counts attempts while Redis cannot answer, with on_error::local (it must
     // then be non-null and outlive the store). `log` receives the store's error lines,
-    // from the connection thread; none holds the password.
+    // from the connection thread; none holds the password. Throws config_error for options
+    // outside the store's limits (validate()).
     store(const rate_limit_config& limits, store_options options, attempt_store* fallback, log_function log,
           now_function now = {})
-        : exempt_loopback_(limits.exempt_loopback), ipv6_prefix_length_(limits.ipv6_prefix_length),
+        : exempt_loopback_((validate(options), limits.exempt_loopback)), ipv6_prefix_length_(limits.ipv6_prefix_length),
           fallback_(options.when_unavailable == on_error::local ? fallback : nullptr),
           now_(std::move(now)),
           connection_(detail::endpoint{std::move(options.host), options.port, options.database, std::move(options.password),

@@ -1,4 +1,4 @@
-// examples/gateway/compiled_config.hpp — a configuration turned into a ready gateway.
+// trustgate/runtime/compiled_config.hpp — a configuration turned into a ready gateway.
 //
 //   auto config = load(parse_config(text));                  // start-up: generation 1
 //   auto next = load(parse_config(new_text), config.get());  // a reload: generation 2
@@ -7,7 +7,7 @@
 // validates everything and builds the gateway; either throws trustgate::config_error
 // naming the JSON path, and nothing is half-built. compile() alone does no I/O (a fuzz
 // target can call it): a shared limiter store (behaviour §12) is made only by the
-// store_connector given to load(), which --check-config leaves out, so that checking
+// store_connector given to load(), which a check-only run leaves out, so that checking
 // never contacts Redis. The result is immutable and shared by pointer: a request takes one
 // snapshot and is decided wholly under it, so replacing the pointer (a reload) never
 // mixes two configurations.
@@ -22,10 +22,11 @@
 #include <variant>
 #include <vector>
 
-#include "config_json.hpp"
-#include "jwks_fetch.hpp"
-#include "secrets.hpp"
-#include "security_audit.hpp"
+#include "trustgate/runtime/config_json.hpp"
+#include "trustgate/runtime/jwks_fetch.hpp"
+#include "trustgate/runtime/policy_settings.hpp"
+#include "trustgate/runtime/secrets.hpp"
+#include "trustgate/runtime/security_audit.hpp"
 #include "trustgate/assertion/proxy_assertion.hpp"
 #include "trustgate/attempt_limiter.hpp"
 #include "trustgate/net/prefix_set.hpp"
@@ -33,7 +34,7 @@
 #include "trustgate/policy/trusted_source.hpp"
 #include "trustgate/presets.hpp"
 
-namespace trustgate_gateway {
+namespace trustgate::runtime {
 
 // One composition per gateway.auth.mode (trustgate/presets.hpp), and trusted-proxy mode
 // with a signed assertion (behaviour §10).
@@ -65,19 +66,21 @@ struct compiled_config {
     std::shared_ptr<trustgate::assertion::jwks_refresher> jwks;
 };
 
-inline any_gateway build_gateway(const trustgate::auth_config& auth, trustgate::attempt_store* limiter) {
+// Mode selection: the composition gateway.auth.mode names, built by build() (so a key
+// under gateway.policies, which none of these reads, is refused).
+inline any_gateway build_gateway(const gateway_config& settings, trustgate::attempt_store* limiter) {
+    const auto& auth = settings.auth;
     switch (auth.mode) {
         case trustgate::auth_mode::token:
-            return any_gateway(std::in_place_type<trustgate::token_gateway>, trustgate::token_gateway::from_config(auth, limiter));
+            return any_gateway(std::in_place_type<trustgate::token_gateway>, build<trustgate::token_gateway>(settings, limiter));
         case trustgate::auth_mode::none:
-            return any_gateway(std::in_place_type<trustgate::open_gateway>, trustgate::open_gateway::from_config(auth, limiter));
+            return any_gateway(std::in_place_type<trustgate::open_gateway>, build<trustgate::open_gateway>(settings, limiter));
         case trustgate::auth_mode::trusted_proxy: break;
     }
     if (auth.trusted_proxy.assertion)
         return any_gateway(std::in_place_type<trustgate::assertion::trusted_proxy_assertion_gateway>,
-                           trustgate::assertion::trusted_proxy_assertion_gateway::from_config(auth, limiter));
-    return any_gateway(std::in_place_type<trustgate::trusted_proxy_gateway>,
-                       trustgate::trusted_proxy_gateway::from_config(auth, limiter));
+                           build<trustgate::assertion::trusted_proxy_assertion_gateway>(settings, limiter));
+    return any_gateway(std::in_place_type<trustgate::trusted_proxy_gateway>, build<trustgate::trusted_proxy_gateway>(settings, limiter));
 }
 
 // The composition of `main` for re-deciding open WebSockets: built again from the same
@@ -147,7 +150,7 @@ inline std::shared_ptr<const compiled_config> compile(gateway_config settings, c
                                 same_store(*previous->settings.shared_store, *settings.shared_store);
         shared_store = keep_store ? previous->shared_store : (*connect)(*settings.shared_store, settings.auth.rate_limit, *limiter);
     }
-    auto gateway = build_gateway(settings.auth, shared_store ? shared_store.get() : limiter.get());
+    auto gateway = build_gateway(settings, shared_store ? shared_store.get() : limiter.get());
     auto recheck_gateway = std::visit([&](const auto& g) { return any_gateway(without_limiter(g, settings.auth)); }, gateway);
     auto findings = security_audit(settings, notices);
     // behaviour §10: keys of a jwksFile that were skipped (a jwksUrl's are logged as it loads).
@@ -190,4 +193,4 @@ inline std::shared_ptr<const compiled_config> load(gateway_config settings, cons
     return with_keys;
 }
 
-}  // namespace trustgate_gateway
+}  // namespace trustgate::runtime

@@ -1,4 +1,4 @@
-// examples/gateway/config_json.hpp — behaviour §9's configuration, read strictly.
+// trustgate/runtime/config_json.hpp — behaviour §9's configuration, read strictly.
 //
 //   gateway_config c = parse_config(text, "gateway.json5");   // throws trustgate::config_error
 //
@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <iterator>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,7 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "secrets.hpp"
+#include "trustgate/runtime/secrets.hpp"
 #include "trustgate/attempt_limiter.hpp"
 #include "trustgate/config.hpp"
 #include "trustgate/config/json5.hpp"
@@ -36,8 +37,9 @@
 #include "trustgate/net/prefix_set.hpp"
 #include "trustgate/net/proxy_settings.hpp"
 #include "trustgate/redis/options.hpp"
+#include "trustgate/token_auth.hpp"
 
-namespace trustgate_gateway {
+namespace trustgate::runtime {
 
 using trustgate::config_error;
 
@@ -78,6 +80,9 @@ struct gateway_config {
     // holds the resolved secret once store_password_ref is resolved.
     std::optional<trustgate::redis::store_options> shared_store;
     std::optional<secret_ref> store_password_ref;
+    // gateway.policies: the settings of policies of your own, by their settings_key, as
+    // written; each policy reads its own (policy_settings.hpp).
+    std::map<std::string, nlohmann::json> policy_settings;
 };
 
 // What the gateway runs on without --config (behaviour §9), printed by --print-default-config.
@@ -316,13 +321,11 @@ inline void read_store(const json& v, const std::string& path, gateway_config& c
     if (!options) throw config_error(o.path("url"), expected_url + ", got " + trustgate::net::redact_url(url->get_ref<const std::string&>()));
     o.with("keyPrefix", [&](const json& j, const std::string& p) {
         options->key_prefix = read_string(j, p);
-        if (options->key_prefix.size() > 64 ||
-            std::any_of(options->key_prefix.begin(), options->key_prefix.end(),
-                        [](char ch) { return trustgate::detail::is_control(ch) || ch == ' '; }))
+        if (!trustgate::redis::valid_key_prefix(options->key_prefix))
             throw config_error(p, "expected at most 64 characters without spaces or control characters");
     });
     o.with("timeoutMs", [&](const json& j, const std::string& p) {
-        options->timeout = std::chrono::milliseconds(read_integer(j, p, 1, 10'000));
+        options->timeout = std::chrono::milliseconds(read_integer(j, p, 1, std::uint64_t(trustgate::redis::longest_timeout.count())));
     });
     o.with("onError", [&](const json& j, const std::string& p) {
         const std::string expected = R"(expected "deny" or "local")";
@@ -367,11 +370,10 @@ inline void read_rate_limit(const json& v, const std::string& path, gateway_conf
     o.with("store", [&](const json& j, const std::string& p) { read_store(j, p, c); });
 }
 
-// A token a bearer header could carry: the header scan trims spaces and tabs and a header
-// value holds no control characters, so any other token could never match.
+// The token's own rule (trustgate::token_auth::matchable), checked as the file is read so
+// the error says where the token came from (`what`).
 inline void check_token_text(std::string_view token, const std::string& path, const std::string& what) {
-    if (token != trustgate::detail::trim(token) ||
-        std::any_of(token.begin(), token.end(), [](char ch) { return trustgate::detail::is_control(ch); }))
+    if (!trustgate::token_auth::matchable(token))
         throw config_error(path, "expected a token without control characters or surrounding spaces: " + what +
                                      " could never match a bearer token");
 }
@@ -605,7 +607,7 @@ inline void read_metrics(const json& v, const std::string& path, metrics_setting
 
 inline void read_gateway(const json& v, const std::string& path, gateway_config& c) {
     const object_reader o(v, path, {"bind", "port", "localSocket", "trustedProxies", "clientIpHeader", "auth", "tls", "http",
-                                    "metrics"});
+                                    "metrics", "policies"});
     o.with("bind", [&](const json& j, const std::string& p) {
         const auto text = read_string(j, p);
         const auto address = trustgate::net::address::parse(text);
@@ -635,6 +637,10 @@ inline void read_gateway(const json& v, const std::string& path, gateway_config&
     o.with("tls", [&](const json& j, const std::string& p) { read_tls(j, p, c.tls); });
     o.with("http", [&](const json& j, const std::string& p) { read_http(j, p, c); });
     o.with("metrics", [&](const json& j, const std::string& p) { read_metrics(j, p, c.metrics); });
+    o.with("policies", [&](const json& j, const std::string& p) {
+        if (!j.is_object()) wrong(p, "expected an object mapping policies' settings keys to their settings", j);
+        for (const auto& [key, settings] : j.items()) c.policy_settings.emplace(key, settings);
+    });
 }
 
 inline void read_secrets(const json& v, const std::string& path, secret_providers& providers) {
@@ -734,4 +740,4 @@ inline gateway_config parse_config(std::string_view text, const std::string& sou
     return c;
 }
 
-}  // namespace trustgate_gateway
+}  // namespace trustgate::runtime

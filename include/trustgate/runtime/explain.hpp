@@ -1,4 +1,5 @@
-// examples/gateway/explain.hpp — `trustgate-gateway --explain --peer ADDRESS` (behaviour §13).
+// trustgate/runtime/explain.hpp — one request decided and explained without serving
+// (behaviour §13), as `trustgate-gateway --explain --peer ADDRESS` prints it.
 //
 //   printf 'GET /whoami HTTP/1.1\nHost: gw\nX-Forwarded-User: alice\n\n' |
 //       trustgate-gateway --explain --peer 10.0.0.5 --config gateway.jsonc
@@ -21,16 +22,13 @@
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 
-#include "audit_log.hpp"
-#include "compiled_config.hpp"
 #include "trustgate/beast/handler.hpp"
 #include "trustgate/policy/scopes.hpp"
+#include "trustgate/runtime/audit_log.hpp"
+#include "trustgate/runtime/compiled_config.hpp"
 #include "trustgate/trace.hpp"
 
-namespace trustgate_gateway {
-
-namespace http = trustgate::beast::http;
-using trustgate::beast::incoming;
+namespace trustgate::runtime {
 
 namespace detail {
 
@@ -106,7 +104,7 @@ inline int explain(const compiled_config& config, trustgate::net::address peer, 
         std::fprintf(err, "bad input: %s\n", error.c_str());
         return 2;
     }
-    const incoming request(*message, peer, false, proof);
+    const trustgate::beast::incoming request(*message, peer, false, proof);
     const auto path = std::string(request.path());
 
     return std::visit([&](const auto& gateway) {
@@ -114,7 +112,7 @@ inline int explain(const compiled_config& config, trustgate::net::address peer, 
         const auto d = gateway.authenticate(request, trace);
         auto final_decision = d.owned();
         log_line report{{"peer", peer.to_string()},
-                        {"method", std::string(http::to_string(request.method()))},
+                        {"method", std::string(trustgate::beast::http::to_string(request.method()))},
                         {"path", path},
                         {"generation", config.generation}};
         log_line steps = log_line::array();
@@ -173,4 +171,4 @@ inline int explain(const compiled_config& config, trustgate::net::address peer, 
     }, config.gateway);
 }
 
-}  // namespace trustgate_gateway
+}  // namespace trustgate::runtime

@@ -1,22 +1,24 @@
-// examples/gateway/reloader.hpp — where the configuration comes from, and hot reload.
+// trustgate/runtime/reloader.hpp — where the configuration comes from, and hot reload.
 //
 //   config_source source = config_source::file("/etc/trustgate/gateway.jsonc");
-//   auto config = load(source.read());
-//   gateway_service service(config, audit, metrics);
-//   config_reloader reloader(source, service, audit, [&] { server.recheck_websockets(); });
+//   reloadable_gateway configs(load(source.read()), &metrics);
+//   config_reloader reloader(source, configs, audit, [&] { server.recheck_websockets(); });
 //   server.on_signal(SIGHUP, [&] { reloader.request(); });   // watches the file from here on
+//   ... each request: const auto config = configs.current();  // one snapshot, decided wholly under it
 //
 // A reload reads the file, parses, validates and resolves every secret again (SIGHUP is
 // also how rotated secrets are picked up), then swaps the new configuration in with one
 // atomic store, then calls `swapped` (the server re-decides its open WebSockets under the
-// new configuration). Any failure keeps the configuration that is serving and says why on the
-// audit log. Settings the listener was built from (bind, port, localSocket, tls, http) apply only at
-// start-up: a reload that changes them is refused, so what runs is always what the file
-// said when it was last accepted (gateway.http.allowedOrigins is the exception: it is a
-// rule every request is decided under, so a reload applies it). Reloads run on a thread of their own, one at a time, so
+// new configuration). Any failure keeps the configuration that is serving (the last known
+// good) and says why on the audit log. Settings the listener was built from (bind, port,
+// localSocket, tls, http) apply only at start-up: a reload that changes them is refused, so
+// what runs is always what the file said when it was last accepted
+// (gateway.http.allowedOrigins is the exception: it is a rule every request is decided
+// under, so a reload applies it). Reloads run on a thread of their own, one at a time, so
 // a slow exec resolver never holds up a request.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -34,12 +36,12 @@
 
 #include <sys/stat.h>
 
-#include "audit_log.hpp"
-#include "compiled_config.hpp"
-#include "config_json.hpp"
-#include "service.hpp"
+#include "trustgate/runtime/audit_log.hpp"
+#include "trustgate/runtime/compiled_config.hpp"
+#include "trustgate/runtime/config_json.hpp"
+#include "trustgate/metrics.hpp"
 
-namespace trustgate_gateway {
+namespace trustgate::runtime {
 
 // What identifies a version of a file without reading it: an editor that writes in place
 // changes the size or mtime, one that renames a new file over it changes the inode.
@@ -106,6 +108,9 @@ inline void check_restart_only(const gateway_config& running, const gateway_conf
         restart_needed("gateway.http.securityHeaders.strictTransportSecurity");
 }
 
+}  // namespace detail
+
+// The security audit's findings of `config`, one `finding` line each.
 inline void log_findings(const audit_log& audit, const compiled_config& config) {
     for (const auto& f : config.findings)
         audit.write("finding", {{"id", std::string(f.id)},
@@ -115,7 +120,55 @@ inline void log_findings(const audit_log& audit, const compiled_config& config) 
                                 {"generation", config.generation}});
 }
 
-}  // namespace detail
+// The configuration requests are decided under, replaced whole by a reload. Thread-safe: a
+// request takes one snapshot with current() and is decided wholly under it, however often
+// replace() runs meanwhile, so no request ever mixes two configurations.
+class reloadable_gateway {
+public:
+    // `metrics`, when given, counts reloads and shows the generation; it outlives this.
+    explicit reloadable_gateway(std::shared_ptr<const compiled_config> config, trustgate::metrics* metrics = nullptr)
+        : current_(std::move(config)), metrics_(metrics) {
+        if (metrics_ != nullptr) metrics_->set_config_generation(current_.load()->generation);
+    }
+
+    reloadable_gateway(const reloadable_gateway&) = delete;
+    reloadable_gateway& operator=(const reloadable_gateway&) = delete;
+
+    std::shared_ptr<const compiled_config> current() const { return current_.load(); }
+
+    // Requests that start from now on are decided under `config`.
+    void replace(std::shared_ptr<const compiled_config> config) {
+        const auto generation = config->generation;
+        const auto previous = current_.exchange(config);
+        // A new limiter starts its lockout count at zero; keep the old one's in the total.
+        if (previous->limiter != config->limiter) retired_lockouts_ += previous->limiter->lockouts();
+        if (previous->shared_store && previous->shared_store != config->shared_store)
+            retired_store_errors_ += previous->shared_store->errors();
+        if (metrics_ == nullptr) return;
+        metrics_->count_reload(true);
+        metrics_->set_config_generation(generation);
+    }
+
+    // A reload that kept the running configuration.
+    void reload_failed() {
+        if (metrics_ != nullptr) metrics_->count_reload(false);
+    }
+
+    // Lockouts since start-up, those of limiters a reload replaced included.
+    std::uint64_t lockouts() const { return retired_lockouts_.load() + current_.load()->limiter->lockouts(); }
+
+    // Shared-store errors since start-up, those of stores a reload replaced included.
+    std::uint64_t store_errors() const {
+        const auto config = current_.load();
+        return retired_store_errors_.load() + (config->shared_store ? config->shared_store->errors() : 0);
+    }
+
+private:
+    std::atomic<std::shared_ptr<const compiled_config>> current_;
+    trustgate::metrics* const metrics_;
+    std::atomic<std::uint64_t> retired_lockouts_{0};
+    std::atomic<std::uint64_t> retired_store_errors_{0};
+};
 
 class config_reloader {
 public:
@@ -123,12 +176,12 @@ public:
 
     // Starts watching `source` (when it is a file) for changes; `swapped` runs after each
     // successful swap.
-    config_reloader(config_source source, gateway_service& service, const audit_log& audit, std::function<void()> swapped)
+    config_reloader(config_source source, reloadable_gateway& configs, const audit_log& audit, std::function<void()> swapped)
         : source_(std::move(source)),
-          service_(service),
+          configs_(configs),
           audit_(audit),
           swapped_(std::move(swapped)),
-          running_(service.current()),
+          running_(configs.current()),
           thread_([this](std::stop_token stop) { run(stop); }) {}
 
     config_reloader(const config_reloader&) = delete;
@@ -159,17 +212,17 @@ private:
     }
 
     void reload(std::string_view trigger) {
-        const auto current = service_.current();
+        const auto current = configs_.current();
         try {
             auto settings = source_.read();
             detail::check_restart_only(running_->settings, settings);
             const auto next = load(std::move(settings), current.get());
-            service_.replace(next);  // serving before the line says so: a script may wait for it
+            configs_.replace(next);  // serving before the line says so: a script may wait for it
             swapped_();
             audit_.write("reload", {{"result", "ok"}, {"trigger", std::string(trigger)}, {"generation", next->generation}});
-            detail::log_findings(audit_, *next);
+            log_findings(audit_, *next);
         } catch (const std::exception& e) {
-            service_.reload_failed();
+            configs_.reload_failed();
             // config_error names the JSON path and never a secret's value.
             audit_.write("reload", {{"result", "failed"},
                                     {"trigger", std::string(trigger)},
@@ -180,7 +233,7 @@ private:
     }
 
     config_source source_;
-    gateway_service& service_;
+    reloadable_gateway& configs_;
     const audit_log& audit_;
     const std::function<void()> swapped_;
     const std::shared_ptr<const compiled_config> running_;  // what the listener was built from
@@ -190,4 +243,4 @@ private:
     std::jthread thread_;  // last: starts once everything above is ready, stops and joins first
 };
 
-}  // namespace trustgate_gateway
+}  // namespace trustgate::runtime

@@ -1,4 +1,4 @@
-// examples/gateway/secrets.hpp — SecretRefs and the providers that resolve them.
+// trustgate/runtime/secrets.hpp — SecretRefs and the providers that resolve them.
 //
 //   "gateway": { "auth": { "token": { "source": "exec", "provider": "vault", "id": "gateway/token" } } },
 //   "secrets": { "providers": { "vault": { "source": "exec", "command": "/usr/local/bin/resolver" } } }
@@ -45,10 +45,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "child_process.hpp"
+#include "trustgate/runtime/detail/child_process.hpp"
 #include "trustgate/config.hpp"
 
-namespace trustgate_gateway {
+namespace trustgate::runtime {
 
 enum class secret_source { env, file, exec };
 
@@ -417,4 +417,4 @@ inline resolved_secrets resolve_secrets(std::span<const secret_field> fields, co
     return out;
 }
 
-}  // namespace trustgate_gateway
+}  // namespace trustgate::runtime

@@ -1,4 +1,4 @@
-// examples/gateway/security_audit.hpp — the start-up security audit (behaviour §3's risky
+// trustgate/runtime/security_audit.hpp — the start-up security audit (behaviour §3's risky
 // settings, and a few of the gateway's own).
 //
 //   for (const finding& f : security_audit(settings, notices)) …
@@ -16,12 +16,12 @@
 #include <string_view>
 #include <vector>
 
-#include "config_json.hpp"
-#include "secrets.hpp"
+#include "trustgate/runtime/config_json.hpp"
+#include "trustgate/runtime/secrets.hpp"
 #include "trustgate/detail/local_users.hpp"
 #include "trustgate/net/cidr.hpp"
 
-namespace trustgate_gateway {
+namespace trustgate::runtime {
 
 enum class severity { info, warn, critical };
 
@@ -160,4 +160,4 @@ inline std::string format_finding(const finding& f) {
     return std::string(to_string(f.level)) + " [" + std::string(f.id) + "] " + f.path + ": " + f.message;
 }
 
-}  // namespace trustgate_gateway
+}  // namespace trustgate::runtime

@@ -1,4 +1,4 @@
-// examples/gateway/jwks_fetch.hpp — behaviour §10's jwksUrl fetched the way every outbound
+// trustgate/runtime/jwks_fetch.hpp — behaviour §10's jwksUrl fetched the way every outbound
 // call of the gateway goes (trustgate/beast/outbound.hpp): through the egress proxy when
 // `proxy.enabled`, else to checked addresses only; a loopback literal (a key server on
 // this host) directly, as the gateway's control plane.
@@ -8,14 +8,14 @@
 #include <stdexcept>
 #include <string>
 
-#include "audit_log.hpp"
+#include "trustgate/runtime/audit_log.hpp"
 #include "trustgate/assertion/jwks_refresher.hpp"
 #include "trustgate/beast/outbound.hpp"
 #include "trustgate/net/address.hpp"
 #include "trustgate/net/detail/url_text.hpp"
 #include "trustgate/net/proxy_settings.hpp"
 
-namespace trustgate_gateway {
+namespace trustgate::runtime {
 
 inline trustgate::assertion::jwks_refresher::fetch_function jwks_fetcher(const trustgate::net::proxy_settings& proxy) {
     return [proxy](const std::string& url, std::chrono::milliseconds timeout) {
@@ -43,4 +43,4 @@ inline trustgate::assertion::jwks_refresher::log_function jwks_log() {
     return [](std::string_view event, const std::string& message) { audit_log(stderr).write(event, {{"message", message}}); };
 }
 
-}  // namespace trustgate_gateway
+}  // namespace trustgate::runtime

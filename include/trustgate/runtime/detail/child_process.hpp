@@ -1,4 +1,4 @@
-// examples/gateway/child_process.hpp — run a program with input and a deadline, no shell.
+// trustgate/runtime/detail/child_process.hpp — run a program with input and a deadline, no shell.
 //
 //   child_result r = run_child({"/usr/local/bin/resolver", "--profile", "prod"}, {"PATH=/usr/bin"},
 //                              request_text, std::chrono::milliseconds(5000), 1 << 20);
@@ -31,7 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace trustgate_gateway {
+namespace trustgate::runtime::detail {
 
 struct child_result {
     enum class ending { exited, killed_by_signal, timed_out, output_too_large };
@@ -40,7 +40,6 @@ struct child_result {
     std::string output;  // standard output, at most max_output bytes
 };
 
-namespace detail {
 
 using steady = std::chrono::steady_clock;
 
@@ -164,29 +163,28 @@ inline std::optional<int> reap_before(pid_t pid, steady::time_point deadline) {
     }
 }
 
-}  // namespace detail
 
 // argv[0] is the program's absolute path. Throws std::system_error when the program
 // cannot be started at all (e.g. it does not exist or is not executable).
 inline child_result run_child(const std::vector<std::string>& argv, const std::vector<std::string>& environment,
                               std::string_view input, std::chrono::milliseconds timeout, std::size_t max_output) {
-    const auto deadline = detail::steady::now() + timeout;
+    const auto deadline = steady::now() + timeout;
     // Standard input is a socket, not a pipe: writing to a program that stopped reading
     // must fail with EPIPE (MSG_NOSIGNAL), not raise SIGPIPE in the gateway.
     int stdin_pair[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, stdin_pair) != 0) detail::throw_errno("socketpair", errno);
-    detail::unique_fd to_child(stdin_pair[0]), child_stdin(stdin_pair[1]);
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, stdin_pair) != 0) throw_errno("socketpair", errno);
+    unique_fd to_child(stdin_pair[0]), child_stdin(stdin_pair[1]);
     int stdout_pipe[2];
-    if (::pipe2(stdout_pipe, O_CLOEXEC) != 0) detail::throw_errno("pipe2", errno);
-    detail::unique_fd from_child(stdout_pipe[0]), child_stdout(stdout_pipe[1]);
+    if (::pipe2(stdout_pipe, O_CLOEXEC) != 0) throw_errno("pipe2", errno);
+    unique_fd from_child(stdout_pipe[0]), child_stdout(stdout_pipe[1]);
 
-    const pid_t pid = detail::spawn_child(argv, environment, child_stdin.get(), child_stdout.get());
+    const pid_t pid = spawn_child(argv, environment, child_stdin.get(), child_stdout.get());
     child_stdin.reset();
     child_stdout.reset();
 
     child_result result;
-    auto cut = detail::feed_and_collect(to_child, from_child, input, deadline, max_output, result.output);
-    const auto status = cut ? std::nullopt : detail::reap_before(pid, deadline);
+    auto cut = feed_and_collect(to_child, from_child, input, deadline, max_output, result.output);
+    const auto status = cut ? std::nullopt : reap_before(pid, deadline);
     if (!status) {
         ::kill(-pid, SIGKILL);  // before reaping the leader, so the group id is still ours
         while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
@@ -203,4 +201,4 @@ inline child_result run_child(const std::vector<std::string>& argv, const std::v
     return result;
 }
 
-}  // namespace trustgate_gateway
+}  // namespace trustgate::runtime::detail
