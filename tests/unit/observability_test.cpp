@@ -228,7 +228,7 @@ TEST_CASE("trace: the untraced path allocates nothing") {
 // `promtool check metrics` (every family, with a sample in each series kind).
 TEST_CASE("metrics: print an exposition", "[.exposition]") {
     metrics m;
-    for (const auto why : all_reasons) m.count(why == reason::ok, why, why == reason::ok ? via::trusted_proxy : via::none);
+    for (const auto& why : metrics::reasons) m.count(why == reason::ok, why, why == reason::ok ? via::trusted_proxy : via::none);
     m.observe_request(std::chrono::microseconds(700));
     m.count_reload(true);
     m.set_config_generation(2);

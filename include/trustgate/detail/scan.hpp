@@ -1,5 +1,6 @@
 // One pass over the header block that fills request_facts (behaviour §1). `user_header`
-// must be lower case (proxy_identity lowers it once, at configuration time).
+// must be lower case (proxy_identity lowers it once, at configuration time), as must the
+// names in f.declared (the policies' `headers`, checked at compile time).
 #pragma once
 
 #include <string_view>
@@ -63,6 +64,13 @@ void scan_request(const R& request, std::string_view user_header, request_facts&
                 f.user_present = true;
                 f.user_value = trimmed;
             }
+        }
+        for (unsigned i = 0; i < f.declared_count; ++i) {
+            auto& declared = f.declared[i];
+            if (initial != declared.name.front() || !iequals_lower(name, declared.name)) continue;
+            ++declared.lines;
+            const auto trimmed = trim(value);
+            if (declared.value.empty()) declared.value = trimmed;
         }
         switch (initial) {
             case 'h':
