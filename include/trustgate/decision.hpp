@@ -28,18 +28,18 @@ namespace trustgate {
 // `ok` is the reason of every allow, and of a default-constructed reason.
 class reason {
 public:
-    constexpr reason() noexcept : code_("ok"), hash_(detail::reason_hash("ok")) {}
-    consteval explicit reason(std::string_view code) : code_(code), hash_(detail::reason_hash(code)) {
+    constexpr reason() noexcept : reason(std::string_view("ok"), nullptr) {}
+    consteval explicit reason(std::string_view code) : reason(code, nullptr) {
         if (!detail::is_snake_case(code)) detail::reason_code_must_be_snake_case_such_as_tenant_not_allowed();
     }
 
-    constexpr std::string_view code() const noexcept { return code_; }
+    constexpr std::string_view code() const noexcept { return {data_, size_}; }
 
     friend constexpr bool operator==(const reason& a, const reason& b) noexcept {
-        return a.hash_ == b.hash_ && a.code_ == b.code_;
+        return a.hash_ == b.hash_ && a.code() == b.code();
     }
     friend constexpr std::strong_ordering operator<=>(const reason& a, const reason& b) noexcept {
-        return a.code_ <=> b.code_;
+        return a.code() <=> b.code();
     }
 
     // `origin_not_allowed` comes from trustgate::origin_check (origin.hpp), after the
@@ -67,7 +67,13 @@ public:
         origin_not_allowed;
 
 private:
-    std::string_view code_;
+    // Sets the fields; the public constructors check the code (the default "ok" needs none).
+    constexpr reason(std::string_view code, std::nullptr_t) noexcept
+        : data_(code.data()), size_(static_cast<std::uint32_t>(code.size())), hash_(detail::reason_hash(code)) {}
+
+    // 16 bytes, not a string_view and a hash: a decision is copied along the policy chain.
+    const char* data_;
+    std::uint32_t size_;
     std::uint32_t hash_;
 };
 

@@ -5,6 +5,7 @@
 //                                         trustgate::allow_users, trustgate::scopes<>>;
 //   auto gw = my_gateway::from_config(config);          // validates, compiles, may throw
 //   trustgate::decision d = gw.authenticate(request);   // no allocation, no exceptions
+//   my_gateway::reasons                                 // its reason codes, at compile time
 //
 // The types fix what runs and in what order (behaviour §3); the values inside them (CIDRs,
 // users, scopes) come from configuration. Policies are stored with
@@ -185,14 +186,12 @@ class gateway {
 
 public:
     // Every reason code this composition can decide with: `ok`, each policy's `reasons`
-    // and the gateway's own conclusion, each once (trustgate::reasons_of).
-    static constexpr auto reasons = reasons_of<Policies..., detail::gateway_conclusion>;
+    // and the gateway's own conclusion, each once (trustgate::reasons_of). maybe_unused: a
+    // gateway type local to a file would otherwise warn when nobody asks for its list.
+    [[maybe_unused]] static constexpr auto reasons = reasons_of<Policies..., detail::gateway_conclusion>;
 
     // The request headers its policies declare, each once; the header scan captures them.
     static constexpr std::size_t header_count = declared_.second;
-    static_assert(header_count <= request_facts::max_declared_headers,
-                  "trustgate::gateway<...>: the policies declare more than request_facts::max_declared_headers (8) "
-                  "distinct `headers`; declare only the headers a check reads.");
     static constexpr std::array<std::string_view, header_count> headers = [] {
         std::array<std::string_view, header_count> names{};
         for (std::size_t i = 0; i < header_count; ++i) names[i] = declared_.first[i];
@@ -246,9 +245,10 @@ private:
     template <class R, class Trace>
     decision decide(const R& request, Trace* trace) const {
         request_facts facts;
-        for (std::size_t i = 0; i < header_count; ++i) facts.declared[i].name = headers[i];
-        facts.declared_count = header_count;
-        detail::scan_request(request, user_header(), facts);
+        std::array<request_facts::declared_header, header_count> declared;
+        for (std::size_t i = 0; i < header_count; ++i) declared[i].name = headers[i];
+        facts.declared = declared;
+        detail::scan_request<(header_count > 0)>(request, user_header(), facts);
         verdict decided;
         run_all(decided, facts, request, trace, indices{});
         decision d = decided ? *decided

@@ -20,8 +20,9 @@
 #include <concepts>
 #include <cstdint>
 #include <optional>
-#include <type_traits>
+#include <span>
 #include <string_view>
+#include <type_traits>
 
 #include "trustgate/decision.hpp"
 #include "trustgate/detail/ascii.hpp"
@@ -90,15 +91,14 @@ struct request_facts {
     net::address client_ip;
 
     // The headers the composition's policies declare (their `headers`), captured by the same
-    // pass: at most max_declared_headers distinct names per gateway.
-    static constexpr unsigned max_declared_headers = 8;
+    // pass into storage on the gateway's stack, sized for its composition at compile time:
+    // a composition that declares none pays nothing. Valid during the decision only.
     struct declared_header {
         std::string_view name;   // lower case, as declared
         std::string_view value;  // the first non-blank line, trimmed
         unsigned lines = 0;      // how many times the header appears, blank or not
     };
-    std::array<declared_header, max_declared_headers> declared{};
-    unsigned declared_count = 0;
+    std::span<declared_header> declared;
 
     // A declared header's first non-blank value, trimmed; empty when absent or blank, and
     // for a name no policy of the composition declared.
@@ -120,8 +120,8 @@ struct request_facts {
 
 private:
     constexpr const declared_header* find_declared(std::string_view name) const noexcept {
-        for (unsigned i = 0; i < declared_count; ++i)
-            if (declared[i].name == name) return &declared[i];
+        for (const auto& h : declared)
+            if (h.name == name) return &h;
         return nullptr;
     }
 };

@@ -632,10 +632,13 @@ struct tenant_policy {
     static constexpr std::array headers{std::string_view{"x-tenant"}, std::string_view{"x-region"}};
     template <request_view R>
     verdict check(request_facts& facts, const R&) const {
-        seen = facts;
+        seen.clear();
+        for (const char* h : {"x-tenant", "x-region", "x-request-class", "x-forwarded-user"})
+            seen.push_back({std::string(facts.header(h)), facts.header_lines(h)});
         return facts.header("x-tenant") == "acme" ? next_policy : verdict(decision::deny(wrong_tenant, name));
     }
-    mutable request_facts seen;
+    // What check read, per header above: the value and the number of lines.
+    mutable std::vector<std::pair<std::string, unsigned>> seen;
 };
 
 struct region_policy {
@@ -698,20 +701,17 @@ TEST_CASE("the one header scan captures the headers policies declare") {
     request_builder tagged("10.0.0.1");
     tagged.h("X-Forwarded-User", "alice").h("X-Region", "").h("x-region", "  eu-west ").h("X-TENANT", " acme ");
     CHECK(gw.authenticate(tagged.request).allowed);
-    CHECK(seen.header("x-tenant") == "acme");
-    CHECK(seen.header_lines("x-tenant") == 1);
+    CHECK(seen[0] == std::pair<std::string, unsigned>{"acme", 1});
     // The first non-blank line, trimmed; every line counted.
-    CHECK(seen.header("x-region") == "eu-west");
-    CHECK(seen.header_lines("x-region") == 2);
+    CHECK(seen[1] == std::pair<std::string, unsigned>{"eu-west", 2});
     // Declared but absent, and never declared: both read as absent.
-    CHECK(seen.header("x-request-class").empty());
-    CHECK(seen.header_lines("x-request-class") == 0);
-    CHECK(seen.header("x-forwarded-user").empty());
+    CHECK(seen[2] == std::pair<std::string, unsigned>{"", 0});
+    CHECK(seen[3] == std::pair<std::string, unsigned>{"", 0});
 
     request_builder other("10.0.0.1");
     other.h("X-Forwarded-User", "alice").h("x-tenant", "globex");
     const auto refused = gw.authenticate(other.request);
     CHECK(refused.why == tenant_policy::wrong_tenant);
     CHECK(refused.policy == "tenant_policy");
-    CHECK(seen.header_lines("x-region") == 0);
+    CHECK(seen[1] == std::pair<std::string, unsigned>{"", 0});
 }
