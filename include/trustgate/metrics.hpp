@@ -10,9 +10,9 @@
 // (trustgate::reasons_of its sources: gateways, policies, origin_check) or a fixed word
 // (`ok`, `error`), so the number of series is fixed when the registry's type compiles: no
 // identity, address, header value, path or method name can ever become a label. A reason
-// outside the list is counted under reason="unlisted", which appears once it happened. Counting takes no lock and
-// allocates nothing: each thread adds to its own cache-line-aligned shard, and a scrape
-// sums the shards.
+// outside the list is counted under reason="unlisted", shown once it has happened.
+// Counting takes no lock and allocates nothing: each thread adds to its own
+// cache-line-aligned shard, and a scrape sums the shards.
 #pragma once
 
 #include <array>
