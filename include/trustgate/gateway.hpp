@@ -5,6 +5,7 @@
 //                                         trustgate::allow_users, trustgate::scopes<>>;
 //   auto gw = my_gateway::from_config(config);          // validates, compiles, may throw
 //   trustgate::decision d = gw.authenticate(request);   // no allocation, no exceptions
+//   my_gateway::reasons                                 // its reason codes, at compile time
 //
 // The types fix what runs and in what order (behaviour §3); the values inside them (CIDRs,
 // users, scopes) come from configuration. Policies are stored with
@@ -12,6 +13,8 @@
 // short-circuiting fold: the first policy that decides wins.
 #pragma once
 
+#include <array>
+#include <concepts>
 #include <cstddef>
 #include <string_view>
 #include <tuple>
@@ -35,15 +38,72 @@ struct build_context {
 
 namespace detail {
 
+// Each part of the policy contract (trustgate/policy.hpp), checked in turn so that the
+// first missing part is the one reported.
 template <class P>
 struct assert_policy {
-    static_assert(policy<P>,
-                  "trustgate::gateway<...>: this parameter is not a trustgate policy. A policy type needs "
-                  "`static constexpr trustgate::stage stage`, `static constexpr std::string_view name` and "
-                  "`trustgate::verdict check(trustgate::request_facts&, const R&) const` (see trustgate/policy.hpp). "
-                  "Pass policy types such as trustgate::trusted_source, not configuration structs or values.");
-    static constexpr bool value = true;
+    static constexpr bool has_stage = requires {
+        { P::stage } -> std::convertible_to<trustgate::stage>;
+    };
+    static_assert(has_stage,
+                  "trustgate::gateway<...>: this parameter is not a trustgate policy: it has no "
+                  "`static constexpr trustgate::stage stage` (see trustgate/policy.hpp). Pass policy types such as "
+                  "trustgate::trusted_source, not configuration structs or values.");
+    static constexpr bool has_name = !has_stage || staged<P>;
+    static_assert(has_name,
+                  "trustgate::gateway<...>: a policy needs `static constexpr std::string_view name = \"my_policy\";` "
+                  "(reported in decision::policy and in traces).");
+    static constexpr bool has_check = !staged<P> || authorization_policy<P> || checks_requests<P>;
+    static_assert(has_check,
+                  "trustgate::gateway<...>: a policy needs `template <trustgate::request_view R> trustgate::verdict "
+                  "check(trustgate::request_facts&, const R&) const`, returning trustgate::next_policy or a decision, "
+                  "for every request type (only stage::authorize policies have none).");
+    static constexpr bool has_reasons = !staged<P> || lists_reasons<P>;
+    static_assert(has_reasons,
+                  "trustgate::gateway<...>: a policy needs `static constexpr std::array reasons{...}` of "
+                  "trustgate::reason, listing every reason its check can return (`static constexpr "
+                  "std::array<trustgate::reason, 0> reasons{};` when it never refuses).");
+    static constexpr bool headers_shaped = !declares_headers<P> || header_list<P>;
+    static_assert(headers_shaped,
+                  "trustgate::gateway<...>: a policy's `headers` must be a std::array of std::string_view, e.g. "
+                  "`static constexpr std::array headers{std::string_view{\"x-tenant\"}};`.");
+    static constexpr bool headers_valid = !headers_shaped || valid_headers<P>;
+    static_assert(headers_valid,
+                  "trustgate::gateway<...>: a policy's `headers` must be lower-case HTTP header names (RFC 9110 "
+                  "tokens), e.g. \"x-tenant\": the gateway's header scan compares them case-insensitively.");
+    static constexpr bool value = policy<P>;
 };
+
+// What the gateway itself concludes when no policy decided and the identity stage found
+// no identity.
+struct gateway_conclusion {
+    static constexpr std::array reasons{reason::trusted_proxy_user_missing};
+};
+
+template <class... Ps>
+constexpr std::size_t declared_header_count() {
+    std::size_t n = 0;
+    ([&] {
+        if constexpr (declares_headers<Ps>) n += Ps::headers.size();
+    }(), ...);
+    return n;
+}
+
+// Every policy's `headers`, each name once, in order.
+template <class... Ps>
+constexpr auto declared_headers() {
+    std::array<std::string_view, declared_header_count<Ps...>()> all{};
+    std::size_t n = 0;
+    ([&] {
+        if constexpr (declares_headers<Ps>)
+            for (std::string_view name : Ps::headers) {
+                bool seen = false;
+                for (std::size_t i = 0; i < n; ++i) seen = seen || all[i] == name;
+                if (!seen) all[n++] = name;
+            }
+    }(), ...);
+    return std::pair{all, n};
+}
 
 template <std::size_t I, class P>
 struct policy_slot {
@@ -122,8 +182,22 @@ class gateway {
                   "trustgate::gateway<...>: at most one authorize policy (scopes<...>) may be listed.");
 
     using indices = std::index_sequence_for<Policies...>;
+    static constexpr auto declared_ = detail::declared_headers<Policies...>();
 
 public:
+    // Every reason code this composition can decide with: `ok`, each policy's `reasons`
+    // and the gateway's own conclusion, each once (trustgate::reasons_of). maybe_unused: a
+    // gateway type local to a file would otherwise warn when nobody asks for its list.
+    [[maybe_unused]] static constexpr auto reasons = reasons_of<Policies..., detail::gateway_conclusion>;
+
+    // The request headers its policies declare, each once; the header scan captures them.
+    static constexpr std::size_t header_count = declared_.second;
+    static constexpr std::array<std::string_view, header_count> headers = [] {
+        std::array<std::string_view, header_count> names{};
+        for (std::size_t i = 0; i < header_count; ++i) names[i] = declared_.first[i];
+        return names;
+    }();
+
     gateway() = default;
     explicit gateway(Policies... policies) : pack_(std::move(policies)...) {}
 
@@ -171,7 +245,10 @@ private:
     template <class R, class Trace>
     decision decide(const R& request, Trace* trace) const {
         request_facts facts;
-        detail::scan_request(request, user_header(), facts);
+        std::array<request_facts::declared_header, header_count> declared;
+        for (std::size_t i = 0; i < header_count; ++i) declared[i].name = headers[i];
+        facts.declared = declared;
+        detail::scan_request<(header_count > 0)>(request, user_header(), facts);
         verdict decided;
         run_all(decided, facts, request, trace, indices{});
         decision d = decided ? *decided

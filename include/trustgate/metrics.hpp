@@ -1,15 +1,18 @@
 // trustgate/metrics.hpp — what the gateway decided, counted for Prometheus (behaviour §13).
 //
-//   trustgate::metrics m;
+//   trustgate::metrics m;                    // every built-in reason code
+//   trustgate::basic_metrics<my_gateway, trustgate::origin_check> mine;   // a composition's codes
 //   m.count(decision);                       // on the request path: relaxed atomics only
 //   m.observe_request(elapsed);
 //   std::string text = m.exposition();      // on a scrape: the text format 0.0.4
 //
-// Every label comes from an enum (decision, reason, via) or a fixed word (`ok`, `error`),
-// so the number of series is fixed when this header compiles: no identity, address,
-// header value, path or method name can ever become a label. Counting takes no lock and
-// allocates nothing: each thread adds to its own cache-line-aligned shard, and a scrape
-// sums the shards.
+// Every label comes from an enum (decision, via), a reason list fixed at compile time
+// (trustgate::reasons_of its sources: gateways, policies, origin_check) or a fixed word
+// (`ok`, `error`), so the number of series is fixed when the registry's type compiles: no
+// identity, address, header value, path or method name can ever become a label. A reason
+// outside the list is counted under reason="unlisted", shown once it has happened.
+// Counting takes no lock and allocates nothing: each thread adds to its own
+// cache-line-aligned shard, and a scrape sums the shards.
 #pragma once
 
 #include <array>
@@ -27,8 +30,12 @@
 
 namespace trustgate {
 
-class metrics {
+template <class... Sources>
+class basic_metrics {
 public:
+    // The reason label set, `ok` first.
+    static constexpr auto reasons = reasons_of<Sources...>;
+
     // Upper bounds of trustgate_request_duration_seconds' buckets, in nanoseconds: a
     // decision takes microseconds, a request with its answer well under a millisecond.
     static constexpr std::array<std::uint64_t, 13> duration_bounds_ns = {
@@ -36,15 +43,15 @@ public:
         10'000'000, 25'000'000, 50'000'000, 100'000'000, 250'000'000, 1'000'000'000,
     };
 
-    metrics() = default;
-    metrics(const metrics&) = delete;
-    metrics& operator=(const metrics&) = delete;
+    basic_metrics() = default;
+    basic_metrics(const basic_metrics&) = delete;
+    basic_metrics& operator=(const basic_metrics&) = delete;
 
     // One authentication or authorisation decision (behaviour §7: one per audit line).
     void count(const decision& d) noexcept { count(d.allowed, d.why, d.how); }
 
-    void count(bool allowed, reason why, via how) noexcept {
-        add(local().decisions[allowed][static_cast<std::size_t>(why)][static_cast<std::size_t>(how)]);
+    void count(bool allowed, const reason& why, via how) noexcept {
+        add(local().decisions[allowed][index_of(why)][static_cast<std::size_t>(how)]);
     }
 
     // The time taken to decide a request, from its complete header section.
@@ -74,11 +81,8 @@ public:
     void websocket_closed() noexcept { websockets_.fetch_sub(1, std::memory_order_relaxed); }
 
     // Sums of every shard, for tests and for the exposition.
-    std::uint64_t decisions(bool allowed, reason why, via how) const noexcept {
-        std::uint64_t total = 0;
-        for (const auto& s : shards_)
-            total += read(s.decisions[allowed][static_cast<std::size_t>(why)][static_cast<std::size_t>(how)]);
-        return total;
+    std::uint64_t decisions(bool allowed, const reason& why, via how) const noexcept {
+        return decisions_at(allowed, index_of(why), how);
     }
 
     std::uint64_t requests() const noexcept {
@@ -98,13 +102,17 @@ public:
         detail::append_family(out, "trustgate_decisions_total", "counter",
                               "Authentication and authorisation decisions, by outcome, reason code and how the caller was authenticated.");
         for (int allowed = 1; allowed >= 0; --allowed)
-            for (const auto why : all_reasons)
+            for (std::size_t why = 0; why <= reasons.size(); ++why)
                 for (const auto how : all_vias) {
-                    const auto n = decisions(allowed == 1, why, how);
-                    const bool listed = allowed == 1 ? why == reason::ok : why != reason::ok && how == via::none;
+                    const auto n = decisions_at(allowed == 1, why, how);
+                    // reasons[0] is ok; index reasons.size() is the unlisted row.
+                    const bool listed = why < reasons.size() && (allowed == 1 ? why == 0 : why != 0 && how == via::none);
                     if (n == 0 && !listed) continue;
                     detail::append_sample(out, "trustgate_decisions_total",
-                                          {{"decision", allowed == 1 ? "allow" : "deny"}, {"reason", to_string(why)}, {"via", to_string(how)}}, n);
+                                          {{"decision", allowed == 1 ? "allow" : "deny"},
+                                           {"reason", why < reasons.size() ? to_string(reasons[why]) : "unlisted"},
+                                           {"via", to_string(how)}},
+                                          n);
                 }
 
         detail::append_family(out, "trustgate_request_duration_seconds", "histogram",
@@ -149,17 +157,29 @@ public:
 
 private:
     static constexpr via all_vias[] = {via::none, via::trusted_proxy, via::loopback_user, via::token};
-    // The enums index the counters directly.
-    static_assert(static_cast<std::size_t>(all_reasons[std::size(all_reasons) - 1]) == std::size(all_reasons) - 1);
+    // The via enum indexes the counters directly; a reason by its position in `reasons`.
     static_assert(static_cast<std::size_t>(all_vias[std::size(all_vias) - 1]) == std::size(all_vias) - 1);
     static constexpr std::size_t shard_count = 8;
     using counter = std::atomic<std::uint64_t>;
 
     struct alignas(64) shard {
-        counter decisions[2][std::size(all_reasons)][std::size(all_vias)] = {};
+        counter decisions[2][reasons.size() + 1][std::size(all_vias)] = {};  // + the unlisted row
         counter duration_buckets[duration_bounds_ns.size() + 1] = {};
         counter duration_sum_ns{0};
     };
+
+    // Compares the codes' hashes, then the one candidate's code: no string compare per entry.
+    static constexpr std::size_t index_of(const reason& why) noexcept {
+        std::size_t i = 0;
+        while (i < reasons.size() && reasons[i] != why) ++i;
+        return i;
+    }
+
+    std::uint64_t decisions_at(bool allowed, std::size_t why, via how) const noexcept {
+        std::uint64_t total = 0;
+        for (const auto& s : shards_) total += read(s.decisions[allowed][why][static_cast<std::size_t>(how)]);
+        return total;
+    }
 
     static void add(counter& c) noexcept { c.fetch_add(1, std::memory_order_relaxed); }
     static std::uint64_t read(const counter& c) noexcept { return c.load(std::memory_order_relaxed); }
@@ -180,5 +200,9 @@ private:
     counter store_errors_{0};
     std::atomic<std::int64_t> websockets_{0};
 };
+
+// Every built-in reason code: what trustgate-gateway and a composition of trustgate's own
+// policies can report.
+using metrics = basic_metrics<builtin_reasons>;
 
 }  // namespace trustgate

@@ -11,6 +11,7 @@
 // allocates per request.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "trustgate/config.hpp"
+#include "trustgate/decision.hpp"
 #include "trustgate/detail/ascii.hpp"
 #include "trustgate/detail/uri_text.hpp"
 #include "trustgate/net/address.hpp"
@@ -79,6 +81,9 @@ constexpr bool same_host(std::string_view origin, std::string_view host) noexcep
 
 class origin_check {
 public:
+    // What a refusal is reported as; a source for trustgate::reasons_of and metrics.
+    static constexpr std::array reasons{reason::origin_not_allowed};
+
     // No configured origins: only a request's own host is admitted.
     origin_check() = default;
 

@@ -6,6 +6,7 @@
 struct asserting_policy {
     static constexpr trustgate::stage stage = trustgate::stage::headers;
     static constexpr std::string_view name = "asserting_policy";
+    static constexpr std::array<trustgate::reason, 0> reasons{};
     static constexpr bool asserts_identity = true;
     template <class R>
     trustgate::verdict check(trustgate::request_facts&, const R&) const { return trustgate::next_policy; }

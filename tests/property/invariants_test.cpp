@@ -5,6 +5,7 @@
 #include <rapidcheck/state.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -61,6 +62,7 @@ namespace {
 struct trusts_headers_alone {
     static constexpr trustgate::stage stage = trustgate::stage::local;
     static constexpr std::string_view name = "trusts_headers_alone";
+    static constexpr std::array<reason, 0> reasons{};
     template <class Context>
     static trusts_headers_alone from_config(const auth_config&, const Context&) {
         return {};

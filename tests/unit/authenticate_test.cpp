@@ -1,7 +1,9 @@
 // behaviour §3 and §4, step by step: every reason code, the direct-local test, hostile input.
 #include <support/catch.hpp>
 
+#include <array>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -645,4 +647,98 @@ TEST_CASE("allowedOrigins entries are checked at start-up") {
     } catch (const config_error& e) {
         CHECK(std::string(e.what()).find("gateway.http.allowedOrigins[1]") != std::string::npos);
     }
+}
+
+namespace {
+// Two policies of one composition that read request headers of their own.
+struct tenant_policy {
+    static constexpr trustgate::stage stage = trustgate::stage::vet;
+    static constexpr std::string_view name = "tenant_policy";
+    static constexpr reason wrong_tenant{"wrong_tenant"};
+    static constexpr std::array reasons{wrong_tenant, reason::trusted_proxy_user_not_allowed};
+    static constexpr std::array headers{std::string_view{"x-tenant"}, std::string_view{"x-region"}};
+    template <request_view R>
+    verdict check(request_facts& facts, const R&) const {
+        seen.clear();
+        for (const char* h : {"x-tenant", "x-region", "x-request-class", "x-forwarded-user"})
+            seen.push_back({std::string(facts.header(h)), facts.header_lines(h)});
+        return facts.header("x-tenant") == "acme" ? next_policy : verdict(decision::deny(wrong_tenant, name));
+    }
+    // What check read, per header above: the value and the number of lines.
+    mutable std::vector<std::pair<std::string, unsigned>> seen;
+};
+
+struct region_policy {
+    static constexpr trustgate::stage stage = trustgate::stage::vet;
+    static constexpr std::string_view name = "region_policy";
+    static constexpr std::array<reason, 0> reasons{};
+    static constexpr std::array headers{std::string_view{"x-region"}, std::string_view{"x-request-class"}};
+    template <request_view R>
+    verdict check(request_facts&, const R&) const { return next_policy; }
+};
+
+using tenant_composition = gateway<trusted_source, proxy_identity, tenant_policy, region_policy>;
+
+tenant_composition make_tenant_composition() {
+    auth_config c;
+    c.trusted_proxies = {"10.0.0.0/8"};
+    c.trusted_proxy.user_header = "x-forwarded-user";
+    const build_context context;
+    return tenant_composition(trusted_source::from_config(c, context), proxy_identity::from_config(c, context), {}, {});
+}
+}  // namespace
+
+TEST_CASE("a reason is its snake_case code") {
+    constexpr reason made{"token_missing"};
+    STATIC_REQUIRE(made == reason::token_missing);
+    STATIC_REQUIRE(reason{} == reason::ok);
+    STATIC_REQUIRE(reason::token_missing != reason::token_mismatch);
+    STATIC_REQUIRE(to_string(reason::trusted_proxy_user_invalid) == "trusted_proxy_user_invalid");
+    STATIC_REQUIRE(reason::missing_scope < reason::ok);
+    STATIC_REQUIRE(tenant_policy::wrong_tenant.code() == "wrong_tenant");
+    // Every built-in code once, as in docs/behaviour.md.
+    STATIC_REQUIRE(reasons_of<builtin_reasons>.size() == builtin_reasons::reasons.size());
+    for (const auto& r : builtin_reasons::reasons) CHECK(detail::is_snake_case(to_string(r)));
+}
+
+TEST_CASE("a gateway lists ok, its policies' reasons and its own conclusion, each once") {
+    constexpr std::array expected{reason::ok,
+                                  reason::trusted_proxy_untrusted_source,
+                                  reason::trusted_proxy_user_missing,
+                                  reason::trusted_proxy_user_ambiguous,
+                                  reason::trusted_proxy_user_invalid,
+                                  reason::trusted_proxy_user_mismatch,
+                                  tenant_policy::wrong_tenant,
+                                  reason::trusted_proxy_user_not_allowed};
+    STATIC_REQUIRE(tenant_composition::reasons == expected);
+    STATIC_REQUIRE(token_gateway::reasons == std::array{reason::ok, reason::token_missing, reason::token_mismatch,
+                                                        reason::rate_limited, reason::missing_scope,
+                                                        reason::trusted_proxy_user_missing});
+    // anonymous never refuses: scopes' code and the gateway's own conclusion remain.
+    STATIC_REQUIRE(open_gateway::reasons == std::array{reason::ok, reason::missing_scope, reason::trusted_proxy_user_missing});
+}
+
+TEST_CASE("the one header scan captures the headers policies declare") {
+    STATIC_REQUIRE(tenant_composition::headers ==
+                   std::array{std::string_view{"x-tenant"}, std::string_view{"x-region"}, std::string_view{"x-request-class"}});
+    STATIC_REQUIRE(trusted_proxy_gateway::header_count == 0);
+    const auto gw = make_tenant_composition();
+    const auto& seen = gw.get<tenant_policy>().seen;
+
+    request_builder tagged("10.0.0.1");
+    tagged.h("X-Forwarded-User", "alice").h("X-Region", "").h("x-region", "  eu-west ").h("X-TENANT", " acme ");
+    CHECK(gw.authenticate(tagged.request).allowed);
+    CHECK(seen[0] == std::pair<std::string, unsigned>{"acme", 1});
+    // The first non-blank line, trimmed; every line counted.
+    CHECK(seen[1] == std::pair<std::string, unsigned>{"eu-west", 2});
+    // Declared but absent, and never declared: both read as absent.
+    CHECK(seen[2] == std::pair<std::string, unsigned>{"", 0});
+    CHECK(seen[3] == std::pair<std::string, unsigned>{"", 0});
+
+    request_builder other("10.0.0.1");
+    other.h("X-Forwarded-User", "alice").h("x-tenant", "globex");
+    const auto refused = gw.authenticate(other.request);
+    CHECK(refused.why == tenant_policy::wrong_tenant);
+    CHECK(refused.policy == "tenant_policy");
+    CHECK(seen[1] == std::pair<std::string, unsigned>{"", 0});
 }

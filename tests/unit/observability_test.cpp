@@ -1,6 +1,7 @@
 // behaviour §13: the metrics registry and its text exposition, and the decision trace.
 #include <support/catch.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include <trustgate/attempt_limiter.hpp>
 #include <trustgate/local_proof.hpp>
 #include <trustgate/metrics.hpp>
+#include <trustgate/origin.hpp>
 #include <trustgate/presets.hpp>
 #include <trustgate/trace.hpp>
 
@@ -76,6 +78,37 @@ TEST_CASE("metrics: every decision is counted under its decision, reason and via
     // ... but not impossible ones.
     CHECK(text.find(R"(decision="allow",reason="token_missing")") == std::string::npos);
     CHECK(text.find(R"(# TYPE trustgate_decisions_total counter)") != std::string::npos);
+}
+
+namespace {
+struct tenant_refusals {
+    static constexpr reason tenant_not_allowed{"tenant_not_allowed"};
+    static constexpr std::array reasons{tenant_not_allowed, reason::token_missing};
+};
+}  // namespace
+
+TEST_CASE("metrics: a registry's reason labels are its sources' codes, and nothing else") {
+    using tenant_metrics = basic_metrics<tenant_refusals, origin_check>;
+    STATIC_REQUIRE(tenant_metrics::reasons ==
+                   std::array{reason::ok, tenant_refusals::tenant_not_allowed, reason::token_missing, reason::origin_not_allowed});
+    tenant_metrics m;
+    m.count(decision::deny(tenant_refusals::tenant_not_allowed, "tenant_check"));
+    m.count(decision::deny(tenant_refusals::tenant_not_allowed, "tenant_check"));
+    CHECK(m.decisions(false, tenant_refusals::tenant_not_allowed, via::none) == 2);
+    CHECK(m.decisions(false, reason::token_missing, via::none) == 0);
+
+    auto text = m.exposition();
+    CHECK(has_line(text, R"(trustgate_decisions_total{decision="deny",reason="tenant_not_allowed",via="none"} 2)"));
+    CHECK(has_line(text, R"(trustgate_decisions_total{decision="deny",reason="origin_not_allowed",via="none"} 0)"));
+    CHECK(text.find(R"(reason="rate_limited")") == std::string::npos);
+    CHECK(text.find(R"(reason="unlisted")") == std::string::npos);
+
+    // A reason its sources do not list is still counted, under one label of its own.
+    m.count(decision::deny(reason::rate_limited, "bearer_token"));
+    CHECK(m.decisions(false, reason::rate_limited, via::none) == 1);
+    text = m.exposition();
+    CHECK(has_line(text, R"(trustgate_decisions_total{decision="deny",reason="unlisted",via="none"} 1)"));
+    CHECK(text.find(R"(reason="rate_limited")") == std::string::npos);
 }
 
 TEST_CASE("metrics: the duration histogram is cumulative and ends in +Inf") {
@@ -217,7 +250,7 @@ TEST_CASE("trace: the untraced path allocates nothing") {
 // `promtool check metrics` (every family, with a sample in each series kind).
 TEST_CASE("metrics: print an exposition", "[.exposition]") {
     metrics m;
-    for (const auto why : all_reasons) m.count(why == reason::ok, why, why == reason::ok ? via::trusted_proxy : via::none);
+    for (const auto& why : metrics::reasons) m.count(why == reason::ok, why, why == reason::ok ? via::trusted_proxy : via::none);
     m.observe_request(std::chrono::microseconds(700));
     m.count_reload(true);
     m.set_config_generation(2);

@@ -16,6 +16,7 @@
 // authentication: copy it (decision::owned) to keep it longer.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -169,6 +170,9 @@ class proxy_assertion {
 public:
     static constexpr trustgate::stage stage = trustgate::stage::headers;
     static constexpr std::string_view name = "proxy_assertion";
+    static constexpr std::array reasons{reason::trusted_proxy_assertion_missing, reason::trusted_proxy_assertion_invalid,
+                                            reason::trusted_proxy_assertion_unknown_key, reason::trusted_proxy_assertion_expired,
+                                            reason::trusted_proxy_assertion_issuer, reason::trusted_proxy_assertion_audience};
     // The gateway checks that the identity stage takes what this policy establishes.
     static constexpr bool asserts_identity = true;
 

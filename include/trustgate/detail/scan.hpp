@@ -1,5 +1,6 @@
 // One pass over the header block that fills request_facts (behaviour §1). `user_header`
-// must be lower case (proxy_identity lowers it once, at configuration time).
+// must be lower case (proxy_identity lowers it once, at configuration time), as must the
+// names in f.declared (the policies' `headers`, checked at compile time).
 #pragma once
 
 #include <string_view>
@@ -43,7 +44,9 @@ constexpr bool is_forwarded_evidence(std::string_view name) noexcept {
     return iequals_lower(name, "forwarded") || iequals_lower(name, "x-real-ip") || istarts_with_lower(name, "x-forwarded-");
 }
 
-template <request_view R>
+// `Declared`: the composition declares headers (f.declared); without, the pass does not
+// look for them at all.
+template <bool Declared = false, request_view R>
 void scan_request(const R& request, std::string_view user_header, request_facts& f) {
     f.peer = request.peer();
     f.peer_loopback = f.peer.is_loopback();
@@ -64,6 +67,12 @@ void scan_request(const R& request, std::string_view user_header, request_facts&
                 f.user_value = trimmed;
             }
         }
+        if constexpr (Declared)
+            for (auto& declared : f.declared) {
+                if (initial != declared.name.front() || !iequals_lower(name, declared.name)) continue;
+                ++declared.lines;
+                if (declared.value.empty()) declared.value = trim(value);
+            }
         switch (initial) {
             case 'h':
                 if (iequals_lower(name, "host")) {

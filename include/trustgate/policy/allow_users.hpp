@@ -5,6 +5,7 @@
 // 100,000 users cost what 10 do.
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,6 +23,7 @@ class allow_users {
 public:
     static constexpr trustgate::stage stage = trustgate::stage::vet;
     static constexpr std::string_view name = "allow_users";
+    static constexpr std::array reasons{reason::trusted_proxy_user_not_allowed};
 
     allow_users() = default;
 

@@ -4,6 +4,7 @@
 // on any other bind unless allowInsecureNone is set.
 #pragma once
 
+#include <array>
 #include <string_view>
 
 #include "trustgate/config.hpp"
@@ -15,6 +16,7 @@ namespace trustgate {
 struct anonymous {
     static constexpr trustgate::stage stage = trustgate::stage::identity;
     static constexpr std::string_view name = "anonymous";
+    static constexpr std::array<reason, 0> reasons{};  // it never refuses
     static constexpr std::string_view identity = "anonymous";
     // It lets every request through: the testing checks ask no denied request of it.
     static constexpr bool never_denies = true;

@@ -1,6 +1,7 @@
 // trustgate/policy/bearer_token.hpp — token mode: every peer must present the token.
 #pragma once
 
+#include <array>
 #include <string_view>
 
 #include "trustgate/config.hpp"
@@ -15,6 +16,7 @@ class bearer_token {
 public:
     static constexpr trustgate::stage stage = trustgate::stage::identity;
     static constexpr std::string_view name = "bearer_token";
+    static constexpr std::array reasons{reason::token_missing, reason::token_mismatch, reason::rate_limited};
     // Token mode knows that the caller holds the token, not who they are.
     static constexpr std::string_view token_identity = "token";
 

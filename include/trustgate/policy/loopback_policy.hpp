@@ -9,6 +9,7 @@
 // `proxy_set_header` lines) still runs as its own user, so it is not a local tool either.
 #pragma once
 
+#include <array>
 #include <algorithm>
 #include <cstdint>
 #include <optional>
@@ -32,6 +33,8 @@ class loopback_policy {
 public:
     static constexpr trustgate::stage stage = trustgate::stage::local;
     static constexpr std::string_view name = "loopback_policy";
+    static constexpr std::array reasons{reason::trusted_proxy_loopback_source, reason::trusted_proxy_user_missing,
+                                            reason::token_missing, reason::token_mismatch, reason::rate_limited};
     // Identity of a token-authenticated local request when no loopbackUser is set.
     static constexpr std::string_view local_identity = "local";
 

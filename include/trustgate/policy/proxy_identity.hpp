@@ -5,6 +5,7 @@
 // `x_forwarded_user` is a different header and never counts.
 #pragma once
 
+#include <array>
 #include <algorithm>
 #include <string>
 #include <string_view>
@@ -21,6 +22,8 @@ class proxy_identity {
 public:
     static constexpr trustgate::stage stage = trustgate::stage::identity;
     static constexpr std::string_view name = "proxy_identity";
+    static constexpr std::array reasons{reason::trusted_proxy_user_missing, reason::trusted_proxy_user_ambiguous,
+                                            reason::trusted_proxy_user_invalid, reason::trusted_proxy_user_mismatch};
     static constexpr std::size_t max_identity_bytes = trustgate::max_identity_bytes;
 
     proxy_identity() : proxy_identity(std::string("x-forwarded-user")) {}

@@ -4,6 +4,7 @@
 // reached a trusted address without passing through the identity-aware proxy.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -22,6 +23,7 @@ class required_headers {
 public:
     static constexpr trustgate::stage stage = trustgate::stage::headers;
     static constexpr std::string_view name = "required_headers";
+    static constexpr std::array reasons{reason::trusted_proxy_missing_header};
     static constexpr std::size_t max_headers = 64;  // one bit each in a single pass
 
     required_headers() = default;

@@ -77,6 +77,7 @@ class scopes {
 public:
     static constexpr trustgate::stage stage = trustgate::stage::authorize;
     static constexpr std::string_view name = "scopes";
+    static constexpr std::array reasons{reason::missing_scope};
     using scope_set_type = Set;
 
     // behaviour §5 defaults: defaultScopes [operator.read], tokenScopes [operator.admin].

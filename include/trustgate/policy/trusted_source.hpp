@@ -4,6 +4,7 @@
 // and attributes the client IP from `x-forwarded-for` or `forwarded` (behaviour §4).
 #pragma once
 
+#include <array>
 #include <algorithm>
 #include <span>
 #include <string>
@@ -24,6 +25,7 @@ class trusted_source {
 public:
     static constexpr trustgate::stage stage = trustgate::stage::source;
     static constexpr std::string_view name = "trusted_source";
+    static constexpr std::array reasons{reason::trusted_proxy_untrusted_source};
 
     trusted_source() = default;
     explicit trusted_source(std::span<const net::cidr> blocks, forwarding_header client_ip_header = forwarding_header::x_forwarded_for)

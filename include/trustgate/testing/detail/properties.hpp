@@ -133,6 +133,8 @@ void agrees_with_model(const draw& in, const reason_observer& observe) {
         const auto d = counted(gw, traced, e.request, in);
         const auto expected = model::authenticate(steps, s.config, e.request, {&attempts, now});
         if (const auto diff = difference(d, expected); !diff.empty()) RC_FAIL(diff);
+        // The gateway's reason list (metrics labels, docs) holds every reason it decides with.
+        RC_ASSERT(std::find(Gateway::reasons.begin(), Gateway::reasons.end(), d.why) != Gateway::reasons.end());
         last = d.why;
         if (observe) observe(d.why);
         if constexpr (authorizes<Gateway>) {
