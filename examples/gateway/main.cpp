@@ -77,7 +77,7 @@ std::string_view mode_name(trustgate::auth_mode mode) {
 std::shared_ptr<boost::asio::ssl::context> load_tls(const tls_settings& tls) {
     if (!tls.enabled) return nullptr;
     try {
-        return trustgate::beast::make_tls_context(tls.certificate_chain_file, tls.private_key_file);
+        return trustgate::beast::make_tls_context(tls.certificate_chain_file, tls.private_key_file, tls.client_ca_file);
     } catch (const trustgate::beast::tls_error& e) {
         const bool certificate = e.which() == trustgate::beast::tls_error::file::certificate_chain;
         throw config_error(certificate ? "gateway.tls.certPath" : "gateway.tls.keyPath",

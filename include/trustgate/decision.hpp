@@ -14,7 +14,7 @@
 
 namespace trustgate {
 
-// The stable reason codes of SPEC §3, §5, §6, §7 and §10. `ok` is the reason of every allow.
+// The stable reason codes of SPEC §3, §5, §6, §7, §10 and §11. `ok` is the reason of every allow.
 // `origin_not_allowed` comes from trustgate::origin_check (origin.hpp), after the
 // composition has allowed a request.
 enum class reason : std::uint8_t {
@@ -38,6 +38,8 @@ enum class reason : std::uint8_t {
     trusted_proxy_assertion_audience,
     trusted_proxy_user_mismatch,
     origin_not_allowed,
+    trusted_proxy_certificate_missing,
+    trusted_proxy_certificate_not_allowed,
 };
 
 inline constexpr reason all_reasons[] = {
@@ -61,6 +63,8 @@ inline constexpr reason all_reasons[] = {
     reason::trusted_proxy_assertion_audience,
     reason::trusted_proxy_user_mismatch,
     reason::origin_not_allowed,
+    reason::trusted_proxy_certificate_missing,
+    reason::trusted_proxy_certificate_not_allowed,
 };
 
 // snake_case, exactly as in SPEC and on the wire.
@@ -86,6 +90,8 @@ constexpr std::string_view to_string(reason r) noexcept {
         case reason::trusted_proxy_assertion_audience: return "trusted_proxy_assertion_audience";
         case reason::trusted_proxy_user_mismatch: return "trusted_proxy_user_mismatch";
         case reason::origin_not_allowed: return "origin_not_allowed";
+        case reason::trusted_proxy_certificate_missing: return "trusted_proxy_certificate_missing";
+        case reason::trusted_proxy_certificate_not_allowed: return "trusted_proxy_certificate_not_allowed";
     }
     return "unknown";
 }

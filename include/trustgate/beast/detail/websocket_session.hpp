@@ -22,6 +22,7 @@
 #include "trustgate/beast/detail/server_state.hpp"
 #include "trustgate/beast/handler.hpp"
 #include "trustgate/local_proof.hpp"
+#include "trustgate/peer_certificate.hpp"
 #include "trustgate/net/address.hpp"
 
 namespace trustgate::beast::detail {
@@ -59,9 +60,10 @@ public:
     // server's rules_changed count from before the upgrade was decided.
     websocket_session(std::shared_ptr<const server_state> state, connection_registry::slot slot, Stream&& stream,
                       const boost::beast::flat_buffer& already_read, net::address peer, bool secure,
-                      trustgate::local_proof proof, bool local_socket, websocket_accept accept, std::uint64_t rules)
+                      trustgate::local_proof proof, bool local_socket, trustgate::peer_certificate certificate,
+                      websocket_accept accept, std::uint64_t rules)
         : state_(std::move(state)), slot_(std::move(slot)), ws_(std::move(stream), already_read), peer_(peer),
-          secure_(secure), local_socket_(local_socket), proof_(proof), accept_(std::move(accept)), decided_under_(rules) {}
+          secure_(secure), local_socket_(local_socket), proof_(proof), certificate_(std::move(certificate)), accept_(std::move(accept)), decided_under_(rules) {}
 
     // Runs on the connection's strand (the HTTP session calls it from its handler).
     // `upgrade` is kept: recheck decides again from it.
@@ -121,7 +123,7 @@ private:
         if (!accept_.recheck) return;
         std::optional<std::string> refused;
         try {
-            refused = accept_.recheck(incoming(upgrade_, peer_, secure_, proof_, local_socket_));
+            refused = accept_.recheck(incoming(upgrade_, peer_, secure_, proof_, local_socket_, &certificate_));
         } catch (...) {
             return close(websocket::close_code::internal_error);
         }
@@ -170,6 +172,7 @@ private:
     bool secure_;
     bool local_socket_;
     trustgate::local_proof proof_;  // the upgrade's, for recheck
+    trustgate::peer_certificate certificate_;
     websocket_accept accept_;
     std::uint64_t decided_under_;  // the rules_changed count the connection was last decided under
     http::request<http::empty_body> upgrade_;
