@@ -79,10 +79,16 @@ std::shared_ptr<boost::asio::ssl::context> load_tls(const tls_settings& tls) {
     try {
         return trustgate::beast::make_tls_context(tls.certificate_chain_file, tls.private_key_file, tls.client_ca_file);
     } catch (const trustgate::beast::tls_error& e) {
-        const bool certificate = e.which() == trustgate::beast::tls_error::file::certificate_chain;
-        throw config_error(certificate ? "gateway.tls.certPath" : "gateway.tls.keyPath",
-                           std::string(certificate ? "expected a PEM certificate chain" : "expected the PEM private key of the certificate") +
-                               ": " + e.what());
+        using file = trustgate::beast::tls_error::file;
+        switch (e.which()) {
+            case file::certificate_chain:
+                throw config_error("gateway.tls.certPath", std::string("expected a PEM certificate chain: ") + e.what());
+            case file::private_key:
+                throw config_error("gateway.tls.keyPath", std::string("expected the PEM private key of the certificate: ") + e.what());
+            case file::client_ca:
+                throw config_error("gateway.tls.clientCaPath", std::string("expected a PEM CA bundle: ") + e.what());
+        }
+        throw;
     }
 }
 
