@@ -99,6 +99,7 @@ inline void check_restart_only(const gateway_config& running, const gateway_conf
     if (next.tls.enabled != running.tls.enabled) restart_needed("gateway.tls.enabled");
     if (next.tls.certificate_chain_file != running.tls.certificate_chain_file) restart_needed("gateway.tls.certPath");
     if (next.tls.private_key_file != running.tls.private_key_file) restart_needed("gateway.tls.keyPath");
+    if (next.tls.client_ca_file != running.tls.client_ca_file) restart_needed("gateway.tls.clientCaPath");
     if (next.max_connections != running.max_connections) restart_needed("gateway.http.maxConnections");
     if (next.connections_per_peer() != running.connections_per_peer()) restart_needed("gateway.http.maxConnectionsPerPeer");
     if (next.header_timeout != running.header_timeout) restart_needed("gateway.http.headerTimeoutMs");
