@@ -1,4 +1,4 @@
-// Cost of SPEC §10's signed assertions: the first verification of a token per algorithm
+// Cost of behaviour §10's signed assertions: the first verification of a token per algorithm
 // (a signature check), and a repeat of the same token (a verified-token cache hit)
 // through the whole trusted-proxy decision, next to the same decision without an
 // assertion. Exits non-zero if a cached decision allocated.
@@ -15,23 +15,13 @@
 #include <trustgate/assertion/proxy_assertion.hpp>
 #include <trustgate/presets.hpp>
 
+#include "support/counting_new.hpp"
 #include "support/jose_signer.hpp"
 
 namespace {
-std::atomic<std::size_t> allocations{0};
 std::atomic<std::size_t> allocating_benchmarks{0};
 }  // namespace
 
-void* operator new(std::size_t size) {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-    throw std::bad_alloc();
-}
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
 
 namespace {
 
@@ -124,12 +114,12 @@ std::string jwks_file() {
 template <class Gateway>
 void run_decisions(benchmark::State& state, const Gateway& gw, const basic_request& request) {
     if (!gw.authenticate(request).allowed) return state.SkipWithError("not allowed");
-    const auto before = allocations.load();
+    const auto before = trustgate_test::allocations_on_this_thread;
     for (auto _ : state) {
         auto d = gw.authenticate(request);
         benchmark::DoNotOptimize(d);
     }
-    const auto allocs = allocations.load() - before;
+    const auto allocs = trustgate_test::allocations_on_this_thread - before;
     if (allocs != 0) allocating_benchmarks.fetch_add(1);
     state.counters["allocs/op"] = benchmark::Counter(double(allocs) / double(state.iterations()));
 }

@@ -1,4 +1,4 @@
-// Per-connection cost of the local process proof (SPEC §1): the NETLINK_SOCK_DIAG lookup
+// Per-connection cost of the local process proof (behaviour §1): the NETLINK_SOCK_DIAG lookup
 // of a loopback TCP peer and SO_PEERCRED on a Unix socket, next to what a connection
 // costs anyway (connect + accept + close on loopback). A server looks up once, at accept.
 #include <benchmark/benchmark.h>

@@ -1,4 +1,4 @@
-// Cost of a decision with the failed-attempt limit shared through Redis (SPEC §12): a
+// Cost of a decision with the failed-attempt limit shared through Redis (behaviour §12): a
 // failed token attempt (one round trip to a redis-server on loopback, which this program
 // starts on a free port in a temporary directory and stops by its pid), a locked-out
 // client (answered from the store's cache, no round trip), the header path (never
@@ -26,21 +26,12 @@
 #include <trustgate/presets.hpp>
 #include <trustgate/redis/store.hpp>
 
+#include "support/counting_new.hpp"
+
 namespace {
-thread_local std::size_t allocations = 0;
 std::size_t allocating_benchmarks = 0;
 }  // namespace
 
-void* operator new(std::size_t size) {
-    ++allocations;
-    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-    throw std::bad_alloc();
-}
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
 
 namespace {
 
@@ -122,12 +113,12 @@ void run_decisions(benchmark::State& state, const Gateway& gw, const basic_reque
         state.SkipWithError("unexpected decision (is redis-server installed?)");
         return;
     }
-    const auto before = allocations;
+    const auto before = trustgate_test::allocations_on_this_thread;
     for (auto _ : state) {
         auto d = gw.authenticate(request);
         benchmark::DoNotOptimize(d);
     }
-    const auto allocs = allocations - before;
+    const auto allocs = trustgate_test::allocations_on_this_thread - before;
     if (allocs != 0) ++allocating_benchmarks;
     state.counters["allocs/op"] = benchmark::Counter(double(allocs) / double(state.iterations()));
 }

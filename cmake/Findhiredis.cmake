@@ -5,7 +5,13 @@
 # config file that sets variables under another name. Both are accepted. Installed next
 # to trustgate's package config, which puts this directory on CMAKE_MODULE_PATH while it
 # finds a component's packages.
+# CMAKE_REQUIRE_FIND_PACKAGE_hiredis is about this module's answer, not about whether
+# hiredis 1.x's own package exists: the fallback below may still find 0.14.
+set(trustgate_require_hiredis "${CMAKE_REQUIRE_FIND_PACKAGE_hiredis}")
+set(CMAKE_REQUIRE_FIND_PACKAGE_hiredis OFF)
 find_package(hiredis CONFIG QUIET)
+set(CMAKE_REQUIRE_FIND_PACKAGE_hiredis "${trustgate_require_hiredis}")
+unset(trustgate_require_hiredis)
 if(TARGET hiredis::hiredis)
   set(hiredis_FOUND TRUE)
   return()

@@ -8,6 +8,7 @@ packages=(
   libboost-dev libasio-dev libssl-dev nlohmann-json3-dev
   catch2 librapidcheck-dev libbenchmark-dev libhiredis-dev redis-server redis-tools
   nginx-light caddy apache2-utils squid wrk curl iproute2 procps python3 python3-json5 openssl pkg-config gnuplot-nox
+  prometheus chromium chromium-driver python3-selenium
 )
 
 missing=()

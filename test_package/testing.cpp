@@ -1,5 +1,5 @@
 // Consumes trustgate::testing: the shipped property check runs a gateway composition
-// against the shipped reference model (SPEC §8.9) on generated configurations and
+// against the shipped reference model (behaviour §8.9) on generated configurations and
 // requests. RapidCheck reaches this program only through the component.
 #include <trustgate/presets.hpp>
 #include <trustgate/testing/checks.hpp>

@@ -1,7 +1,7 @@
 // examples/gateway/audit_log.hpp — one JSON object per line, each written whole.
 //
 // Lines come from many threads; each is formatted first and written with one call under
-// a lock, so lines never interleave. Callers put only what SPEC §7 allows in a line:
+// a lock, so lines never interleave. Callers put only what behaviour §7 allows in a line:
 // never a token, a password, a cookie or a header's value other than the identity.
 #pragma once
 

@@ -6,7 +6,7 @@
 // load() resolves the secrets (reading files, running exec providers), then compile()
 // validates everything and builds the gateway; either throws trustgate::config_error
 // naming the JSON path, and nothing is half-built. compile() alone does no I/O (a fuzz
-// target can call it): a shared limiter store (SPEC §12) is made only by the
+// target can call it): a shared limiter store (behaviour §12) is made only by the
 // store_connector given to load(), which --check-config leaves out, so that checking
 // never contacts Redis. The result is immutable and shared by pointer: a request takes one
 // snapshot and is decided wholly under it, so replacing the pointer (a reload) never
@@ -37,7 +37,7 @@
 namespace trustgate_gateway {
 
 // One composition per gateway.auth.mode (trustgate/presets.hpp), and trusted-proxy mode
-// with a signed assertion (SPEC §10).
+// with a signed assertion (behaviour §10).
 using any_gateway = std::variant<trustgate::trusted_proxy_gateway, trustgate::token_gateway, trustgate::open_gateway,
                                  trustgate::assertion::trusted_proxy_assertion_gateway, trustgate::trusted_proxy_certificate_gateway>;
 
@@ -50,7 +50,7 @@ struct compiled_config {
     gateway_config settings;  // with gateway.auth.token resolved
     std::uint64_t generation = 1;  // 1 at start-up, one more for each successful reload
     std::vector<finding> findings;  // the security audit of these settings
-    // Failed token compares (SPEC §6); outlives the gateway, which points into it.
+    // Failed token compares (behaviour §6); outlives the gateway, which points into it.
     std::shared_ptr<trustgate::attempt_limiter> limiter;
     // The shared store the gateway counts in instead, when one is configured and connected
     // (it may fall back on `limiter`, so it is declared after it and destroyed first).
@@ -62,7 +62,7 @@ struct compiled_config {
     any_gateway recheck_gateway;
     trustgate::origin_check origins;         // gateway.http.allowedOrigins
     trustgate::net::prefix_set trusted_peers;  // gateway.trustedProxies (empty when none)
-    // SPEC §10: keeps the assertion keys of a jwksUrl current (load() starts it).
+    // behaviour §10: keeps the assertion keys of a jwksUrl current (load() starts it).
     std::shared_ptr<trustgate::assertion::jwks_refresher> jwks;
 };
 
@@ -78,7 +78,7 @@ inline any_gateway build_gateway(const trustgate::auth_config& auth, trustgate::
         if (auth.trusted_proxy.assertion)
             throw trustgate::config_error("gateway.auth.trustedProxy.clientCertificate",
                                           "expected no assertion alongside: the example gateway checks one proxy proof, a "
-                                          "client certificate (SPEC §11) or a signed assertion (SPEC §10)");
+                                          "client certificate (behaviour §11) or a signed assertion (behaviour §10)");
         return any_gateway(std::in_place_type<trustgate::trusted_proxy_certificate_gateway>,
                            trustgate::trusted_proxy_certificate_gateway::from_config(auth, limiter));
     }
@@ -141,7 +141,7 @@ inline std::shared_ptr<const compiled_config> compile(gateway_config settings, c
         throw config_error("gateway.auth.token", "expected the SecretRef to be resolved first (load() does that)");
     if (settings.store_password_ref && !settings.shared_store->password)
         throw config_error("gateway.auth.rateLimit.store.password", "expected the SecretRef to be resolved first (load() does that)");
-    // SPEC §2 holds in every mode: an entry that does not parse is an error even where
+    // behaviour §2 holds in every mode: an entry that does not parse is an error even where
     // the mode does not use the list.
     const auto trusted_peers = settings.auth.trusted_proxies.empty()
                                    ? trustgate::net::prefix_set{}
@@ -159,7 +159,7 @@ inline std::shared_ptr<const compiled_config> compile(gateway_config settings, c
     auto gateway = build_gateway(settings.auth, shared_store ? shared_store.get() : limiter.get());
     auto recheck_gateway = std::visit([&](const auto& g) { return any_gateway(without_limiter(g, settings.auth)); }, gateway);
     auto findings = security_audit(settings, notices);
-    // SPEC §10: keys of a jwksFile that were skipped (a jwksUrl's are logged as it loads).
+    // behaviour §10: keys of a jwksFile that were skipped (a jwksUrl's are logged as it loads).
     if (const auto* g = std::get_if<trustgate::assertion::trusted_proxy_assertion_gateway>(&gateway))
         for (const auto& why : g->template get<trustgate::assertion::proxy_assertion>().verifier()->keys()->warnings)
             findings.push_back({finding_id::jwks_key_skipped, severity::warn, "gateway.auth.trustedProxy.assertion.jwksFile", why});
@@ -167,10 +167,10 @@ inline std::shared_ptr<const compiled_config> compile(gateway_config settings, c
     return std::make_shared<const compiled_config>(compiled_config{std::move(settings), generation, std::move(findings),
                                                                    std::move(limiter), std::move(connect), std::move(shared_store),
                                                                    std::move(gateway),
-                                                                   std::move(recheck_gateway), std::move(origins), trusted_peers});
+                                                                   std::move(recheck_gateway), std::move(origins), trusted_peers, nullptr});
 }
 
-// SPEC §10: a jwksUrl's keys, loaded now (at most 5 s) and refreshed in the background.
+// behaviour §10: a jwksUrl's keys, loaded now (at most 5 s) and refreshed in the background.
 // A reload whose fetch fails keeps the keys the previous generation had from the same URL.
 inline std::shared_ptr<trustgate::assertion::jwks_refresher> start_jwks(const compiled_config& config,
                                                                        const compiled_config* previous) {

@@ -1,9 +1,9 @@
-// examples/gateway/config_json.hpp — SPEC §9's configuration, read strictly.
+// examples/gateway/config_json.hpp — behaviour §9's configuration, read strictly.
 //
 //   gateway_config c = parse_config(text, "gateway.json5");   // throws trustgate::config_error
 //
 // The text is JSON5, as OpenClaw writes it (trustgate/config/json5.hpp), and OpenClaw's
-// spellings of SPEC §9's settings are accepted (apply_openclaw_spellings). Unknown keys,
+// spellings of behaviour §9's settings are accepted (apply_openclaw_spellings). Unknown keys,
 // duplicate keys, wrong types and broken rules are errors naming the JSON path and what
 // was expected, so a typo never silently weakens authentication. The rules trustgate's
 // policies own (trustedProxies entries, loopbackUser, scope names, ...) are checked when
@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +33,7 @@
 #include "trustgate/detail/spelling.hpp"
 #include "trustgate/net/address.hpp"
 #include "trustgate/net/cidr.hpp"
+#include "trustgate/net/prefix_set.hpp"
 #include "trustgate/net/proxy_settings.hpp"
 #include "trustgate/redis/options.hpp"
 
@@ -43,10 +45,17 @@ struct tls_settings {
     bool enabled = false;
     std::string certificate_chain_file;  // gateway.tls.certPath
     std::string private_key_file;        // gateway.tls.keyPath
-    std::string client_ca_file;          // gateway.tls.clientCaPath; empty: no client certificates (SPEC §11)
+    std::string client_ca_file;          // gateway.tls.clientCaPath; empty: no client certificates (behaviour §11)
 };
 
-// Everything the configuration file says, with SPEC §9's defaults.
+// gateway.metrics (behaviour §13): the Prometheus exposition, for the listed peers only.
+struct metrics_settings {
+    bool enabled = false;
+    std::string path = "/metrics";
+    trustgate::net::prefix_set allow_from{std::vector{*trustgate::net::cidr::parse("127.0.0.1"), *trustgate::net::cidr::parse("::1")}};
+};
+
+// Everything the configuration file says, with behaviour §9's defaults.
 struct gateway_config {
     trustgate::net::address bind = trustgate::net::address::from_v4_uint(0x7f000001);
     std::uint16_t port = 18789;
@@ -61,18 +70,19 @@ struct gateway_config {
     std::size_t max_connections = 1024;  // gateway.http.maxConnections: beyond it, 503 (WebSockets count)
     std::optional<std::size_t> max_connections_per_peer;  // gateway.http.maxConnectionsPerPeer; default min(64, maxConnections)
     std::chrono::milliseconds header_timeout{10'000};     // gateway.http.headerTimeoutMs, counted from accept
-    std::vector<std::string> allowed_origins;            // gateway.http.allowedOrigins (SPEC §7)
+    std::vector<std::string> allowed_origins;            // gateway.http.allowedOrigins (behaviour §7)
 
     std::size_t connections_per_peer() const { return max_connections_per_peer.value_or(std::min<std::size_t>(64, max_connections)); }
+    metrics_settings metrics;
     trustgate::net::proxy_settings proxy;
-    // gateway.auth.rateLimit.store (SPEC §12): none for {"type": "memory"}. Its password
+    // gateway.auth.rateLimit.store (behaviour §12): none for {"type": "memory"}. Its password
     // holds the resolved secret once store_password_ref is resolved.
     std::optional<trustgate::redis::store_options> shared_store;
     std::optional<secret_ref> store_password_ref;
 };
 
-// What the gateway runs on without --config (SPEC §9), printed by --print-default-config.
-inline constexpr std::string_view default_config_text = R"jsonc(// trustgate-gateway: the embedded default configuration (SPEC §9).
+// What the gateway runs on without --config (behaviour §9), printed by --print-default-config.
+inline constexpr std::string_view default_config_text = R"jsonc(// trustgate-gateway: the embedded default configuration (behaviour §9).
 //
 // Serves http://127.0.0.1:18789 in trusted-proxy mode. A reverse proxy on this host that
 // authenticates people must set X-Forwarded-User (and X-Forwarded-For, as every proxy
@@ -125,9 +135,9 @@ inline std::string kind_of(const json& value) {
     throw config_error(path, expected + ", got " + kind_of(found));
 }
 
-// OpenClaw settings this gateway does not implement (SPEC §9), by JSON path: in a pasted
+// OpenClaw settings this gateway does not implement (behaviour §9), by JSON path: in a pasted
 // OpenClaw file they are refused as what they are, not as unknown keys. OpenClaw's
-// top-level sections, then its gateway settings beyond SPEC §9's.
+// top-level sections, then its gateway settings beyond behaviour §9's.
 inline constexpr std::string_view openclaw_only_settings[] = {
     "meta", "auth", "acp", "env", "wizard", "diagnostics", "logging", "cli", "update", "browser", "ui", "skills",
     "plugins", "models", "nodeHost", "agents", "tools", "bindings", "broadcast", "audio", "messages", "commands",
@@ -220,7 +230,7 @@ inline std::chrono::milliseconds read_milliseconds(const json& v, const std::str
     return std::chrono::milliseconds(read_integer(v, path, 1, std::uint64_t(trustgate::attempt_limiter::bounds::longest_period.count())));
 }
 
-// SPEC §10: `trustedProxy.assertion`. Types and ranges here; the preset and the rules
+// behaviour §10: `trustedProxy.assertion`. Types and ranges here; the preset and the rules
 // between keys are applied when the gateway is built (trustgate/assertion/proxy_assertion.hpp).
 inline std::optional<trustgate::assertion_config> read_assertion(const json& v, const std::string& path) {
     if (v.is_null()) return std::nullopt;
@@ -262,7 +272,7 @@ inline void read_trusted_proxy(const json& v, const std::string& path, trustgate
         }
     });
     o.with("assertion", [&](const json& j, const std::string& p) { tp.assertion = read_assertion(j, p); });
-    // SPEC §11; null leaves it off.
+    // behaviour §11; null leaves it off.
     o.with("clientCertificate", [&](const json& j, const std::string& p) {
         if (j.is_null()) return tp.client_certificate.reset();
         const object_reader cc(j, p, {"allowedNames"});
@@ -290,7 +300,7 @@ inline void read_scopes(const json& v, const std::string& path, trustgate::scope
 
 inline secret_ref read_secret_ref(const json& v, const std::string& path);
 
-// {"type": "memory"}, or {"type": "redis", "url": …} with SPEC §12's optional keys.
+// {"type": "memory"}, or {"type": "redis", "url": …} with behaviour §12's optional keys.
 inline void read_store(const json& v, const std::string& path, gateway_config& c) {
     if (!v.is_object()) wrong(path, R"(expected an object such as {"type": "redis", "url": "redis://127.0.0.1:6379/0"})", v);
     const auto type = v.find("type");
@@ -573,8 +583,41 @@ inline void read_http(const json& v, const std::string& path, gateway_config& c)
     });
 }
 
+// The routes the gateway answers itself; the metrics path may not hide one.
+inline constexpr std::string_view reserved_paths[] = {"/", "/healthz", "/whoami", "/ws"};
+
+inline void read_metrics(const json& v, const std::string& path, metrics_settings& m) {
+    const object_reader o(v, path, {"enabled", "path", "allowFrom"});
+    o.with("enabled", [&](const json& j, const std::string& p) { m.enabled = read_bool(j, p); });
+    o.with("path", [&](const json& j, const std::string& p) {
+        const auto text = read_string(j, p);
+        const bool plain = text.size() > 1 && text.front() == '/' &&
+                           std::none_of(text.begin(), text.end(), [](char ch) {
+                               return ch == '?' || ch == '#' || ch == ' ' || trustgate::detail::is_control(ch);
+                           });
+        if (!plain || text.starts_with("/rpc/") ||
+            std::find(std::begin(reserved_paths), std::end(reserved_paths), text) != std::end(reserved_paths))
+            throw config_error(p, "expected a path such as \"/metrics\" that is not /, /healthz, /whoami, /ws or under "
+                                  "/rpc/, got " + in_quotes(text));
+        m.path = text;
+    });
+    o.with("allowFrom", [&](const json& j, const std::string& p) {
+        const auto entries = read_string_list(j, p);
+        std::vector<trustgate::net::cidr> blocks;
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+            const auto block = trustgate::net::cidr::parse(entries[i]);
+            if (!block)
+                throw config_error(index_path(p, i), "expected a canonical IP address or CIDR with no host bits set, got " +
+                                                         in_quotes(entries[i]));
+            blocks.push_back(*block);
+        }
+        m.allow_from = trustgate::net::prefix_set(blocks);
+    });
+}
+
 inline void read_gateway(const json& v, const std::string& path, gateway_config& c) {
-    const object_reader o(v, path, {"bind", "port", "localSocket", "trustedProxies", "clientIpHeader", "auth", "tls", "http"});
+    const object_reader o(v, path, {"bind", "port", "localSocket", "trustedProxies", "clientIpHeader", "auth", "tls", "http",
+                                    "metrics"});
     o.with("bind", [&](const json& j, const std::string& p) {
         const auto text = read_string(j, p);
         const auto address = trustgate::net::address::parse(text);
@@ -603,7 +646,8 @@ inline void read_gateway(const json& v, const std::string& path, gateway_config&
     o.with("auth", [&](const json& j, const std::string& p) { read_auth(j, p, c); });
     o.with("tls", [&](const json& j, const std::string& p) { read_tls(j, p, c.tls); });
     o.with("http", [&](const json& j, const std::string& p) { read_http(j, p, c); });
-    // SPEC §11: a client certificate can only be checked on a TLS listener that asks for one.
+    o.with("metrics", [&](const json& j, const std::string& p) { read_metrics(j, p, c.metrics); });
+    // behaviour §11: a client certificate can only be checked on a TLS listener that asks for one.
     if (c.auth.trusted_proxy.client_certificate && (!c.tls.enabled || c.tls.client_ca_file.empty()))
         throw config_error("gateway.auth.trustedProxy.clientCertificate",
                            !c.tls.enabled ? "expected gateway.tls.enabled: client certificates need TLS"
@@ -638,7 +682,7 @@ inline void check_rules(const gateway_config& c) {
     if (c.token_ref) check_secret_ref(*c.token_ref, c.providers, "gateway.auth.token");
     if (c.store_password_ref) check_secret_ref(*c.store_password_ref, c.providers, "gateway.auth.rateLimit.store.password");
     trustgate::attempt_limiter::validate(c.auth.rate_limit);
-    // SPEC §1: the local socket's requests come from 127.0.0.1, which must be trusted to count.
+    // behaviour §1: the local socket's requests come from 127.0.0.1, which must be trusted to count.
     if (c.local_socket && c.auth.mode == trustgate::auth_mode::trusted_proxy &&
         std::none_of(c.auth.trusted_proxies.begin(), c.auth.trusted_proxies.end(), [](const std::string& entry) {
             const auto block = trustgate::net::cidr::parse(entry);
@@ -656,7 +700,7 @@ inline void check_rules(const gateway_config& c) {
                                                 "to insist)");
 }
 
-// OpenClaw's spellings (SPEC §9), rewritten to this gateway's before the file is read:
+// OpenClaw's spellings (behaviour §9), rewritten to this gateway's before the file is read:
 // gateway.bind "loopback" and "lan", and gateway.auth.trustedProxyHeader, the older flat
 // key for gateway.auth.trustedProxy.userHeader. Values of the wrong type are left for the
 // readers to report.

@@ -1,4 +1,4 @@
-// examples/gateway/jwks_fetch.hpp — SPEC §10's jwksUrl fetched the way every outbound
+// examples/gateway/jwks_fetch.hpp — behaviour §10's jwksUrl fetched the way every outbound
 // call of the gateway goes (trustgate/beast/outbound.hpp): through the egress proxy when
 // `proxy.enabled`, else to checked addresses only; a loopback literal (a key server on
 // this host) directly, as the gateway's control plane.

@@ -1,6 +1,7 @@
-// trustgate-gateway — the example gateway of SPEC §7 and §9.
+// trustgate-gateway — the example gateway of behaviour §7 and §9.
 //
 //   trustgate-gateway [--config FILE] [--check-config] [--print-default-config]
+//   trustgate-gateway --explain --peer ADDRESS [--uid N] [--config FILE] [--json] < request
 //
 // Without --config it serves the embedded default (config_json.hpp). A bad configuration,
 // an unresolvable secret included, prints one line `config error: <json.path>: <what was
@@ -9,11 +10,15 @@
 // a change of the file, reloads it (reloader.hpp). SIGINT/SIGTERM drain and exit 0. The
 // three are caught from the first line of main: a SIGHUP while the gateway starts (an
 // exec resolver may take seconds) or drains is ignored with a log line, never the end
-// of the process.
+// of the process. --explain decides one request read from standard input without
+// serving (explain.hpp): exit 0 allow, 1 deny, 2 bad input.
 #include <algorithm>
+#include <charconv>
 #include <functional>
 #include <csignal>
 #include <cstdio>
+#include <iostream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,10 +34,12 @@
 #include "audit_log.hpp"
 #include "compiled_config.hpp"
 #include "config_json.hpp"
+#include "explain.hpp"
 #include "reloader.hpp"
 #include "service.hpp"
 #include "trustgate/beast/server.hpp"
 #include "trustgate/beast/tls.hpp"
+#include "trustgate/metrics.hpp"
 #if TRUSTGATE_GATEWAY_REDIS
 #include "trustgate/redis/store.hpp"
 #endif
@@ -41,13 +48,19 @@ namespace {
 
 using namespace trustgate_gateway;
 
-constexpr std::string_view usage = "usage: trustgate-gateway [--config FILE] [--check-config] [--print-default-config]\n";
+constexpr std::string_view usage =
+    "usage: trustgate-gateway [--config FILE] [--check-config] [--print-default-config]\n"
+    "       trustgate-gateway --explain --peer ADDRESS [--uid N] [--config FILE] [--json] < raw-http-request\n";
 
 struct command_line {
     std::optional<std::string> config_file;
     bool check_only = false;
     bool print_default = false;
     bool help = false;
+    bool explain = false;
+    std::optional<trustgate::net::address> peer;  // --explain: the TCP peer to decide as
+    trustgate::local_proof proof;                 // --explain --uid: the peer process's user
+    bool json = false;
 };
 
 std::optional<command_line> parse_command_line(int argc, char** argv) {
@@ -58,9 +71,23 @@ std::optional<command_line> parse_command_line(int argc, char** argv) {
         else if (arg.starts_with("--config=")) cli.config_file = std::string(arg.substr(9));
         else if (arg == "--check-config") cli.check_only = true;
         else if (arg == "--print-default-config") cli.print_default = true;
+        else if (arg == "--explain") cli.explain = true;
+        else if (arg == "--json") cli.json = true;
+        else if (arg == "--uid" && i + 1 < argc) {
+            const std::string_view text = argv[++i];
+            std::uint32_t uid = 0;
+            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), uid);
+            if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+            cli.proof = trustgate::local_proof::of(uid);
+        }
+        else if (arg == "--peer" && i + 1 < argc) {
+            cli.peer = trustgate::net::address::parse(argv[++i]);
+            if (!cli.peer) return std::nullopt;
+        }
         else if (arg == "--help" || arg == "-h") cli.help = true;
         else return std::nullopt;
     }
+    if (cli.explain != cli.peer.has_value() || ((cli.json || cli.proof.found()) && !cli.explain)) return std::nullopt;
     return cli;
 }
 
@@ -138,7 +165,7 @@ std::string url_of(const boost::asio::ip::tcp::endpoint& where, bool tls) {
     return std::string(tls ? "https://" : "http://") + host + ":" + std::to_string(where.port());
 }
 
-// gateway.auth.rateLimit.store {"type": "redis"} (SPEC §12): the store's lines go on the
+// gateway.auth.rateLimit.store {"type": "redis"} (behaviour §12): the store's lines go on the
 // audit log.
 std::shared_ptr<const store_connector> redis_connector(const audit_log& audit) {
     return std::make_shared<const store_connector>(
@@ -158,7 +185,8 @@ std::shared_ptr<const store_connector> redis_connector(const audit_log& audit) {
 
 int serve(const std::shared_ptr<const compiled_config>& config, config_source source,
           std::shared_ptr<boost::asio::ssl::context> tls, early_signals& signals, const audit_log& audit) {
-    gateway_service service(config, audit);
+    trustgate::metrics metrics;
+    gateway_service service(config, audit, metrics);
     const auto& settings = config->settings;
     detail::log_findings(audit, *config);
 
@@ -232,11 +260,15 @@ int main(int argc, char** argv) {
     try {
         auto settings = source.read();
         tls = load_tls(settings.tls);
-        // --check-config never contacts Redis: without a connector the store is not made.
-        config = load(std::move(settings), nullptr, cli->check_only ? nullptr : redis_connector(audit));
+        // --check-config and --explain never contact Redis: without a connector the store is not made.
+        config = load(std::move(settings), nullptr, cli->check_only || cli->explain ? nullptr : redis_connector(audit));
     } catch (const config_error& e) {
         std::fprintf(stderr, "config error: %s\n", e.what());
         return 2;
+    }
+    if (cli->explain) {
+        std::string raw((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+        return explain(*config, *cli->peer, cli->proof, std::move(raw), cli->json, stdout, stderr);
     }
     if (cli->check_only) {
         std::printf("config ok: %s mode, %s port %u\n", mode_name(config->settings.auth.mode).data(),

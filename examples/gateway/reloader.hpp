@@ -2,7 +2,7 @@
 //
 //   config_source source = config_source::file("/etc/trustgate/gateway.jsonc");
 //   auto config = load(source.read());
-//   gateway_service service(config, audit);
+//   gateway_service service(config, audit, metrics);
 //   config_reloader reloader(source, service, audit, [&] { server.recheck_websockets(); });
 //   server.on_signal(SIGHUP, [&] { reloader.request(); });   // watches the file from here on
 //
@@ -170,6 +170,7 @@ private:
             audit_.write("reload", {{"result", "ok"}, {"trigger", std::string(trigger)}, {"generation", next->generation}});
             detail::log_findings(audit_, *next);
         } catch (const std::exception& e) {
+            service_.reload_failed();
             // config_error names the JSON path and never a secret's value.
             audit_.write("reload", {{"result", "failed"},
                                     {"trigger", std::string(trigger)},

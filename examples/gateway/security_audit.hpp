@@ -1,4 +1,4 @@
-// examples/gateway/security_audit.hpp — the start-up security audit (SPEC §3's risky
+// examples/gateway/security_audit.hpp — the start-up security audit (behaviour §3's risky
 // settings, and a few of the gateway's own).
 //
 //   for (const finding& f : security_audit(settings, notices)) …
@@ -80,7 +80,7 @@ inline bool overlap(const trustgate::net::cidr& a, const trustgate::net::cidr& b
 
 inline bool is_loopback_block(const trustgate::net::cidr& b) { return b.first().is_loopback() && b.last().is_loopback(); }
 
-// SPEC §3: no trusted entry any peer can come from; or only loopback ones, which without
+// behaviour §3: no trusted entry any peer can come from; or only loopback ones, which without
 // allowLoopback get nothing but a loopback fallback that is not configured.
 inline std::optional<std::string> why_nobody_is_admitted(const gateway_config& c) {
     const auto& tp = c.auth.trusted_proxy;
@@ -147,7 +147,7 @@ inline std::vector<finding> security_audit(const gateway_config& c, std::span<co
                        "TLS is off on a non-loopback bind with no proxy in front: requests and bearer tokens travel in "
                        "clear text"});
 
-    // SPEC §11: every certificate the CA ever issued, for any purpose, passes as the proxy.
+    // behaviour §11: every certificate the CA ever issued, for any purpose, passes as the proxy.
     if (c.auth.mode == auth_mode::trusted_proxy && c.auth.trusted_proxy.client_certificate &&
         c.auth.trusted_proxy.client_certificate->allowed_names.empty())
         out.push_back({finding_id::client_certificate_any_name, severity::warn,

@@ -1,21 +1,24 @@
-// examples/gateway/service.hpp — SPEC §7: the gateway's routes, answers and audit lines.
+// examples/gateway/service.hpp — behaviour §7: the gateway's routes, answers and audit lines.
 //
 //   GET  /healthz   200 {"ok":true}, no authentication
+//   GET  /metrics   Prometheus exposition for gateway.metrics.allowFrom peers, else 404 (behaviour §13)
+//   GET  /          the status page (status_page.hpp), authenticated like /whoami
 //   GET  /whoami    who the request authenticated as, and with which scopes
 //   POST /rpc/<m>   method m, if the identity holds its scope
 //   GET  /ws        WebSocket: {"id":N,"method":M,"params":{…}} frames, authorised one by one
 //
-// Everything but /healthz is authenticated first, on the header section alone and before
+// Everything but /healthz and /metrics is authenticated first, on the header section alone and before
 // any body byte is read: 401 (403, 429) before any route is looked at, so a refused caller
 // learns nothing about the routes and never makes the gateway read a body. A refusal of a
 // peer that is not a trusted proxy closes its connection. A cross-site upgrade or POST is
-// refused after authentication (SPEC §7). Open WebSockets are decided again on every
+// refused after authentication (behaviour §7). Open WebSockets are decided again on every
 // reload (recheck_websocket). The example has no backend: a permitted method answers with
 // its caller and the params it received.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -29,9 +32,11 @@
 
 #include "audit_log.hpp"
 #include "compiled_config.hpp"
+#include "status_page.hpp"
 #include "trustgate/beast/handler.hpp"
 #include "trustgate/decision.hpp"
 #include "trustgate/local_proof.hpp"
+#include "trustgate/metrics.hpp"
 #include "trustgate/detail/scan.hpp"
 #include "trustgate/origin.hpp"
 #include "trustgate/policy/proxy_identity.hpp"
@@ -147,7 +152,7 @@ inline trustgate::beast::response forbidden(const incoming& request, std::string
 }
 
 // 401; 403 for an identity the proxy vouched for that is not let in; 429 with
-// Retry-After for a locked-out client. A shared store that could not answer (SPEC §12)
+// Retry-After for a locked-out client. A shared store that could not answer (behaviour §12)
 // gives a 429 without Retry-After: there is no lockout to wait for.
 inline trustgate::beast::response refusal(const incoming& request, const trustgate::decision& d, bool expose_reasons) {
     if (d.why == trustgate::reason::rate_limited) {
@@ -160,6 +165,18 @@ inline trustgate::beast::response refusal(const incoming& request, const trustga
     if (d.why == trustgate::reason::trusted_proxy_user_not_allowed) return forbidden(request, "Forbidden", d.why, expose_reasons);
     auto res = json_response(request, http::status::unauthorized, error_body("unauthorized", "Unauthorized", d.why, expose_reasons));
     res.set(http::field::www_authenticate, "Bearer");
+    return res;
+}
+
+// The status page, with `status`: a refused request sees the page explain the refusal.
+// It runs only its own inline code and talks only to this origin.
+inline trustgate::beast::response status_page(const incoming& request, http::status status) {
+    auto res = trustgate::beast::make_response(request, status, std::string(status_page_html), "text/html; charset=utf-8");
+    res.set("Content-Security-Policy",
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+    res.set(http::field::cache_control, "no-store");
+    res.set("X-Content-Type-Options", "nosniff");
     return res;
 }
 
@@ -189,7 +206,7 @@ inline audit_peer audit_peer_of(const incoming& request, const gateway_config& s
     return {request.peer().to_string(), request.local_proof()};
 }
 
-// The identity a refused request named (SPEC §7: an operator sees that the proxy sent
+// The identity a refused request named (behaviour §7: an operator sees that the proxy sent
 // `a1b2-uuid` rather than a name): the user header as the identity policy read it.
 template <class Gateway>
 std::optional<std::string> refused_identity(const Gateway& gateway, const trustgate::decision& d, const incoming& request) {
@@ -204,7 +221,7 @@ std::optional<std::string> refused_identity(const Gateway& gateway, const trustg
     }
 }
 
-// The audit fields of an authentication decision (SPEC §7), and the configuration
+// The audit fields of an authentication decision (behaviour §7), and the configuration
 // generation that decided it. `user` is the identity, or on a refusal the refused one;
 // `localUid` is there whenever the kernel named the peer's user, in localUsers or not.
 inline log_line decision_fields(const trustgate::decision::owned_decision& d, const audit_peer& peer,
@@ -223,16 +240,29 @@ inline log_line decision_fields(const trustgate::decision::owned_decision& d, co
     return line;
 }
 
+// What an audit line counts as in trustgate_decisions_total: the authentication decision,
+// or the refusal that followed it (the via of the identity it refused).
+struct counted {
+    bool allowed;
+    trustgate::reason why;
+    trustgate::via how;
+};
+
+inline counted counted_as(const trustgate::decision& d) { return {d.allowed, d.why, d.how}; }
+inline counted counted_as(const trustgate::decision::owned_decision& d) { return {d.allowed, d.why, d.how}; }
+
 // An authenticated caller refused after authentication (scopes, origin).
-inline void mark_refused(log_line& line, trustgate::reason why, std::string_view policy, std::string_view detail = {}) {
+inline void mark_refused(log_line& line, counted& outcome, trustgate::reason why, std::string_view policy,
+                         std::string_view detail = {}) {
+    outcome = {false, why, outcome.how};
     line["decision"] = "deny";
     line["reason"] = std::string(to_string(why));
     line["policy"] = std::string(policy);
     if (!detail.empty()) line["detail"] = std::string(detail);
 }
 
-inline void mark_missing_scope(log_line& line, std::string_view scope) {
-    mark_refused(line, trustgate::reason::missing_scope, trustgate::scopes<>::name, scope);
+inline void mark_missing_scope(log_line& line, counted& outcome, std::string_view scope) {
+    mark_refused(line, outcome, trustgate::reason::missing_scope, trustgate::scopes<>::name, scope);
 }
 
 inline log_line rpc_result(const trustgate::decision::owned_decision& caller, const log_line& params) {
@@ -252,8 +282,9 @@ struct websocket_state {
 // Answers the frames of one WebSocket connection, each authorised under its state.
 class frame_handler {
 public:
-    frame_handler(std::shared_ptr<const websocket_state> state, audit_peer peer, const audit_log& audit)
-        : state_(std::move(state)), peer_(std::move(peer)), audit_(&audit) {}
+    frame_handler(std::shared_ptr<const websocket_state> state, audit_peer peer, const audit_log& audit,
+                  trustgate::metrics& metrics)
+        : state_(std::move(state)), peer_(std::move(peer)), audit_(&audit), metrics_(&metrics), open_(open_connection(metrics)) {}
 
     std::string operator()(std::string_view text) const {
         const auto frame = parse_message(text);
@@ -274,8 +305,10 @@ public:
         line["route"] = "/ws";
         line["method"] = log_text(name);
         const auto authorization = state.scopes->authorize(state.grant, name);
+        auto outcome = counted_as(state.admitted);
         if (!authorization.allowed) {
-            mark_missing_scope(line, authorization.required_scope);
+            mark_missing_scope(line, outcome, authorization.required_scope);
+            metrics_->count(outcome.allowed, outcome.why, outcome.how);
             audit_->write("decision", line);
             const std::string scope(authorization.required_scope);
             return to_text({{"id", id},
@@ -285,15 +318,25 @@ public:
                               {"message", missing_scope_message(scope)},
                               {"details", {{"code", "MISSING_SCOPE"}, {"missingScope", scope}}}}}});
         }
+        metrics_->count(outcome.allowed, outcome.why, outcome.how);
         audit_->write("decision", line);
         return to_text(
             {{"id", id}, {"ok", true}, {"result", rpc_result(state.admitted, params ? *params : log_line::object())}});
     }
 
 private:
+    // trustgate_websocket_connections: one while any copy of this handler lives (the
+    // server keeps it for the connection's life).
+    static std::shared_ptr<void> open_connection(trustgate::metrics& metrics) {
+        metrics.websocket_opened();
+        return {nullptr, [&metrics](void*) { metrics.websocket_closed(); }};
+    }
+
     std::shared_ptr<const websocket_state> state_;
     audit_peer peer_;
     const audit_log* audit_;
+    trustgate::metrics* metrics_;
+    std::shared_ptr<void> open_;
 };
 
 }  // namespace detail
@@ -302,22 +345,51 @@ private:
 // decided wholly under it, however often replace() runs meanwhile.
 class gateway_service {
 public:
-    gateway_service(std::shared_ptr<const compiled_config> config, const audit_log& audit)
-        : strict_transport_security_(config->settings.strict_transport_security), current_(std::move(config)), audit_(audit) {}
+    // `metrics` counts what this service decides; it outlives the service.
+    gateway_service(std::shared_ptr<const compiled_config> config, const audit_log& audit, trustgate::metrics& metrics)
+        : strict_transport_security_(config->settings.strict_transport_security),
+          current_(std::move(config)),
+          audit_(audit),
+          metrics_(metrics) {
+        metrics_.set_config_generation(current_.load()->generation);
+    }
 
     std::shared_ptr<const compiled_config> current() const { return current_.load(); }
 
     // A reload: requests that start from now on are decided under `config`; tell the
     // server to recheck its WebSockets afterwards (server::recheck_websockets).
-    void replace(std::shared_ptr<const compiled_config> config) { current_.store(std::move(config)); }
+    void replace(std::shared_ptr<const compiled_config> config) {
+        const auto generation = config->generation;
+        const auto previous = current_.exchange(config);
+        // A new limiter starts its lockout count at zero; keep the old one's in the total.
+        if (previous->limiter != config->limiter) retired_lockouts_ += previous->limiter->lockouts();
+        metrics_.count_reload(true);
+        metrics_.set_config_generation(generation);
+    }
+
+    // A reload that kept the running configuration.
+    void reload_failed() { metrics_.count_reload(false); }
 
     trustgate::beast::reply operator()(const incoming& request) const {
         const auto config = current_.load();
-        if (request.path() == "/healthz") {
+        const auto path = request.path();
+        if (path == "/healthz") {
             if (request.method() != http::verb::get) return detail::method_not_allowed(request, "GET");
             return detail::json_response(request, http::status::ok, {{"ok", true}});
         }
-        return std::visit([&](const auto& gateway) { return serve(config, gateway, request); }, config->gateway);
+        // Scrapes are not decisions: no authentication, no audit line, not counted.
+        const auto& m = config->settings.metrics;
+        if (m.enabled && path == m.path) {
+            if (request.local_socket() || !m.allow_from.contains(request.peer()))
+                return detail::error_response(request, http::status::not_found, "not_found", "Not Found");
+            if (request.method() != http::verb::get) return detail::method_not_allowed(request, "GET");
+            return trustgate::beast::make_response(request, http::status::ok, exposition(*config),
+                                                   "text/plain; version=0.0.4; charset=utf-8");
+        }
+        const auto started = std::chrono::steady_clock::now();
+        auto reply = std::visit([&](const auto& gateway) { return serve(config, gateway, request); }, config->gateway);
+        metrics_.observe_request(std::chrono::steady_clock::now() - started);
+        return reply;
     }
 
     // server_options::decorate: headers every response carries. They come from start-up
@@ -327,10 +399,23 @@ public:
     }
 
 private:
-    // Writes the decision line with the status sent. A refusal of a peer that is not a
-    // trusted proxy ends the connection (SPEC §3 "Connections").
-    trustgate::beast::response finish(log_line& line, trustgate::beast::response res, bool close) const {
+    // Figures other parts of the gateway keep, read at each scrape.
+    std::string exposition(const compiled_config& config) const {
+        metrics_.set_lockouts(retired_lockouts_.load() + config.limiter->lockouts());
+        if (config.jwks) {
+            const auto& refreshes = config.jwks->refreshes();
+            metrics_.set_jwks_refreshes(refreshes.ok.load(), refreshes.failed.load());
+            metrics_.set_jwks_keys(config.jwks->verifier()->keys()->keys.size());
+        }
+        return metrics_.exposition();
+    }
+
+    // Writes and counts the decision line with the status sent. A refusal of a peer that
+    // is not a trusted proxy ends the connection (behaviour §3 "Connections").
+    trustgate::beast::response finish(log_line& line, const detail::counted& outcome, trustgate::beast::response res,
+                                      bool close) const {
         line["status"] = res.result_int();
+        metrics_.count(outcome.allowed, outcome.why, outcome.how);
         audit_.write("decision", line);
         if (close) res.keep_alive(false);
         return res;
@@ -347,19 +432,34 @@ private:
         const auto target = request.header().target();
         line["route"] = detail::loggable_target(std::string_view(target.data(), target.size()));
         const bool close_on_refusal = !config->trusted_peers.contains(request.peer());
+        auto outcome = detail::counted_as(d);
 
-        if (!d.allowed) return finish(line, detail::refusal(request, d, expose_reasons), close_on_refusal);
+        if (!d.allowed) {
+            auto res = detail::refusal(request, d, expose_reasons);
+            if (path == "/" && request.method() == http::verb::get) {
+                auto page = detail::status_page(request, res.result());
+                for (const auto field : {http::field::retry_after, http::field::www_authenticate})
+                    if (res.count(field) != 0) page.set(field, res[field]);
+                res = std::move(page);
+            }
+            return finish(line, outcome, std::move(res), close_on_refusal);
+        }
         if ((request.wants_websocket() || request.method() == http::verb::post) && !config->origins.admits(request)) {
-            detail::mark_refused(line, trustgate::reason::origin_not_allowed, "origin_check");
-            return finish(line,
+            detail::mark_refused(line, outcome, trustgate::reason::origin_not_allowed, "origin_check");
+            return finish(line, outcome,
                           detail::forbidden(request, "Cross-site request", trustgate::reason::origin_not_allowed, expose_reasons),
                           close_on_refusal);
         }
 
+        if (path == "/") {
+            if (request.method() != http::verb::get) return finish(line, outcome, detail::method_not_allowed(request, "GET"), false);
+            return finish(line, outcome, detail::status_page(request, http::status::ok), false);
+        }
+
         if (path == "/whoami") {
-            if (request.method() != http::verb::get) return finish(line, detail::method_not_allowed(request, "GET"), false);
+            if (request.method() != http::verb::get) return finish(line, outcome, detail::method_not_allowed(request, "GET"), false);
             const auto granted = gateway.template get<trustgate::scopes<>>().granted(d, request);
-            return finish(line,
+            return finish(line, outcome,
                           detail::json_response(request, http::status::ok,
                                                 {{"user", std::string(d.identity)},
                                                  {"via", std::string(to_string(d.how))},
@@ -371,25 +471,25 @@ private:
         if (path.starts_with("/rpc/") && path.size() > 5) {
             const auto method = path.substr(5);
             line["method"] = detail::log_text(method);
-            if (request.method() != http::verb::post) return finish(line, detail::method_not_allowed(request, "POST"), false);
+            if (request.method() != http::verb::post) return finish(line, outcome, detail::method_not_allowed(request, "POST"), false);
             const auto authorization = gateway.authorize(d, method, request);
             if (!authorization.allowed) {
-                detail::mark_missing_scope(line, authorization.required_scope);
-                return finish(line,
+                detail::mark_missing_scope(line, outcome, authorization.required_scope);
+                return finish(line, outcome,
                               detail::forbidden(request, detail::missing_scope_message(authorization.required_scope),
                                                 trustgate::reason::missing_scope, expose_reasons),
                               close_on_refusal);
             }
             // Only now, authenticated and authorised, is the body worth reading.
-            return trustgate::beast::read_body{[this, line, caller = d.owned(), method = std::string(method)](
+            return trustgate::beast::read_body{[this, line, outcome, caller = d.owned(), method = std::string(method)](
                                                    const incoming& with_body, std::string body) mutable {
                 const auto params = body.empty() ? std::optional<log_line>(log_line::object()) : detail::parse_message(body);
                 if (!params || !params->is_object())
-                    return finish(line,
+                    return finish(line, outcome,
                                   detail::error_response(with_body, http::status::bad_request, "bad_request",
                                                          "expected a JSON object as the request body, each key once"),
                                   false);
-                return finish(line,
+                return finish(line, outcome,
                               detail::json_response(with_body, http::status::ok,
                                                     {{"ok", true}, {"method", method}, {"result", detail::rpc_result(caller, *params)}}),
                               false);
@@ -401,24 +501,25 @@ private:
                 auto res = detail::error_response(request, http::status::upgrade_required, "upgrade_required",
                                                   "expected a WebSocket upgrade");
                 res.set(http::field::upgrade, "websocket");
-                return finish(line, std::move(res), false);
+                return finish(line, outcome, std::move(res), false);
             }
             const auto& scopes = gateway.template get<trustgate::scopes<>>();
             auto state = std::make_shared<detail::websocket_state>(
                 detail::websocket_state{config, &scopes, d.owned(), scopes.granted(d, request)});
             return trustgate::beast::websocket_accept{
-                detail::frame_handler(state, detail::audit_peer_of(request, config->settings), audit_),
+                detail::frame_handler(state, detail::audit_peer_of(request, config->settings), audit_, metrics_),
                 [this, state](const incoming& upgrade) { return recheck_websocket(*state, upgrade); },
-                [this, line](unsigned status) mutable {
+                [this, line, outcome](unsigned status) mutable {
                     line["status"] = status;
+                    metrics_.count(outcome.allowed, outcome.why, outcome.how);
                     audit_.write("decision", line);
                 }};
         }
 
-        return finish(line, detail::error_response(request, http::status::not_found, "not_found", "Not Found"), false);
+        return finish(line, outcome, detail::error_response(request, http::status::not_found, "not_found", "Not Found"), false);
     }
 
-    // SPEC §3 "Connections": an open WebSocket decided again, from its upgrade request,
+    // behaviour §3 "Connections": an open WebSocket decided again, from its upgrade request,
     // under the configuration now current. Nothing (and the new grant in `state`) to
     // keep it, or the reason code it is closed with.
     std::optional<std::string> recheck_websocket(detail::websocket_state& state, const incoming& upgrade) const {
@@ -437,12 +538,14 @@ private:
         line["route"] = "/ws";
         line["trigger"] = "reload";
         std::optional<trustgate::reason> refused;
+        auto outcome = detail::counted_as(d);
         if (!d.allowed) {
             refused = d.why;
         } else if (!config->origins.admits(upgrade)) {
             refused = trustgate::reason::origin_not_allowed;
-            detail::mark_refused(line, *refused, "origin_check");
+            detail::mark_refused(line, outcome, *refused, "origin_check");
         }
+        metrics_.count(outcome.allowed, outcome.why, outcome.how);
         if (refused) {
             line["closeCode"] = 1008;
             audit_.write("decision", line);
@@ -459,6 +562,8 @@ private:
     // A reload stores a new snapshot here; requests in flight keep theirs.
     std::atomic<std::shared_ptr<const compiled_config>> current_;
     const audit_log& audit_;
+    trustgate::metrics& metrics_;
+    std::atomic<std::uint64_t> retired_lockouts_{0};  // of limiters replaced by a reload
 };
 
 }  // namespace trustgate_gateway

@@ -1,6 +1,6 @@
 // Verify your own composition: a gateway for a deployment where local tools go through
 // the proxy like everyone else (no loopback fallback) and the proxy always sets
-// `x-proxy-secret`, checked against trustgate's reference model and SPEC §8's invariants.
+// `x-proxy-secret`, checked against trustgate's reference model and behaviour §8's invariants.
 //
 // Exits 0 when every property holds; otherwise prints the failing property with a shrunk
 // counterexample (configuration and requests) and exits 1. RC_PARAMS tunes the run, e.g.

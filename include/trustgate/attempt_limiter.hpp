@@ -1,4 +1,4 @@
-// trustgate/attempt_limiter.hpp — failed-attempt limiting (SPEC §6).
+// trustgate/attempt_limiter.hpp — failed-attempt limiting (behaviour §6).
 //
 // Failures are counted per key in a sliding window: the `max_attempts`-th failure within
 // `window` locks the key for `lockout`. A success clears the key. The key is the
@@ -118,10 +118,14 @@ public:
         entry& e = acquire(key, now);
         if (e.locked_until > now) return lock_left(e.locked_until, now);
         e.last_failure = now;
-        if (count(e.failures, &failures_[index_of(e) * config_.max_attempts], config_.max_attempts, now))
+        if (count(e.failures, &failures_[index_of(e) * config_.max_attempts], config_.max_attempts, now)) {
             e.locked_until = now + config_.lockout;
-        if (config_.global_max_attempts != 0 && count(global_, global_failures_.data(), config_.global_max_attempts, now))
+            ++lockouts_;
+        }
+        if (config_.global_max_attempts != 0 && count(global_, global_failures_.data(), config_.global_max_attempts, now)) {
             global_locked_until_ = now + config_.lockout;
+            ++lockouts_;
+        }
         return lock_left(e.locked_until, now);
     }
 
@@ -145,6 +149,12 @@ public:
         return static_cast<std::size_t>(std::count_if(entries_.begin(), entries_.end(), [](const entry& e) { return e.used; }));
     }
     std::size_t capacity() const noexcept { return entries_.size(); }
+
+    // Lockouts started since construction, of one key or of all (trustgate_rate_limit_lockouts_total).
+    std::uint64_t lockouts() const {
+        std::lock_guard lock(mutex_);
+        return lockouts_;
+    }
 
 private:
     static constexpr std::size_t ways = 4;
@@ -232,6 +242,7 @@ private:
     std::vector<time_point> global_failures_;
     window_count global_;
     time_point global_locked_until_{};
+    std::uint64_t lockouts_ = 0;
 };
 
 }  // namespace trustgate

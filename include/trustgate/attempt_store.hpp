@@ -1,4 +1,4 @@
-// trustgate/attempt_store.hpp — where failed token attempts are counted (SPEC §6, §12).
+// trustgate/attempt_store.hpp — where failed token attempts are counted (behaviour §6, §12).
 //
 // token_auth hands every token attempt to a store: the outcome of the compare goes in,
 // and the store says whether the client's key was locked out. attempt_limiter (an

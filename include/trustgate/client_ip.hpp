@@ -1,4 +1,4 @@
-// trustgate/client_ip.hpp — SPEC §4: who the client is, for logs and rate-limit keys.
+// trustgate/client_ip.hpp — behaviour §4: who the client is, for logs and rate-limit keys.
 //
 // Never grants anything. For a trusted peer, walks the configured header from the right
 // (every line, in order), skipping trusted hops; the first untrusted entry is the client.
@@ -14,6 +14,7 @@
 
 #include "trustgate/config.hpp"
 #include "trustgate/detail/ascii.hpp"
+#include "trustgate/detail/uri_text.hpp"
 #include "trustgate/net/address.hpp"
 #include "trustgate/net/prefix_set.hpp"
 #include "trustgate/request.hpp"
@@ -21,25 +22,18 @@
 namespace trustgate {
 
 namespace detail {
-// `a.b.c.d`, `a.b.c.d:port`, `v6`, `[v6]`, `[v6]:port`.
+// `a.b.c.d`, `a.b.c.d:port`, `v6`, `[v6]`, `[v6]:port`, the port as parse_port reads it.
 inline std::optional<net::address> parse_forwarded_entry(std::string_view entry) noexcept {
     if (!entry.empty() && entry.front() == '[') {
         const auto close = entry.find(']');
         if (close == std::string_view::npos) return std::nullopt;
         const auto rest = entry.substr(close + 1);
-        if (!rest.empty()) {
-            if (rest.size() < 2 || rest.front() != ':') return std::nullopt;
-            for (char c : rest.substr(1))
-                if (!is_digit(c)) return std::nullopt;
-        }
+        if (!rest.empty() && (rest.front() != ':' || !parse_port(rest.substr(1)))) return std::nullopt;
         return net::address::parse(entry.substr(0, close + 1));
     }
     const auto colon = entry.find(':');
     if (colon != std::string_view::npos && entry.find(':', colon + 1) == std::string_view::npos) {
-        const auto port = entry.substr(colon + 1);
-        if (port.empty()) return std::nullopt;
-        for (char c : port)
-            if (!is_digit(c)) return std::nullopt;
+        if (!parse_port(entry.substr(colon + 1))) return std::nullopt;
         entry = entry.substr(0, colon);
     }
     return net::address::parse(entry);

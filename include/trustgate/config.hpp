@@ -1,4 +1,4 @@
-// trustgate/config.hpp — runtime configuration, shaped like SPEC §9's JSON.
+// trustgate/config.hpp — runtime configuration, shaped like behaviour §9's JSON.
 //
 // These are plain values: load them however you like (the example gateway reads JSON),
 // then build a gateway with `from_config`. Building validates and compiles everything
@@ -37,7 +37,7 @@ inline std::string escape_controls(std::string_view text) {
 
 }  // namespace detail
 
-// what() is "<path>: <expected>" on one line (SPEC §9), whatever text the
+// what() is "<path>: <expected>" on one line (behaviour §9), whatever text the
 // configuration put into either; path() and expected() keep the text as given.
 class config_error : public std::runtime_error {
 public:
@@ -55,7 +55,7 @@ private:
 
 enum class auth_mode { trusted_proxy, token, none };
 
-// SPEC §10: `trustedProxy.assertion`, a signed assertion from the proxy. An unset value
+// behaviour §10: `trustedProxy.assertion`, a signed assertion from the proxy. An unset value
 // takes the preset's (trustgate/assertion/proxy_assertion.hpp resolves and checks them).
 struct assertion_config {
     std::optional<std::string> preset;          // "pomerium" | "cloudflare-access" | "google-iap"
@@ -70,7 +70,7 @@ struct assertion_config {
     long long refresh_seconds = 3600;           // 1..86400
 };
 
-// SPEC §11: `trustedProxy.clientCertificate`, the proxy's client certificate.
+// behaviour §11: `trustedProxy.clientCertificate`, the proxy's client certificate.
 struct client_certificate_config {
     std::vector<std::string> allowed_names;  // empty: any certificate from gateway.tls.clientCaPath
 };
@@ -82,11 +82,11 @@ struct trusted_proxy_config {
     bool allow_users_case_insensitive = false;
     bool allow_loopback = false;
     std::optional<std::string> loopback_user;
-    // SPEC §1 local process proof: who may be a local tool, as user names or numeric ids
+    // behaviour §1 local process proof: who may be a local tool, as user names or numeric ids
     // (digit strings); empty means the user the gateway runs as. Resolved at start-up.
     std::vector<std::string> local_users;
-    std::optional<assertion_config> assertion;  // SPEC §10
-    std::optional<client_certificate_config> client_certificate;  // SPEC §11
+    std::optional<assertion_config> assertion;  // behaviour §10
+    std::optional<client_certificate_config> client_certificate;  // behaviour §11
 };
 
 struct scopes_config {
@@ -101,7 +101,7 @@ struct scopes_config {
 // internal compiler error with default member initializers in template code).
 inline scopes_config default_scopes_config() { return scopes_config{}; }
 
-// SPEC §6; attempt_limiter checks the bounds.
+// behaviour §6; attempt_limiter checks the bounds.
 struct rate_limit_config {
     unsigned max_attempts = 10;
     std::chrono::milliseconds window{60'000};
@@ -114,7 +114,7 @@ struct rate_limit_config {
     friend bool operator==(const rate_limit_config&, const rate_limit_config&) = default;
 };
 
-// The header a trusted proxy names the client in (SPEC §4, gateway.clientIpHeader).
+// The header a trusted proxy names the client in (behaviour §4, gateway.clientIpHeader).
 enum class forwarding_header { x_forwarded_for, forwarded };
 
 struct auth_config {

@@ -14,7 +14,7 @@
 
 namespace trustgate {
 
-// The stable reason codes of SPEC §3, §5, §6, §7, §10 and §11. `ok` is the reason of every allow.
+// The stable reason codes of behaviour §3, §5, §6, §7, §10 and §11. `ok` is the reason of every allow.
 // `origin_not_allowed` comes from trustgate::origin_check (origin.hpp), after the
 // composition has allowed a request.
 enum class reason : std::uint8_t {
@@ -67,7 +67,7 @@ inline constexpr reason all_reasons[] = {
     reason::trusted_proxy_certificate_not_allowed,
 };
 
-// snake_case, exactly as in SPEC and on the wire.
+// snake_case, exactly as in docs/behaviour.md and on the wire.
 constexpr std::string_view to_string(reason r) noexcept {
     switch (r) {
         case reason::ok: return "ok";
@@ -117,7 +117,7 @@ struct decision {
     std::string_view identity;       // empty on deny
     std::string_view detail;         // e.g. the missing header's name
     std::string_view policy;         // which policy decided, e.g. "allow_users"
-    net::address client_ip;          // SPEC §4: for logs and rate-limit keys only
+    net::address client_ip;          // behaviour §4: for logs and rate-limit keys only
     std::chrono::seconds retry_after{0};  // rate_limited: seconds left in the lockout
 
     static constexpr decision allow(trustgate::via how, std::string_view identity,
@@ -163,7 +163,7 @@ inline decision::owned_decision decision::owned() const {
 // One bit per scope of a scope set (see trustgate/policy/scopes.hpp).
 using scope_mask = std::uint64_t;
 
-// SPEC §5: the answer to "may this decision call that method?".
+// behaviour §5: the answer to "may this decision call that method?".
 struct authorization {
     bool allowed = false;
     std::string_view required_scope;  // the method's scope; when denied, the missing one

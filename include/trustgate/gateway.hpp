@@ -6,7 +6,7 @@
 //   auto gw = my_gateway::from_config(config);          // validates, compiles, may throw
 //   trustgate::decision d = gw.authenticate(request);   // no allocation, no exceptions
 //
-// The types fix what runs and in what order (SPEC §3); the values inside them (CIDRs,
+// The types fix what runs and in what order (behaviour §3); the values inside them (CIDRs,
 // users, scopes) come from configuration. Policies are stored with
 // [[no_unique_address]], so a stateless policy costs no space, and evaluated with a
 // short-circuiting fold: the first policy that decides wins.
@@ -24,6 +24,7 @@
 #include "trustgate/detail/scan.hpp"
 #include "trustgate/policy.hpp"
 #include "trustgate/request.hpp"
+#include "trustgate/trace.hpp"
 
 namespace trustgate {
 
@@ -72,7 +73,7 @@ constexpr bool stages_in_order() {
     return true;
 }
 
-// A policy that establishes the identity from a signed assertion (SPEC §10) hands it to
+// A policy that establishes the identity from a signed assertion (behaviour §10) hands it to
 // the identity stage, which must take it: proxy_identity does, a token or anonymous
 // identity would silently ignore the proof.
 template <class P>
@@ -93,6 +94,8 @@ constexpr bool all_distinct() {
     return ((count_of<Ps, Ps...> == 1) && ...);
 }
 
+struct no_trace {};
+
 }  // namespace detail
 
 template <class... Policies>
@@ -102,7 +105,7 @@ class gateway {
                   "trustgate::gateway<...>: a policy type is listed twice; list each policy once and put all "
                   "its values (users, CIDRs, headers) in that one object.");
     static_assert(detail::stages_in_order<Policies...>(),
-                  "trustgate::gateway<...>: policies are out of order. List them in SPEC §3 stage order "
+                  "trustgate::gateway<...>: policies are out of order. List them in behaviour §3 stage order "
                   "(source, local, certificate, headers, identity, vet, authorize), e.g. gateway<trusted_source, loopback_policy, "
                   "required_headers, proxy_identity, allow_users, scopes<>>.");
     static_assert(detail::count_stage<stage::identity, Policies...> == 1,
@@ -140,22 +143,21 @@ public:
         return static_cast<const detail::policy_slot<index_of<P>(), P>&>(pack_).value;
     }
 
-    // SPEC §3. The decision's strings point into `request` and into this gateway.
+    // behaviour §3. The decision's strings point into `request` and into this gateway.
     template <request_view R>
     decision authenticate(const R& request) const {
-        request_facts facts;
-        detail::scan_request(request, user_header(), facts);
-        verdict decided;
-        run_all(decided, facts, request, indices{});
-        decision d = decided ? *decided
-                     : facts.identity.empty()
-                         ? decision::deny(reason::trusted_proxy_user_missing, identity_policy_name())
-                         : decision::allow(facts.how, facts.identity, identity_policy_name());
-        d.client_ip = facts.client_ip;
-        return d;
+        return decide(request, static_cast<detail::no_trace*>(nullptr));
     }
 
-    // SPEC §5, for an authenticated decision and a method name.
+    // The same decision, and in `trace` each policy that ran: what it read and what it
+    // concluded (trustgate/trace.hpp). Allocates; for tools and debugging.
+    template <request_view R>
+    decision authenticate(const R& request, decision_trace& trace) const {
+        trace.steps.clear();
+        return decide(request, &trace);
+    }
+
+    // behaviour §5, for an authenticated decision and a method name.
     template <request_view R>
     authorization authorize(const decision& d, std::string_view method, const R& request) const {
         static_assert(detail::count_stage<stage::authorize, Policies...> == 1,
@@ -165,18 +167,45 @@ public:
     }
 
 private:
-    template <std::size_t... I, class R>
-    void run_all(verdict& decided, request_facts& facts, const R& request, std::index_sequence<I...>) const {
-        (void)((decided = run<I>(facts, request), decided.has_value()) || ...);
+    // Trace is decision_trace or detail::no_trace: the untraced instantiation has no trace code.
+    template <class R, class Trace>
+    decision decide(const R& request, Trace* trace) const {
+        request_facts facts;
+        detail::scan_request(request, user_header(), facts);
+        verdict decided;
+        run_all(decided, facts, request, trace, indices{});
+        decision d = decided ? *decided
+                     : facts.identity.empty()
+                         ? decision::deny(reason::trusted_proxy_user_missing, identity_policy_name())
+                         : decision::allow(facts.how, facts.identity, identity_policy_name());
+        d.client_ip = facts.client_ip;
+        if constexpr (std::is_same_v<Trace, decision_trace>) trace->concluded_by_gateway = !decided;
+        return d;
     }
 
-    template <std::size_t I, class R>
-    verdict run(request_facts& facts, const R& request) const {
+    template <std::size_t... I, class R, class Trace>
+    void run_all(verdict& decided, request_facts& facts, const R& request, Trace* trace, std::index_sequence<I...>) const {
+        (void)((decided = run<I>(facts, request, trace), decided.has_value()) || ...);
+    }
+
+    template <std::size_t I, class R, class Trace>
+    verdict run(request_facts& facts, const R& request, Trace* trace) const {
         using P = policy_at<I>;
         if constexpr (P::stage == stage::authorize) {
             return next_policy;
         } else {
-            return static_cast<const detail::policy_slot<I, P>&>(pack_).value.check(facts, request);
+            const P& policy = static_cast<const detail::policy_slot<I, P>&>(pack_).value;
+            verdict v = policy.check(facts, request);
+            if constexpr (std::is_same_v<Trace, decision_trace>) {
+                auto& step = trace->steps.emplace_back();
+                step.policy = P::name;
+                if constexpr (requires { policy.explain(facts, request, step); }) policy.explain(facts, request, step);
+                if (v) {
+                    step.decided = v->owned();
+                    step.decided->client_ip = facts.client_ip;
+                }
+            }
+            return v;
         }
     }
 

@@ -2,7 +2,7 @@
 //
 // Headers can be dropped by a misconfigured proxy (an nginx `location` with its own
 // `proxy_set_header` lines inherits none of the outer ones), so a request that looks like
-// a local tool's must also be proven one (SPEC §1 "local process proof"): the user id
+// a local tool's must also be proven one (behaviour §1 "local process proof"): the user id
 // that owns the peer's socket, found once per connection by the server (see
 // trustgate/net/peer_credentials.hpp). A request view that has
 //
@@ -18,7 +18,7 @@ namespace trustgate {
 
 // Whether this platform has a lookup (Linux: NETLINK_SOCK_DIAG and SO_PEERCRED). Without
 // one, nothing is proven and loopback_policy refuses `allowLoopback` with a loopback
-// fallback at start-up instead (SPEC §1).
+// fallback at start-up instead (behaviour §1).
 #if defined(__linux__)
 inline constexpr bool local_proof_available = true;
 #else

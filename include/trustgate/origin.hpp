@@ -1,4 +1,4 @@
-// trustgate/origin.hpp — SPEC §7: cross-site requests.
+// trustgate/origin.hpp — behaviour §7: cross-site requests.
 //
 //   const auto origins = trustgate::origin_check::parse(config.allowed_origins);   // start-up
 //   if (request_is_upgrade_or_post && !origins.admits(request)) -> 403 origin_not_allowed
@@ -20,6 +20,7 @@
 
 #include "trustgate/config.hpp"
 #include "trustgate/detail/ascii.hpp"
+#include "trustgate/detail/uri_text.hpp"
 #include "trustgate/net/address.hpp"
 #include "trustgate/net/detail/url_text.hpp"
 #include "trustgate/request.hpp"
@@ -48,7 +49,7 @@ struct origin_parts {
 // `scheme://host[:port]` and nothing else: no userinfo, path, query or fragment.
 constexpr std::optional<origin_parts> split_origin(std::string_view origin) noexcept {
     const auto sep = origin.find("://");
-    if (sep == std::string_view::npos || !net::detail::is_scheme(origin.substr(0, sep))) return std::nullopt;
+    if (sep == std::string_view::npos || !trustgate::detail::is_uri_scheme(origin.substr(0, sep))) return std::nullopt;
     const auto authority = net::detail::split_authority(origin.substr(sep + 3));
     if (!authority) return std::nullopt;
     return origin_parts{origin.substr(0, sep), *authority};
@@ -60,7 +61,7 @@ constexpr std::optional<origin_parts> split_origin(std::string_view origin) noex
 // header value): hosts compared ASCII case-insensitively (IP literals as addresses), a
 // missing port being the default of the origin's scheme (80 for http/ws, 443 for
 // https/wss). Any two loopback names (`localhost`, `127.x.y.z`, `[::1]`) are the same
-// host whatever their ports, so a direct-local request (SPEC §1) is never cross-site.
+// host whatever their ports, so a direct-local request (behaviour §1) is never cross-site.
 // `null` and anything that is not `scheme://host[:port]` names no host.
 constexpr bool same_host(std::string_view origin, std::string_view host) noexcept {
     const auto o = detail::split_origin(detail::trim(origin));
@@ -129,7 +130,7 @@ private:
         return false;
     }
 
-    // Without a `host` header only a loopback origin is the request's own (SPEC §1: a
+    // Without a `host` header only a loopback origin is the request's own (behaviour §1: a
     // direct-local request may omit `host`).
     static bool is_loopback_origin(std::string_view origin) noexcept {
         const auto o = detail::split_origin(detail::trim(origin));

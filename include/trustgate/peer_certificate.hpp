@@ -1,6 +1,6 @@
 // trustgate/peer_certificate.hpp — the client certificate a TLS connection presented.
 //
-// SPEC §11 (the Kubernetes request-header model): where an address is weak proof, the
+// behaviour §11 (the Kubernetes request-header model): where an address is weak proof, the
 // proxy proves itself with a client certificate from a dedicated CA. The server verifies
 // the certificate during the handshake (trustgate/beast/tls.hpp) and takes, once per
 // connection, whether a verified one was presented and its names. A request view that has
@@ -22,7 +22,7 @@ struct peer_certificate {
     // it lists extended key usages). A presented certificate that failed is not verified.
     bool verified = false;
     // The certificate's DNS subject alternative names; its subject CN only when it has no
-    // DNS SAN (SPEC §11). Empty unless verified.
+    // DNS SAN (behaviour §11). Empty unless verified.
     std::vector<std::string> names;
 
     static peer_certificate of(std::vector<std::string> names) { return {true, std::move(names)}; }

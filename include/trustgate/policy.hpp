@@ -1,7 +1,7 @@
 // trustgate/policy.hpp — the contract between the gateway template and its policies.
 //
 // A policy is a small value type (its runtime configuration lives in its members) with:
-//   static constexpr trustgate::stage stage;      where in SPEC §3 it runs
+//   static constexpr trustgate::stage stage;      where in behaviour §3 it runs
 //   static constexpr std::string_view name;       reported in decision::policy
 //   verdict check(request_facts&, const R&) const for any request_view R
 // `check` returns `next_policy` to let the next policy run, or a final decision.
@@ -21,8 +21,8 @@
 
 namespace trustgate {
 
-// SPEC §3's order: who may speak (1), local requests (2, 3), the proxy's client
-// certificate (start of 4, SPEC §11), proxy contract (4.1),
+// behaviour §3's order: who may speak (1), local requests (2, 3), the proxy's client
+// certificate (start of 4, behaviour §11), proxy contract (4.1),
 // who is speaking (4.2-4.4 or a token), which identities are welcome (4.5).
 // `authorize` policies (scopes) do not run during authentication.
 enum class stage : std::uint8_t { source, local, certificate, headers, identity, vet, authorize };
@@ -33,7 +33,17 @@ enum class bearer_state : std::uint8_t {
     malformed,  // several authorization headers: matches no token
 };
 
-// Everything SPEC §1 says about a request, gathered in one pass over its headers.
+// For traces and logs: what was presented, never the token itself.
+constexpr std::string_view describe(bearer_state b) noexcept {
+    switch (b) {
+        case bearer_state::present: return "Bearer token present (value not shown)";
+        case bearer_state::malformed: return "several authorization headers";
+        case bearer_state::absent: break;
+    }
+    return "no Bearer token";
+}
+
+// Everything behaviour §1 says about a request, gathered in one pass over its headers.
 struct request_facts {
     net::address peer;
     bool peer_loopback = false;
@@ -41,15 +51,15 @@ struct request_facts {
     bool forwarded_evidence = false;  // forwarded, x-real-ip, x-forwarded-*
     bool host_is_local = true;        // host absent, or localhost / loopback literal
     bool origin_is_local = true;      // origin absent, or names such a host
-    local_proof proof;                // the kernel's word on the peer's process (SPEC §1)
+    local_proof proof;                // the kernel's word on the peer's process (behaviour §1)
 
-    // The user header (SPEC §3 step 4), when the composition has one.
+    // The user header (behaviour §3 step 4), when the composition has one.
     unsigned user_lines = 0;          // how many times the header appears, blank or not
     bool user_present = false;        // some line has a non-blank value
     bool user_has_comma = false;
     std::string_view user_value;      // first non-blank line, trimmed
 
-    // The first `x-forwarded-for` and `forwarded` lines, kept so attribution (SPEC §4)
+    // The first `x-forwarded-for` and `forwarded` lines, kept so attribution (behaviour §4)
     // needs no second pass.
     static constexpr unsigned kept_forwarded_for_lines = 4;
     std::array<std::string_view, kept_forwarded_for_lines> forwarded_for;
@@ -60,7 +70,7 @@ struct request_facts {
     bearer_state bearer = bearer_state::absent;
     std::string_view bearer_token;
 
-    // Set by a headers-stage policy that verified a signed assertion (SPEC §10): the
+    // Set by a headers-stage policy that verified a signed assertion (behaviour §10): the
     // identity stage then takes it instead of requiring the user header.
     std::string_view asserted_identity;
 
@@ -70,7 +80,7 @@ struct request_facts {
 
     net::address client_ip;
 
-    // SPEC §1: what a CLI or sub-agent on the gateway host sends. This is the half the
+    // behaviour §1: what a CLI or sub-agent on the gateway host sends. This is the half the
     // request shows; loopback_policy adds the local process proof, whose user list it owns.
     constexpr bool direct_local() const noexcept {
         return peer_loopback && peer_trusted && !forwarded_evidence && host_is_local && origin_is_local;

@@ -1,4 +1,4 @@
-// trustgate/presets.hpp — the compositions SPEC §3 describes, one per auth mode.
+// trustgate/presets.hpp — the compositions behaviour §3 describes, one per auth mode.
 #pragma once
 
 #include "trustgate/gateway.hpp"
@@ -13,7 +13,7 @@
 
 namespace trustgate {
 
-// `auth.mode = "trusted-proxy"`: SPEC §3 steps 1-5 in full.
+// `auth.mode = "trusted-proxy"`: behaviour §3 steps 1-5 in full.
 using trusted_proxy_gateway =
     gateway<trusted_source, loopback_policy, required_headers, proxy_identity, allow_users, scopes<>>;
 

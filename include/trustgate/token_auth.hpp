@@ -1,5 +1,5 @@
 // trustgate/token_auth.hpp — the shared bearer-token check: constant-time compare plus
-// failed-attempt limiting (SPEC §3 step 5.1, token mode, SPEC §6). Used by
+// failed-attempt limiting (behaviour §3 step 5.1, token mode, behaviour §6). Used by
 // loopback_policy's fallback and by bearer_token; not a policy by itself.
 #pragma once
 
@@ -56,7 +56,7 @@ public:
     static verdict refusal(const result& r, std::string_view policy) noexcept {
         if (r.what == outcome::match) return next_policy;
         if (r.what == outcome::mismatch) return decision::deny(reason::token_mismatch, policy);
-        // SPEC §12: a shared store that cannot answer refuses the attempt, with no lockout to wait for.
+        // behaviour §12: a shared store that cannot answer refuses the attempt, with no lockout to wait for.
         if (r.what == outcome::store_unavailable) return decision::deny(reason::rate_limited, policy, store_unavailable);
         auto d = decision::deny(reason::rate_limited, policy);
         d.retry_after = r.retry_after;

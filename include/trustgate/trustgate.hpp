@@ -7,6 +7,7 @@
 #include "trustgate/config.hpp"
 #include "trustgate/decision.hpp"
 #include "trustgate/gateway.hpp"
+#include "trustgate/metrics.hpp"
 #include "trustgate/net/address.hpp"
 #include "trustgate/net/cidr.hpp"
 #include "trustgate/net/prefix_set.hpp"
@@ -24,4 +25,5 @@
 #include "trustgate/presets.hpp"
 #include "trustgate/request.hpp"
 #include "trustgate/token_auth.hpp"
+#include "trustgate/trace.hpp"
 #include "trustgate/version.hpp"

@@ -1,4 +1,4 @@
-// expect: policies are out of order\. List them in SPEC §3 stage order
+// expect: policies are out of order\. List them in behaviour §3 stage order
 #include <trustgate/presets.hpp>
 
 // allow_users vets an identity, so it cannot run before proxy_identity establishes one.

@@ -1,4 +1,4 @@
-// Fuzz target: the address, CIDR and prefix-set code (SPEC §2).
+// Fuzz target: the address, CIDR and prefix-set code (behaviour §2).
 //
 // Input: lines of text. Each line is parsed as an address and as a CIDR, and
 // - the library and the reference model's own parsers accept exactly the same text and

@@ -1,10 +1,10 @@
-// Fuzz target: SPEC §10's parsers, the JWKS reader and the signed-assertion checker.
+// Fuzz target: behaviour §10's parsers, the JWKS reader and the signed-assertion checker.
 //
 // Input: a JWKS document, a NUL byte, then a token (without a NUL, the whole input is
 // both). The JWKS is parsed (jwks_error is the only way to refuse it), and
 // - every key it keeps was built by OpenSSL and admits the algorithm its own `alg` names;
 // - the token is checked against those keys; a verified token has a key from the set and
-//   an identity that SPEC §3 step 4.4 accepts, trimmed and non-blank, and the same token
+//   an identity that behaviour §3 step 4.4 accepts, trimmed and non-blank, and the same token
 //   is then verified again, from the cache, with the same identity;
 // - base64url decoding is canonical: whatever the token's parts decode to encodes back
 //   to the same text.
@@ -72,7 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view identity = checked.identity;
     check(!identity.empty() && trustgate::detail::trim(identity) == identity &&
               trustgate::proxy_identity::acceptable_identity(identity),
-          [&] { return "a verified identity SPEC §3 step 4.4 refuses: " + quoted(identity); });
+          [&] { return "a verified identity behaviour §3 step 4.4 refuses: " + quoted(identity); });
     bool from_set = false;
     for (const auto& k : keys.keys) from_set = from_set || &k == checked.key;
     check(from_set, [&] { return std::string("verified by a key outside the set"); });

@@ -1,5 +1,5 @@
 // Fuzz target: raw header blocks and peers through the library's decision, checked
-// against the reference model (SPEC §8.9) request by request.
+// against the reference model (behaviour §8.9) request by request.
 //
 // Input:
 //   byte 0   the configuration's switches (see `configure`)
@@ -42,7 +42,7 @@ namespace model = trustgate::model;
 using trustgate_fuzz::check;
 using trustgate_fuzz::quoted;
 
-// SPEC §3 with the loopback steps left out: a gateway that only ever sees its proxy.
+// behaviour §3 with the loopback steps left out: a gateway that only ever sees its proxy.
 using proxy_only_gateway = trustgate::gateway<trustgate::trusted_source, trustgate::required_headers,
                                               trustgate::proxy_identity, trustgate::allow_users, trustgate::scopes<>>;
 
@@ -95,7 +95,7 @@ struct request_text {
 };
 
 // `<peer> [<ms>][!?-]`, then header lines; nothing when the peer does not parse. A
-// loopback peer is proven this process's user (SPEC §1 local proof) unless the first
+// loopback peer is proven this process's user (behaviour §1 local proof) unless the first
 // line says otherwise: `!` another user, `?` a failed lookup, `-` no proof.
 std::optional<request_text> read_request(std::string_view block) {
     const auto lines = model::split(block, '\n');

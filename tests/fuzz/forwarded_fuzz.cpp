@@ -1,5 +1,5 @@
 // Fuzz target: client IP attribution from RFC 7239 `Forwarded` and `X-Forwarded-For`
-// (SPEC §4), the library against the reference model.
+// (behaviour §4), the library against the reference model.
 //
 // Input:
 //   byte 0   bit 0: the header read (0 x-forwarded-for, 1 forwarded); bits 1-2: the

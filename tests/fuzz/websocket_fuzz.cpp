@@ -32,6 +32,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include <trustgate/beast/detail/websocket_session.hpp>
 #include <trustgate/presets.hpp>
@@ -63,13 +64,16 @@ struct caller {
         trustgate_gateway::compile(trustgate_gateway::parse_config(trustgate_gateway::default_config_text, "<default>"));
     std::shared_ptr<trustgate_gateway::detail::websocket_state> state = [this] {
         const auto& gateway = std::get<trustgate::trusted_proxy_gateway>(config->gateway);
-        const trustgate::basic_request local(*trustgate::net::address::parse("127.0.0.1"));
+        // A CLI on this host: loopback, and the kernel names the gateway's own user.
+        trustgate::basic_request local(*trustgate::net::address::parse("127.0.0.1"));
+        local.set_local_proof(trustgate::local_proof::of(::geteuid()));
         const auto d = gateway.authenticate(local);
         const auto& scopes = gateway.get<trustgate::scopes<>>();
         return std::make_shared<trustgate_gateway::detail::websocket_state>(
             trustgate_gateway::detail::websocket_state{config, &scopes, d.owned(), scopes.granted(d, local)});
     }();
-    trustgate_gateway::detail::frame_handler answer{state, *trustgate::net::address::parse("127.0.0.1"), audit};
+    trustgate::metrics metrics;
+    trustgate_gateway::detail::frame_handler answer{state, {"127.0.0.1", {}}, audit, metrics};
 };
 
 // Counts the `method` keys of the top-level object, independently of the handler's parser.

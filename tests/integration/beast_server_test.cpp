@@ -103,7 +103,12 @@ private:
 // A plain blocking client connection with a receive timeout.
 class client {
 public:
-    explicit client(std::uint16_t port, const char* host = "127.0.0.1") : socket_(io_) {
+    // `source`: the local address to connect from (another loopback address is another peer).
+    explicit client(std::uint16_t port, const char* host = "127.0.0.1", const char* source = nullptr) : socket_(io_) {
+        if (source != nullptr) {
+            socket_.open(tcp::v4());
+            socket_.bind({boost::asio::ip::make_address(source), 0});
+        }
         socket_.connect({boost::asio::ip::make_address(host), port});
         const timeval five_seconds{5, 0};
         setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &five_seconds, sizeof five_seconds);
@@ -496,10 +501,10 @@ TEST_CASE("one peer address holds at most max_connections_per_peer connections")
     options.max_connections_per_peer = 2;
     options.header_timeout = 5s;
     running_server server(options);
-    client first(server.port(), "127.0.0.2");
-    client second(server.port(), "127.0.0.2");
+    client first(server.port(), "127.0.0.1", "127.0.0.2");
+    client second(server.port(), "127.0.0.1", "127.0.0.2");
     while (server.get().connections() < 2) std::this_thread::sleep_for(5ms);
-    client third(server.port(), "127.0.0.2");
+    client third(server.port(), "127.0.0.1", "127.0.0.2");
     const auto refused = third.response();
     REQUIRE(refused);
     CHECK(refused->result() == http::status::service_unavailable);
@@ -536,7 +541,7 @@ std::string upgrade_request(std::string_view extra = "Sec-WebSocket-Key: dGhlIHN
 
 }  // namespace
 
-// SPEC §1 local process proof, as the server finds it at accept.
+// behaviour §1 local process proof, as the server finds it at accept.
 namespace {
 
 // Answers with what the server handed in: "<peer> <local_socket> <proof>".

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""trustgate-gateway on its own: the command line and configuration of SPEC §9 and the
-wire contract of SPEC §7, spoken to directly over loopback (no proxy in between)."""
+"""trustgate-gateway on its own: the command line and configuration of behaviour §9 and the
+wire contract of behaviour §7, spoken to directly over loopback (no proxy in between)."""
 
 import json
 import os
@@ -69,7 +69,7 @@ class CommandLine(unittest.TestCase):
         self.assertEqual(self.check(text).returncode, 0)
 
     def test_openclaw_documentation_configurations_load(self):
-        """OpenClaw's JSON5 examples (tests/json5/openclaw/), pasted unchanged (SPEC §9)."""
+        """OpenClaw's JSON5 examples (tests/json5/openclaw/), pasted unchanged (behaviour §9)."""
         fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "json5", "openclaw")
         for name, listens in (("loopback.json5", "127.0.0.1"), ("lan.json5", "0.0.0.0"), ("flat_header.json5", "127.0.0.1")):
             with self.subTest(name=name), open(os.path.join(fixtures, name)) as f:
@@ -145,6 +145,14 @@ class CommandLine(unittest.TestCase):
              "gateway.tls.certPath", "cannot read"),
             (edit(lambda c: c["gateway"].update(http={"securityHeaders": {"strictTransportSecurity": True}})),
              "gateway.http.securityHeaders.strictTransportSecurity", "expected false or a header value"),
+            (edit(lambda c: c["gateway"].update(http={"maxConnections": 10, "maxConnectionsPerPeer": 11})),
+             "gateway.http.maxConnectionsPerPeer", "expected at most gateway.http.maxConnections (10)"),
+            (edit(lambda c: c["gateway"].update(http={"headerTimeoutMs": 50})), "gateway.http.headerTimeoutMs",
+             "expected"),
+            (edit(lambda c: c["gateway"].update(http={"allowedOrigins": ["https://ok.example", "https://app.example/"]})),
+             "gateway.http.allowedOrigins[1]", "expected an origin scheme://host[:port]"),
+            (edit(lambda c: c["gateway"].update(http={"allowedOrigins": ["https://app.example:443"]})),
+             "gateway.http.allowedOrigins[0]", "expected the origin without its default port 443"),
             (edit(lambda c: c.update(secrets={"providers": {"vault": {}}})), "secrets.providers.vault", "secret providers"),
             (edit(lambda c: c.update(proxy={"enabled": True})), "proxy.proxyUrl", "proxy URL"),
             ('{"gateway": {"port": 0, "port": 1}}', "gateway.port", "duplicate key"),
@@ -520,7 +528,8 @@ class MinimalExample(unittest.TestCase):
         line = proc.stderr.readline()
         self.assertTrue(line.startswith("listening on 127.0.0.1:"), line)
         port = int(line.rsplit(":", 1)[1])
-        self.assertEqual(request("GET", "127.0.0.1", port, "/").body, "hello, operator@localhost\n")
+        # The handler reads the body only once authenticated, and reports its size.
+        self.assertEqual(request("GET", "127.0.0.1", port, "/").body, "hello, operator@localhost (0 bytes)\n")
         spoofed = request("GET", "127.0.0.1", port, "/", [("X-Forwarded-For", "1.2.3.4")])
         self.assertEqual(spoofed.status, 401)
         self.assertEqual(harness.stop(proc), 0)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""SPEC §1's local process proof against the real things: Debian's nginx (workers as
+"""behaviour §1's local process proof against the real things: Debian's nginx (workers as
 www-data) in front of the gateway with the classic broken `location /ws` block, whose own
 proxy_set_header lines make nginx inherit none of the server's (no X-Forwarded-For, no
 X-Forwarded-User, Host 127.0.0.1:PORT), so by its headers the request is a local tool's.
@@ -51,7 +51,7 @@ server {{
 
 
 def config(socket_path=None, **trusted_proxy):
-    """The embedded default configuration (SPEC §9) on a free port."""
+    """The embedded default configuration (behaviour §9) on a free port."""
     proxy = {"userHeader": "x-forwarded-user", "allowLoopback": True, "loopbackUser": "operator@localhost"}
     proxy.update(trusted_proxy)
     gateway = {"bind": "127.0.0.1", "port": 0, "trustedProxies": ["127.0.0.1", "::1"],

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""SPEC §11 with the real things: a private CA made here with the openssl CLI, the
+"""behaviour §11 with the real things: a private CA made here with the openssl CLI, the
 gateway on TLS asking for client certificates, and Debian's nginx in front presenting
 (or not) one with proxy_ssl_certificate: the allowed name passes; no certificate, another
 name, a server-only certificate or one from another CA are refused."""

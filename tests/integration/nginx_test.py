@@ -38,7 +38,7 @@ class AuthBasic(ProxiedGatewayChecks, unittest.TestCase):
 
 
 class CrossSite(unittest.TestCase):
-    """SPEC §7: a page on another site driving a signed-in browser's WebSocket through
+    """behaviour §7: a page on another site driving a signed-in browser's WebSocket through
     nginx is refused after authentication; the gateway's own host and
     gateway.http.allowedOrigins are not."""
 

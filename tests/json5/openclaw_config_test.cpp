@@ -1,4 +1,4 @@
-// Configuration that OpenClaw users can paste (SPEC §9): trustgate-gateway's reader
+// Configuration that OpenClaw users can paste (behaviour §9): trustgate-gateway's reader
 // (examples/gateway/config_json.hpp) on OpenClaw's documentation examples in JSON5
 // (tests/json5/openclaw/), OpenClaw's spellings, the settings it does not implement,
 // and "did you mean" for a misspelt key.

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The start-up security audit (each finding id, on --check-config and on the log at
-start) and failed-attempt limiting (SPEC §6) as the gateway applies it: 429 with
+start) and failed-attempt limiting (behaviour §6) as the gateway applies it: 429 with
 Retry-After per client IP, loopback exemption, and a flood of distinct clients that
 neither grows the limiter nor frees a locked-out one."""
 
@@ -80,7 +80,7 @@ class SecurityAudit(unittest.TestCase):
                           ("warn", "trusted_proxy.local_users_root", "gateway.auth.trustedProxy.localUsers")))
         clean = [config(), token_mode, config(mode="none"),
                  edit(config(), lambda c: c["gateway"].update(trustedProxies=["10.0.0.0/16", "2001:db8::/48", "127.0.0.1"])),
-                 # An IPv6 /80: it spans the IPv4-mapped space but trusts no IPv4 peer (SPEC §1).
+                 # An IPv6 /80: it spans the IPv4-mapped space but trusts no IPv4 peer (behaviour §1).
                  edit(config(), lambda c: c["gateway"].update(trustedProxies=["127.0.0.1", "::/80"])),
                  config(bind="0.0.0.0"),  # trusted-proxy: TLS ends at the proxy
                  # a loopback fallback, a remote proxy on a reachable bind, or root named on purpose
@@ -180,7 +180,7 @@ class FailedAttempts(unittest.TestCase):
 
 
 class AuditTruth(unittest.TestCase):
-    """SPEC §7: a decision line says what was sent and who was refused, and holds no
+    """behaviour §7: a decision line says what was sent and who was refused, and holds no
     credential from the target."""
 
     @classmethod

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""gateway.auth.rateLimit.store with a real redis-server (SPEC §12, §8 invariant 12):
+"""gateway.auth.rateLimit.store with a real redis-server (behaviour §12, §8 invariant 12):
 three gateways sharing it lock a client out after maxAttempts failures in all, attempts
 spread round-robin; Redis paused, killed and restarted mid-run under both onError modes
 (no crash, no attempt waits much longer than timeoutMs, counting resumes); requirepass

@@ -269,7 +269,7 @@ class SecretsAndLimitsAcrossReloads(unittest.TestCase):
 
 class WebSocketsAcrossReloads(unittest.TestCase):
     def test_a_reload_decides_every_open_websocket_again(self):
-        """SPEC §3 "Connections": alice is in A's allowUsers, not in B's; carol is in both
+        """behaviour §3 "Connections": alice is in A's allowUsers, not in B's; carol is in both
         with other scopes. After the swap alice's WebSocket is closed (1008, the reason
         code), carol's holds B's scopes."""
         gw = Gateway(ARGS.gateway, A, DIR)

@@ -289,7 +289,7 @@ class ExecSource(Checks):
 
 class SignalsWhileSlow(unittest.TestCase):
     def test_sighup_while_starting_or_draining_is_ignored(self):
-        """SPEC §9: a reload signal while an exec resolver runs at start-up, or while
+        """behaviour §9: a reload signal while an exec resolver runs at start-up, or while
         draining, is logged and ignored; it never ends the process."""
         directory, command = install_resolver(dict(values(EXEC_TOKEN), sleep=1.5))
         path = ops.write_json(os.path.join(DIR, "slow-start.json"), exec_config(command, timeoutMs=10000))

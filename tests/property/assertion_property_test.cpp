@@ -1,9 +1,10 @@
-// SPEC §10 against the reference model: the real library, driven through real tokens
+// behaviour §10 against the reference model: the real library, driven through real tokens
 // signed at test time, agrees with the model's assertion step on an abstract token
 // (§8.9); §8.10 as a named property; every §10 reason reached; and an exhaustive pass over
 // each failure class, user header state and peer kind.
 #include <rapidcheck.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
@@ -111,7 +112,7 @@ rc::Gen<abstract> gen_abstract(long long leeway) {
         gen::weightedOneOf<bool>({{19, gen::just(true)}, {1, gen::just(false)}}),
         optional_time(gen::weightedOneOf<long long>({{4, gen::inRange(now + 1, now + 3600)}, {2, near(now)}})),
         optional_time(near(now)), optional_time(near(now)),
-        gen::weightedOneOf<std::string>({{9, gen::just(issuer)}, {1, gen::just(issuer + "/")}}),
+        gen::weightedOneOf<std::string>({{3, gen::just(issuer)}, {1, gen::just(issuer + "/")}}),
         gen::weightedOneOf<std::vector<std::string>>({{5, gen::just(std::vector<std::string>{"gateway-a"})},
                                                       {3, gen::just(std::vector<std::string>{"other", "gateway-b"})},
                                                       {1, gen::just(std::vector<std::string>{"other"})},
@@ -194,8 +195,10 @@ model::steps assertion_steps() {
     return s;
 }
 
+// The library's decision is copied while its gateway lives: identities such as
+// loopbackUser point into the gateway.
 struct compared {
-    decision library;
+    decision::owned_decision library;
     model::outcome expected;
 };
 
@@ -203,7 +206,7 @@ compared decide(const scenario& s) {
     const auto gw = build(s.config);
     const auto d = gw.authenticate(s.request);
     const auto o = model::authenticate(assertion_steps(), s.config, s.request, {}, &s.context);
-    return {d, o};
+    return {d.owned(), o};
 }
 
 void check_agreement(const compared& c) {
@@ -213,7 +216,7 @@ void check_agreement(const compared& c) {
     if (c.library.allowed) RC_ASSERT(std::string(c.library.identity) == c.expected.identity);
 }
 
-// SPEC §8.10, read straight from the scenario (not through the model): a trusted-proxy
+// behaviour §8.10, read straight from the scenario (not through the model): a trusted-proxy
 // allow means exactly one assertion, verifying under a listed key, with the issuer, an
 // audience, a live window and the decision's identity as its claim.
 void invariant_10(const scenario& s, const decision& d) {
@@ -239,15 +242,23 @@ void invariant_10(const scenario& s, const decision& d) {
 
 }  // namespace
 
-TEST_CASE("SPEC §8.9 with §10: the library, on real signed tokens, agrees with the model", "[differential]") {
+TEST_CASE("behaviour §8.9 with §10: the library, on real signed tokens, agrees with the model", "[differential]") {
     std::map<std::string, int> seen;
-    const bool ok = rc::check("assertion gateway agrees with the reference model", [&] {
-        const auto s = *gen_scenario();
-        const auto c = decide(s);
-        check_agreement(c);
-        ++seen[std::string(to_string(c.library.why))];
-    });
-    REQUIRE(ok);
+    // Enough cases that the rarest reason (a token valid in every way but its issuer) is reached.
+    auto params = rc::detail::configuration().testParams;
+    params.maxSuccess = std::max(params.maxSuccess, 1000);
+    rc::detail::TestMetadata metadata;
+    metadata.id = metadata.description = "assertion gateway agrees with the reference model";
+    const auto outcome = rc::detail::checkTestable(
+        [&] {
+            const auto s = *gen_scenario();
+            const auto c = decide(s);
+            check_agreement(c);
+            ++seen[std::string(to_string(c.library.why))];
+        },
+        metadata, params);
+    rc::detail::printResultMessage(outcome, std::cerr);
+    REQUIRE(outcome.template is<rc::detail::SuccessResult>());
     for (const auto r : all_reasons) {
         const auto name = std::string(to_string(r));
         if (!name.starts_with("trusted_proxy_assertion_") && r != reason::trusted_proxy_user_mismatch && r != reason::ok) continue;
@@ -256,15 +267,15 @@ TEST_CASE("SPEC §8.9 with §10: the library, on real signed tokens, agrees with
     }
 }
 
-TEST_CASE("SPEC §8.10: a trusted-proxy allow carried exactly one verified, live assertion naming the identity", "[invariants]") {
-    REQUIRE(rc::check("SPEC §8.10", [] {
+TEST_CASE("behaviour §8.10: a trusted-proxy allow carried exactly one verified, live assertion naming the identity", "[invariants]") {
+    REQUIRE(rc::check("behaviour §8.10", [] {
         const auto s = *gen_scenario();
         const auto gw = build(s.config);
         invariant_10(s, gw.authenticate(s.request));
     }));
 }
 
-TEST_CASE("SPEC §10 exhaustively: every failure class x user header x assertion lines x peer", "[exhaustive]") {
+TEST_CASE("behaviour §10 exhaustively: every failure class x user header x assertion lines x peer", "[exhaustive]") {
     scenario base;
     auto& tp = base.config.trusted_proxy;
     base.config.trusted_proxies = {"10.0.0.0/8", "127.0.0.1"};

@@ -1,5 +1,5 @@
-// SPEC §8.1-§8.8, each its own property, for the presets and partial compositions; a
-// composition that breaks them is caught; SPEC §6's limiter as a state machine.
+// behaviour §8.1-§8.8, each its own property, for the presets and partial compositions; a
+// composition that breaks them is caught; behaviour §6's limiter as a state machine.
 #include <support/catch.hpp>
 
 #include <rapidcheck/state.h>
@@ -79,7 +79,7 @@ TEST_CASE("the invariant checks catch a local stage that ignores the local proce
     CHECK(std::count_if(result.failed.begin(), result.failed.end(), [](const std::string& n) { return n.find("§8.2") != std::string::npos; }) == 1);
 }
 
-// SPEC §6 as a state machine: the library's attempt_limiter, on an injected clock,
+// behaviour §6 as a state machine: the library's attempt_limiter, on an injected clock,
 // against the model's failed_attempts, over random sequences of failures, successes,
 // queries and clock steps on a few keys.
 namespace {
@@ -103,7 +103,7 @@ struct limiter_under_test {
 using limiter_command = rc::state::Command<limiter_model, limiter_under_test>;
 
 // Clients: IPv4, IPv6 addresses inside one /64 and in its neighbours (the key is the
-// network, SPEC §6), loopback.
+// network, behaviour §6), loopback.
 net::address some_key() {
     return *net::address::parse(testing::detail::one_of<std::string>(
         {"10.0.0.1", "10.0.0.2", "2001:db8::7", "2001:db8::8", "2001:db8::ffff:1", "2001:db8:0:1::7", "2001:db8:0:100::7",
@@ -156,8 +156,8 @@ struct ask_locked : limiter_command {
 
 }  // namespace
 
-TEST_CASE("attempt_limiter behaves as SPEC §6's model on an injected clock", "[stateful]") {
-    const testing::property stateful{"SPEC §6: attempt_limiter follows the failed-attempts model", [] {
+TEST_CASE("attempt_limiter behaves as behaviour §6's model on an injected clock", "[stateful]") {
+    const testing::property stateful{"behaviour §6: attempt_limiter follows the failed-attempts model", [] {
         rate_limit_config config;
         config.max_attempts = testing::detail::one_of<unsigned>({1, 2, 3, 4});
         config.window = milliseconds(testing::detail::one_of<int>({1'000, 60'000}));

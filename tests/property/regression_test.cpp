@@ -1,6 +1,6 @@
 // Shrunk counterexamples the property suite reported, kept as fixed cases. Each names
 // the bug that produced it (bugs planted to prove the suite catches them: a flipped
-// comparison, a dropped check, steps out of order) and pins the SPEC outcome: the
+// comparison, a dropped check, steps out of order) and pins docs/behaviour.md outcome: the
 // gateway, the reference model and the outcome written here must all agree.
 #include <support/catch.hpp>
 
@@ -170,6 +170,16 @@ TEST_CASE("port 65535 is a valid local host port, 65536 is not (flipped port com
     config.token = "s3cr3t-gateway-token";
     require_outcomes(config, {{from("127.0.0.1", {{"host", "localhost:65535"}}), {reason::token_missing}},
                               {from("127.0.0.1", {{"host", "localhost:65536"}}), {reason::trusted_proxy_loopback_source}}});
+}
+
+TEST_CASE("a Host port with a leading zero is malformed, as in URLs (ports parsed three ways)", "[regression]") {
+    // Before one port grammar (detail/uri_text.hpp), the Host check read localhost:00080
+    // as port 80 while proxy URLs refused it and x-forwarded-for took any digits.
+    auto config = config_trusting({"127.0.0.1"});
+    config.token = "s3cr3t-gateway-token";
+    require_outcomes(config, {{from("127.0.0.1", {{"host", "localhost:80"}}), {reason::token_missing}},
+                              {from("127.0.0.1", {{"host", "localhost:00080"}}), {reason::trusted_proxy_loopback_source}},
+                              {from("127.0.0.1", {{"host", "[::1]:0"}}), {reason::trusted_proxy_loopback_source}}});
 }
 
 TEST_CASE("a failure exactly one window old no longer counts (window edge)", "[regression]") {

@@ -1,7 +1,7 @@
 // trustgate::redis::store against Debian's redis-server, started by each test on a free
-// loopback port in a temporary directory and stopped by its pid (SPEC §12):
-//  - SPEC §6's failed-attempts model as an rc::state machine run against N stores that
-//    share one server, each attempt on any of them (SPEC §8 invariant 12);
+// loopback port in a temporary directory and stopped by its pid (behaviour §12):
+//  - behaviour §6's failed-attempts model as an rc::state machine run against N stores that
+//    share one server, each attempt on any of them (behaviour §8 invariant 12);
 //  - a lockout answered from the cache, a lost script reloaded, a paused server answered
 //    within the timeout (deny and local), a start while the server is down;
 //  - attempt() allocates nothing on the calling thread.
@@ -32,26 +32,8 @@
 #include <trustgate/testing/checks.hpp>
 #include <trustgate/trustgate.hpp>
 
+#include "support/counting_new.hpp"
 #include "support/property_suite.hpp"
-
-namespace {
-
-thread_local std::size_t allocations_here = 0;
-
-}  // namespace
-
-// Counts this thread's heap allocations (the connection thread's are its own business).
-void* operator new(std::size_t size) {
-    ++allocations_here;
-    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-    throw std::bad_alloc();
-}
-// g++ cannot see that these pair with the malloc in operator new above.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
 
 using namespace trustgate;
 using std::chrono::milliseconds;
@@ -153,7 +135,7 @@ void wait_until_connected(redis::store& s, const net::address& probe) {
     FAIL("the store did not connect within 3 s");
 }
 
-// --- SPEC §6's model against N stores sharing one server -----------------------------
+// --- behaviour §6's model against N stores sharing one server -----------------------------
 
 struct shared_model {
     model::failed_attempts attempts;
@@ -231,10 +213,10 @@ struct attempt_on : shared_command {
 
 }  // namespace
 
-TEST_CASE("N stores sharing one redis-server lock a client out as SPEC §6's model does", "[redis][stateful]") {
+TEST_CASE("N stores sharing one redis-server lock a client out as behaviour §6's model does", "[redis][stateful]") {
     redis_server server;
     std::atomic<unsigned> case_number{0};
-    const testing::property shared{"SPEC §8.12: N instances sharing a store follow the one-instance model", [&] {
+    const testing::property shared{"behaviour §8.12: N instances sharing a store follow the one-instance model", [&] {
         rate_limit_config config;
         config.max_attempts = testing::detail::one_of<unsigned>({1, 2, 3, 5});
         // Redis expires keys on its own clock after the window or lockout; every case ends
@@ -352,12 +334,12 @@ TEST_CASE("attempt() allocates nothing on the calling thread", "[redis]") {
     redis::store s(config, server.options(), nullptr, nullptr);
     wait_until_connected(s, ip("192.0.2.1"));
     const auto client = ip("2001:db8::42");
-    const auto before = allocations_here;
+    const auto before = trustgate_test::allocations_on_this_thread;
     const auto first = s.attempt(client, false);
     s.attempt(client, false);
     s.attempt(client, false);
     const auto locked = s.attempt(client, false);  // from the cache
-    const auto allocated = allocations_here - before;
+    const auto allocated = trustgate_test::allocations_on_this_thread - before;
     CHECK(first.what == attempt_verdict::status::open);
     CHECK(locked.what == attempt_verdict::status::locked);
     CHECK(allocated == 0);

@@ -1,11 +1,15 @@
-// SPEC §2: strict addresses, CIDRs and the compiled prefix set.
+// behaviour §2: strict addresses, CIDRs and the compiled prefix set.
 #include <support/catch.hpp>
 
 #include <string>
 #include <vector>
 
+#include <trustgate/client_ip.hpp>
+#include <trustgate/detail/scan.hpp>
+#include <trustgate/detail/uri_text.hpp>
 #include <trustgate/net/address.hpp>
 #include <trustgate/net/cidr.hpp>
+#include <trustgate/net/detail/url_text.hpp>
 #include <trustgate/net/prefix_set.hpp>
 
 using trustgate::net::address;
@@ -120,7 +124,7 @@ TEST_CASE("CIDR containment at the edges") {
     CHECK_FALSE(v6.contains(addr("2001:db8::2")));
     // An IPv4 /0 is the mapped space only, not all of IPv6.
     CHECK_FALSE(cidr::parse("0.0.0.0/0")->contains(addr("::1")));
-    // An IPv6 block never holds an IPv4 address, even where its bits span them (SPEC §1).
+    // An IPv6 block never holds an IPv4 address, even where its bits span them (behaviour §1).
     for (const char* wide : {"::/0", "::/80", "::fffe:0:0/95"}) {
         INFO(wide);
         CHECK_FALSE(cidr::parse(wide)->contains(addr("0.0.0.0")));
@@ -196,5 +200,41 @@ TEST_CASE("prefix_set agrees with a linear scan over many blocks") {
         bool linear = false;
         for (const auto& b : blocks) linear = linear || b.contains(a);
         REQUIRE(set.contains(a) == linear);
+    }
+}
+
+TEST_CASE("one port grammar: the Host check, x-forwarded-for and URLs agree on every port") {
+    using trustgate::detail::parse_port;
+    CHECK(parse_port("1") == 1);
+    CHECK(parse_port("65535") == 65535);
+    for (const char* bad : {"", "0", "00080", "080", "65536", "123456", "+80", "8o", " 80"}) {
+        INFO('"' << bad << '"');
+        CHECK_FALSE(parse_port(bad).has_value());
+    }
+    // The same text, read in each of the three places that take a port.
+    for (const char* port : {"80", "65535", "00080", "0", "65536", "123456"}) {
+        INFO(port);
+        const bool valid = parse_port(port).has_value();
+        CHECK(trustgate::detail::names_local_host(std::string("localhost:") + port) == valid);
+        CHECK(trustgate::detail::names_local_host(std::string("[::1]:") + port) == valid);
+        CHECK(trustgate::detail::parse_forwarded_entry(std::string("203.0.113.9:") + port).has_value() == valid);
+        CHECK(trustgate::detail::parse_forwarded_entry(std::string("[2001:db8::1]:") + port).has_value() == valid);
+        CHECK(trustgate::net::detail::split_url(std::string("http://127.0.0.1:") + port + "/").has_value() == valid);
+    }
+}
+
+TEST_CASE("one scheme grammar: Origin and URLs agree on RFC 3986 schemes") {
+    using trustgate::detail::is_uri_scheme;
+    for (const char* scheme : {"http", "HTTPS", "chrome-extension", "a+b.c-d", "ws"}) {
+        INFO(scheme);
+        CHECK(is_uri_scheme(scheme));
+        CHECK(trustgate::detail::origin_names_local_host(std::string(scheme) + "://localhost"));
+        CHECK(trustgate::net::detail::split_url(std::string(scheme) + "://localhost").has_value());
+    }
+    for (const char* scheme : {"", "1http", "-x", "+x", ".x", "ht tp", "h_t"}) {
+        INFO(scheme);
+        CHECK_FALSE(is_uri_scheme(scheme));
+        CHECK_FALSE(trustgate::detail::origin_names_local_host(std::string(scheme) + "://localhost"));
+        CHECK_FALSE(trustgate::net::detail::split_url(std::string(scheme) + "://localhost").has_value());
     }
 }

@@ -1,4 +1,4 @@
-// SPEC §10: signed proxy assertions, verified against keys OpenSSL makes at test time.
+// behaviour §10: signed proxy assertions, verified against keys OpenSSL makes at test time.
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -200,7 +200,7 @@ TEST_CASE("issuer and audience: exact, aud as a string or an array") {
     CHECK(with({{"aud", json::array({"gateway-a", 5})}}) == failure::invalid);
 }
 
-TEST_CASE("the identity claim follows SPEC §3 step 4.4's rules") {
+TEST_CASE("the identity claim follows behaviour §3 step 4.4's rules") {
     const auto keys = keys_of({rsa().jwk()});
     const auto r = make_rules(bit(algorithm::ps256));
     const auto with = [&](json extra) { return check_token(make_token(rsa(), "PS256", claims(std::move(extra))), keys, r, now); };
@@ -318,7 +318,7 @@ basic_request proxied(std::initializer_list<std::pair<std::string, std::string>>
 
 }  // namespace
 
-TEST_CASE("the policy: SPEC §10's place in §3 step 4, with the user header optional but agreeing") {
+TEST_CASE("the policy: behaviour §10's place in §3 step 4, with the user header optional but agreeing") {
     const temp_file jwks(trustgate_test::jwks_of({p256().jwk()}));
     auto config = assertion_auth(jwks.path);
     config.trusted_proxy.required_headers = {"x-proxy-marker"};
@@ -381,6 +381,7 @@ TEST_CASE("the policy: case-insensitive agreement, direct-local requests need no
     const auto token = make_token(p256(), "ES256", claims());
     CHECK(gw.authenticate(proxied({{"x-pomerium-jwt-assertion", token}, {"x-pomerium-claim-email", "ALICE@example.com"}})).allowed);
     basic_request local(*net::address::parse("127.0.0.1"));
+    local.set_local_proof(local_proof::of(::geteuid()));  // a CLI of the gateway's own user
     local.add("Host", "127.0.0.1:18789");
     const auto d = gw.authenticate(local);
     CHECK(d.allowed);
@@ -483,11 +484,13 @@ TEST_CASE("jwks_refresher: start-up load, refetch on an unknown kid, last good s
         CHECK(wait_until([&] { return refresher.refreshes().failed.load() == 1; }));
         CHECK(v->verify(make_token(k2, "ES256", claims()), now + 30).why == failure::none);
     }
-    const std::lock_guard guard(lock);
-    CHECK(fetches == 3);
-    CHECK(log.back().find("keeping the last good key set") != std::string::npos);
-    // Start-up with nothing usable is a config error naming jwksUrl, unless a last good set stands in.
-    served = trustgate_test::jwks_of({k1.jwk({{"use", "enc"}})});
+    {
+        const std::lock_guard guard(lock);
+        CHECK(fetches == 3);
+        CHECK(log.back().find("keeping the last good key set") != std::string::npos);
+        // Start-up with nothing usable is a config error naming jwksUrl, unless a last good set stands in.
+        served = trustgate_test::jwks_of({k1.jwk({{"use", "enc"}})});
+    }
     const auto fresh = std::make_shared<verifier>(make_rules(bit(algorithm::es256)), key_set{});
     try {
         jwks_refresher broken(fresh, "https://keys.example.com/jwks", std::chrono::seconds(3600), fetch, nullptr);

@@ -1,4 +1,4 @@
-// SPEC §3 and §4, step by step: every reason code, the direct-local test, hostile input.
+// behaviour §3 and §4, step by step: every reason code, the direct-local test, hostile input.
 #include <support/catch.hpp>
 
 #include <string>
@@ -157,7 +157,7 @@ TEST_CASE("step 3 and 5.2: a direct-local request without user header gets loopb
                   "operator@localhost");
 }
 
-TEST_CASE("direct-local needs the kernel's word that a user of localUsers is at the other end (SPEC §1)") {
+TEST_CASE("direct-local needs the kernel's word that a user of localUsers is at the other end (behaviour §1)") {
     auto c = base_config();
     const std::uint32_t other = own_uid() == 4242 ? 4243 : 4242;
     for (const auto proof : {local_proof{}, local_proof::failure(), local_proof::of(other)}) {
@@ -200,7 +200,7 @@ TEST_CASE("direct-local needs the kernel's word that a user of localUsers is at 
     }
 }
 
-TEST_CASE("direct-local needs every condition of SPEC §1") {
+TEST_CASE("direct-local needs every condition of behaviour §1") {
     auto c = base_config();
     const std::vector<std::pair<std::string, std::string>> not_local = {
         {"X-Forwarded-For", "127.0.0.1"}, {"x-forwarded-proto", "https"}, {"X-Forwarded-Host", "localhost"},
@@ -254,7 +254,7 @@ TEST_CASE("step 4.2: user header absent or blank") {
     require_deny(run(c, request_builder("10.0.0.1").h("X-Forwarded-User", "  ").request), reason::trusted_proxy_user_missing);
     require_deny(run(c, request_builder("10.0.0.1").h("X-Forwarded-User", "").h("x-forwarded-user", "\t").request),
                  reason::trusted_proxy_user_missing);
-    // `_` never counts as the user header (SPEC §8.6).
+    // `_` never counts as the user header (behaviour §8.6).
     require_deny(run(c, request_builder("10.0.0.1").h("x_forwarded_user", "alice@example.com").request),
                  reason::trusted_proxy_user_missing);
     // A same-host proxy that forwards nothing but the user header is still not direct-local.
@@ -352,7 +352,7 @@ TEST_CASE("step 5: the loopback fallback with a token") {
     }
 }
 
-TEST_CASE("SPEC §6: failed token compares lock a non-exempt key out") {
+TEST_CASE("behaviour §6: failed token compares lock a non-exempt key out") {
     auto c = base_config();
     c.token = "correct-horse-battery-staple-0123456789";
     c.trusted_proxy.loopback_user.reset();
@@ -380,7 +380,7 @@ TEST_CASE("SPEC §6: failed token compares lock a non-exempt key out") {
     }
 }
 
-TEST_CASE("SPEC §1: an IPv6 entry never trusts an IPv4 peer") {
+TEST_CASE("behaviour §1: an IPv6 entry never trusts an IPv4 peer") {
     auto c = base_config();
     c.trusted_proxy.loopback_user.reset();
     for (const char* wide : {"::/80", "::/0", "::fffe:0:0/95"}) {
@@ -396,7 +396,7 @@ TEST_CASE("SPEC §1: an IPv6 entry never trusts an IPv4 peer") {
     require_deny(run(c, proxied("11.0.0.1").request), reason::trusted_proxy_untrusted_source);
 }
 
-TEST_CASE("SPEC §4: client IP attribution") {
+TEST_CASE("behaviour §4: client IP attribution") {
     auto c = base_config();
     auto client = [&](request_builder b) {
         return trusted_proxy_gateway::from_config(c).authenticate(b.request).client_ip.to_string();
@@ -426,7 +426,7 @@ TEST_CASE("SPEC §4: client IP attribution") {
     CHECK(client(request_builder("::ffff:10.0.0.1")) == "10.0.0.1");
 }
 
-TEST_CASE("SPEC §4: client IP from RFC 7239 Forwarded (clientIpHeader \"forwarded\")") {
+TEST_CASE("behaviour §4: client IP from RFC 7239 Forwarded (clientIpHeader \"forwarded\")") {
     auto c = base_config();
     c.client_ip_header = forwarding_header::forwarded;
     const auto gw = trusted_proxy_gateway::from_config(c);
@@ -480,7 +480,7 @@ TEST_CASE("configuration rules fail at start-up with the JSON path") {
     expect_error(c, "gateway.trustedProxies[1]", "\"10.0.0.1/8\"");
     c.trusted_proxies = {"127.1"};
     expect_error(c, "gateway.trustedProxies[0]", "canonical");
-    // SPEC §1: an entry inside ::ffff:0:0/96 names its IPv4 form.
+    // behaviour §1: an entry inside ::ffff:0:0/96 names its IPv4 form.
     for (const auto& [entry, v4] : std::vector<std::pair<std::string, std::string>>{
              {"::ffff:0:0/96", "\"0.0.0.0/0\""}, {"::ffff:10.0.0.0/104", "\"10.0.0.0/8\""},
              {"::ffff:198.18.0.1", "\"198.18.0.1\""}, {"[::ffff:7f00:1]/128", "\"127.0.0.1\""}}) {
@@ -549,7 +549,7 @@ TEST_CASE("header names are case-insensitive; an IPv4 peer and its mapped form d
     CHECK(run(c, request_builder("127.0.0.1").request).identity == run(c, request_builder("::ffff:127.0.0.1").request).identity);
 }
 
-// SPEC §7, cross-site requests.
+// behaviour §7, cross-site requests.
 TEST_CASE("same_host compares host and port, with the scheme's default port implied") {
     CHECK(same_host("https://gw.example", "gw.example"));
     CHECK(same_host("https://gw.example", "gw.example:443"));
@@ -621,7 +621,7 @@ TEST_CASE("allowedOrigins entries are checked at start-up") {
     }
 }
 
-// SPEC §11: with a proxy certificate configured, the header path needs a verified,
+// behaviour §11: with a proxy certificate configured, the header path needs a verified,
 // allowed certificate; the direct-local path does not.
 TEST_CASE("proxy certificate: missing, not allowed, allowed, and the local fallback") {
     auto c = base_config();

@@ -1,4 +1,4 @@
-// SPEC §5 (scopes), §6 (the failed-attempt limiter on its own) and what token checks do
+// behaviour §5 (scopes), §6 (the failed-attempt limiter on its own) and what token checks do
 // with a store that cannot answer (§12), and the Redis store's URL (§12).
 #include <support/catch.hpp>
 
@@ -91,7 +91,7 @@ TEST_CASE("the scopes header narrows the grant and never widens it") {
     const auto reader = allowed_as(via::trusted_proxy, "bob");
     CHECK(s.granted(reader, with({"operator.admin"})) == 0);
     CHECK_FALSE(s.authorize(admin, "config.set", with({"operator.read"})).allowed);
-    // SPEC §5: a requested scope that the grant implies is held, so an admin-only grant
+    // behaviour §5: a requested scope that the grant implies is held, so an admin-only grant
     // narrowed to read holds read, and a write grant narrowed to talk holds talk.
     CHECK(scopes<>().granted(admin, with({"operator.read"})) == openclaw_scopes::bit(openclaw_scopes::read));
     scopes_config writers;
@@ -131,7 +131,11 @@ TEST_CASE("limiter: a sliding window, a lockout, a reset on success") {
     CHECK_FALSE(limiter.record_failure(key));
     CHECK_FALSE(limiter.locked(key));
     now += 1s;
+    CHECK(limiter.lockouts() == 0);
     CHECK(limiter.record_failure(key) == 60s);  // three within 10 s
+    CHECK(limiter.lockouts() == 1);
+    CHECK(limiter.record_failure(key) == 60s);  // already locked: no new lockout
+    CHECK(limiter.lockouts() == 1);
     CHECK(limiter.locked(key) == 60s);
     CHECK_FALSE(limiter.locked(other));
     now += 59s + 1ms;

@@ -1,4 +1,4 @@
-// trustgate/assertion/jwks_refresher.hpp — keys from a `jwksUrl`, kept current (SPEC §10).
+// trustgate/assertion/jwks_refresher.hpp — keys from a `jwksUrl`, kept current (behaviour §10).
 //
 //   trustgate::assertion::jwks_refresher keys(policy.verifier(), url, std::chrono::seconds(3600), fetch, log);
 //

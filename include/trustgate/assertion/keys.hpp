@@ -1,4 +1,4 @@
-// trustgate/assertion/keys.hpp — the signing keys a proxy publishes (SPEC §10), as a JWKS.
+// trustgate/assertion/keys.hpp — the signing keys a proxy publishes (behaviour §10), as a JWKS.
 //
 //   auto set = trustgate::assertion::parse_jwks(text);   // throws jwks_error if not a JWKS
 //   for (const auto& w : set.warnings) log(w);           // keys skipped, and why
@@ -27,7 +27,7 @@
 
 namespace trustgate::assertion {
 
-// The JWS algorithms SPEC §10 allows. `none` and the HMAC family are absent on purpose:
+// The JWS algorithms behaviour §10 allows. `none` and the HMAC family are absent on purpose:
 // a proxy's public key must never double as a shared secret.
 enum class algorithm : std::uint8_t { rs256, rs384, rs512, ps256, ps384, ps512, es256, es384, eddsa };
 

@@ -1,9 +1,9 @@
-// trustgate/assertion/proxy_assertion.hpp — SPEC §10: the proxy's signed assertion, verified.
+// trustgate/assertion/proxy_assertion.hpp — behaviour §10: the proxy's signed assertion, verified.
 //
 //   using gw = trustgate::assertion::trusted_proxy_assertion_gateway;
 //   auto g = gw::from_config(config);   // config.trusted_proxy.assertion set; reads jwksFile
 //
-// Runs in SPEC §3 step 4 after the required headers (it is a `headers` stage policy) and
+// Runs in behaviour §3 step 4 after the required headers (it is a `headers` stage policy) and
 // hands the verified identity claim to proxy_identity, which then treats the user header
 // as optional and, when present, requires it to agree (trusted_proxy_user_mismatch).
 // allow_users then vets the claim. Presets fill the header, algorithms and identity claim
@@ -46,7 +46,7 @@
 
 namespace trustgate::assertion {
 
-// What a preset fills in (SPEC §10).
+// What a preset fills in (behaviour §10).
 struct preset {
     std::string_view name, header;
     algorithm alg;
@@ -230,7 +230,7 @@ private:
     std::shared_ptr<const settings> settings_;
 };
 
-// `auth.mode = "trusted-proxy"` with `trustedProxy.assertion` set: SPEC §3 with §10.
+// `auth.mode = "trusted-proxy"` with `trustedProxy.assertion` set: behaviour §3 with §10.
 using trusted_proxy_assertion_gateway =
     gateway<trusted_source, loopback_policy, required_headers, proxy_assertion, proxy_identity, allow_users, scopes<>>;
 

@@ -1,4 +1,4 @@
-// trustgate/assertion/token.hpp — one signed proxy assertion checked, SPEC §10 steps 2-7.
+// trustgate/assertion/token.hpp — one signed proxy assertion checked, behaviour §10 steps 2-7.
 //
 //   trustgate::assertion::rules r{.issuer = "...", .audiences = {"..."}, .algorithms = bit(algorithm::es256)};
 //   auto checked = trustgate::assertion::check_token(token, keys, r, now_seconds);
@@ -30,7 +30,7 @@
 
 namespace trustgate::assertion {
 
-// What a gateway requires of every assertion (compiled from SPEC §10's configuration).
+// What a gateway requires of every assertion (compiled from behaviour §10's configuration).
 struct rules {
     std::string issuer;
     std::vector<std::string> audiences;
@@ -39,7 +39,7 @@ struct rules {
     std::int64_t leeway_seconds = 60;
 };
 
-// SPEC §10's failure classes, in the order its steps check them.
+// behaviour §10's failure classes, in the order its steps check them.
 enum class failure : std::uint8_t { none, missing, invalid, unknown_key, expired, issuer, audience };
 
 inline constexpr std::size_t max_token_bytes = 8192;
@@ -216,7 +216,7 @@ inline bool split_token(std::string_view token, token_parts& parts) noexcept {
     return true;
 }
 
-// SPEC §10 steps 2 (from the length on) to 7 for one header value, already trimmed.
+// behaviour §10 steps 2 (from the length on) to 7 for one header value, already trimmed.
 // `now` is seconds since the Unix epoch.
 inline checked_token check_token(std::string_view token, const key_set& keys, const rules& r, std::int64_t now) {
     using detail::fail;

@@ -1,4 +1,4 @@
-// trustgate/assertion/token_cache.hpp — verified assertions remembered (SPEC §10), so the
+// trustgate/assertion/token_cache.hpp — verified assertions remembered (behaviour §10), so the
 // token a session sends on every request costs a hash probe and a compare, not a
 // signature check.
 //

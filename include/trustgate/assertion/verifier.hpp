@@ -1,5 +1,5 @@
 // trustgate/assertion/verifier.hpp — assertions checked against a key set that can change
-// while requests run (SPEC §10): the current keys, the verified-token cache, and the
+// while requests run (behaviour §10): the current keys, the verified-token cache, and the
 // request for a refetch when a token names a key the set lacks.
 //
 //   auto v = std::make_shared<trustgate::assertion::verifier>(rules, parse_jwks(text));
@@ -35,7 +35,7 @@ inline thread_local char identity_slot[token_cache::max_identity_bytes];
 
 class verifier {
 public:
-    // SPEC §10: a token naming an unknown key asks for a refetch at most this often.
+    // behaviour §10: a token naming an unknown key asks for a refetch at most this often.
     static constexpr std::int64_t refetch_interval_seconds = 30;
 
     struct outcome {

@@ -2,7 +2,7 @@
 //
 // A handler is `reply(const incoming&)`. It runs once per request, as soon as the request
 // line and header section have arrived and before any byte of the body is read: the
-// decision is made on the header section alone (SPEC §7), so an unauthenticated client
+// decision is made on the header section alone (behaviour §7), so an unauthenticated client
 // never makes the server read, buffer or wait for a body. It answers with
 //
 //   - a `response`: sent at once. A body the request carries is never read, so the

@@ -22,7 +22,7 @@ struct server_options {
     net::address bind = net::address::from_v4_uint(0x7f000001);  // 127.0.0.1
     std::uint16_t port = 0;                                       // 0: the kernel picks one
 
-    // A path: also listen on this Unix socket, for local tools (SPEC §1 "local socket").
+    // A path: also listen on this Unix socket, for local tools (behaviour §1 "local socket").
     // Its file gets mode 0660; a stale socket file there is replaced, anything else at the
     // path makes the constructor throw; the server removes the file when it goes away.
     // Its requests come from peer 127.0.0.1, plain HTTP, with the SO_PEERCRED user as

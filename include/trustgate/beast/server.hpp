@@ -134,7 +134,7 @@ public:
     std::size_t connections() const { return state_->connections.size(); }
 
     // Replaces the TLS context new handshakes use (e.g. a reloaded certificate or client CA,
-    // SPEC §11); open connections finish under the one they started with. Only for a server
+    // behaviour §11); open connections finish under the one they started with. Only for a server
     // built with options.tls; thread-safe.
     void replace_tls(std::shared_ptr<boost::asio::ssl::context> context) { state_->set_tls(std::move(context)); }
 
@@ -204,9 +204,9 @@ private:
         const auto peer = to_address(remote.address());
         auto slot = state_->connections.try_admit(peer);
         if (!slot) return refuse_over_capacity(socket, !state_->options.tls);
-        // SPEC §3: the first request header is due header_timeout after accept.
+        // behaviour §3: the first request header is due header_timeout after accept.
         const auto header_deadline = std::chrono::steady_clock::now() + state_->options.header_timeout;
-        // Once per connection, before any request (SPEC §1): who owns the peer's socket.
+        // Once per connection, before any request (behaviour §1): who owns the peer's socket.
         const auto proof = peer.is_loopback() ? net::peer_owner(socket.native_handle()) : trustgate::local_proof{};
         boost::beast::tcp_stream stream(std::move(socket));
         if (state_->options.tls) {

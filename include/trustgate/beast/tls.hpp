@@ -4,7 +4,7 @@
 //   options.tls = trustgate::beast::make_tls_context("/etc/gw/cert.pem", "/etc/gw/key.pem", "/etc/gw/proxy-ca.pem");
 //
 // TLS 1.2 is the oldest protocol accepted; compression and renegotiation are off. With a
-// client CA bundle (SPEC §11) every client is asked for a certificate, verified against
+// client CA bundle (behaviour §11) every client is asked for a certificate, verified against
 // that bundle with clientAuth usage when it lists extended key usages; a missing or
 // failing certificate never ends the handshake (local tools without one still connect),
 // the session only records that no verified certificate was presented.

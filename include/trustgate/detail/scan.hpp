@@ -1,17 +1,18 @@
-// One pass over the header block that fills request_facts (SPEC §1). `user_header`
+// One pass over the header block that fills request_facts (behaviour §1). `user_header`
 // must be lower case (proxy_identity lowers it once, at configuration time).
 #pragma once
 
 #include <string_view>
 
 #include "trustgate/detail/ascii.hpp"
+#include "trustgate/detail/uri_text.hpp"
 #include "trustgate/net/address.hpp"
 #include "trustgate/policy.hpp"
 #include "trustgate/request.hpp"
 
 namespace trustgate::detail {
 
-// `localhost`, `127.x.y.z` or `[v6-loopback]`, each with an optional `:port`.
+// `localhost`, `127.x.y.z` or `[v6-loopback]`, each with an optional `:port` (parse_port).
 constexpr bool names_local_host(std::string_view host) noexcept {
     std::string_view name = host;
     std::string_view port;
@@ -24,15 +25,7 @@ constexpr bool names_local_host(std::string_view host) noexcept {
         name = host.substr(0, colon);
         port = host.substr(colon);
     }
-    if (!port.empty()) {
-        if (port.size() < 2 || port.size() > 6 || port.front() != ':') return false;
-        unsigned value = 0;
-        for (char c : port.substr(1)) {
-            if (!is_digit(c)) return false;
-            value = value * 10 + unsigned(c - '0');
-        }
-        if (value > 65535) return false;
-    }
+    if (!port.empty() && (port.front() != ':' || !parse_port(port.substr(1)))) return false;
     if (iequals_lower(name, "localhost")) return true;
     if (!name.empty() && name.front() != '[' && name.find(':') != std::string_view::npos) return false;
     const auto a = net::address::parse(name);
@@ -42,10 +35,7 @@ constexpr bool names_local_host(std::string_view host) noexcept {
 // An origin is `scheme://host[:port]`; "null" and anything with a path is not local.
 constexpr bool origin_names_local_host(std::string_view origin) noexcept {
     const auto sep = origin.find("://");
-    if (sep == std::string_view::npos || sep == 0) return false;
-    for (char c : origin.substr(0, sep))
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '+' || c == '-' || c == '.'))
-            return false;
+    if (sep == std::string_view::npos || !is_uri_scheme(origin.substr(0, sep))) return false;
     return names_local_host(origin.substr(sep + 3));
 }
 

@@ -2,9 +2,9 @@
 //
 // An IPv4 address is stored as its IPv4-mapped IPv6 form (::ffff:a.b.c.d), so `1.2.3.4`
 // and `::ffff:1.2.3.4` are the same value: every comparison in trustgate is on
-// normalised addresses (SPEC §1) without anyone having to remember to normalise.
+// normalised addresses (behaviour §1) without anyone having to remember to normalise.
 //
-// The parser accepts canonical text only (SPEC §2) and never throws: a hostile peer or
+// The parser accepts canonical text only (behaviour §2) and never throws: a hostile peer or
 // header can only ever produce `std::nullopt`.
 #pragma once
 

@@ -1,9 +1,9 @@
 // trustgate/net/cidr.hpp — an address block: a single address or `base/prefix`.
 //
 // An IPv4 block is stored in the mapped IPv6 space (prefix + 96), so it matches the
-// mapped form of its addresses too (SPEC §1); an IPv6 block never matches an IPv4
+// mapped form of its addresses too (behaviour §1); an IPv6 block never matches an IPv4
 // address, even when its range spans the mapped space (`::/80`, `::/0`). Host bits must
-// be zero (SPEC §2): a block written `10.0.0.1/8` is a typo that would otherwise
+// be zero (behaviour §2): a block written `10.0.0.1/8` is a typo that would otherwise
 // silently widen or narrow trust.
 #pragma once
 

@@ -7,7 +7,7 @@
 // socket by an exact NETLINK_SOCK_DIAG lookup of the connection's 4-tuple. A remote peer
 // is not looked up (`none`). Anything that goes wrong is `failed`, never a user: the
 // proof fails closed. Costs a few system calls, so a server asks once per connection, at
-// accept, never per request (SPEC §1). Elsewhere than Linux it proves nothing.
+// accept, never per request (behaviour §1). Elsewhere than Linux it proves nothing.
 #pragma once
 
 #include <chrono>

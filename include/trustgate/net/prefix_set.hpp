@@ -3,7 +3,7 @@
 // Built once from configuration: the blocks become sorted, merged, disjoint ranges of
 // the 128-bit normalised space, and a lookup is one binary search. Matching 10,000
 // CIDRs costs about 14 comparisons, not 10,000, and never allocates. An IPv6 block
-// leaves out the IPv4-mapped space (SPEC §1), as cidr::contains does.
+// leaves out the IPv4-mapped space (behaviour §1), as cidr::contains does.
 #pragma once
 
 #include <algorithm>

@@ -1,7 +1,7 @@
 // trustgate/net/proxy_settings.hpp — where outbound traffic goes: an operator's forward
 // proxy, or nowhere but checked addresses.
 //
-// SPEC §9's `proxy` object: `{"enabled": false, "proxyUrl": null}`. With `enabled` true,
+// behaviour §9's `proxy` object: `{"enabled": false, "proxyUrl": null}`. With `enabled` true,
 // every outbound HTTP and WebSocket call goes through the proxy at `proxyUrl`, or, when
 // the configuration has no URL, at $TRUSTGATE_PROXY_URL. The URL is `http://host:port`
 // and nothing else (HTTPS destinations still work, through CONNECT). Enabled without a

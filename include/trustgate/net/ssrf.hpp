@@ -15,7 +15,7 @@
 // - every IPv4 and IPv6 special-use range of the table; the longest matching block decides;
 // - IPv4 embedded in IPv6 (IPv4-compatible, NAT64, 6to4, Teredo, ISATAP) is also judged
 //   by the IPv4 rules, so `2002:7f00:1::` reports 127.0.0.0/8 rather than only 2002::/16;
-// - an IPv4-mapped address (`::ffff:a.b.c.d`) *is* its IPv4 address here (SPEC §1):
+// - an IPv4-mapped address (`::ffff:a.b.c.d`) *is* its IPv4 address here (behaviour §1):
 //   the IPv4 rules judge it and `::ffff:0:0/96` needs no rule of its own;
 // - host names `localhost`, `localhost.localdomain`, `metadata.google.internal` and
 //   anything under `localhost`, `local` or `internal`;

@@ -1,4 +1,4 @@
-// trustgate/policy/allow_users.hpp — SPEC §3 step 4.5: which identities are welcome.
+// trustgate/policy/allow_users.hpp — behaviour §3 step 4.5: which identities are welcome.
 //
 // Exact, case-sensitive match by default; ASCII case-insensitive when configured. An
 // empty list admits every identity the proxy vouches for. Lookup is a hash probe, so
@@ -14,6 +14,7 @@
 #include "trustgate/detail/string_table.hpp"
 #include "trustgate/policy.hpp"
 #include "trustgate/request.hpp"
+#include "trustgate/trace.hpp"
 
 namespace trustgate {
 
@@ -37,6 +38,12 @@ public:
         if (!users_.empty() && !users_.contains(facts.identity))
             return decision::deny(reason::trusted_proxy_user_not_allowed, name);
         return next_policy;
+    }
+
+    template <request_view R>
+    void explain(const request_facts& facts, const R&, trace_step& step) const {
+        step.add("identity", facts.identity);
+        step.add("allowUsers", users_.empty() ? std::string("empty: every identity") : std::to_string(users_.size()) + " entries");
     }
 
     bool admits_everyone() const noexcept { return users_.empty(); }

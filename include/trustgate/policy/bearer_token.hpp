@@ -6,6 +6,7 @@
 #include "trustgate/config.hpp"
 #include "trustgate/policy.hpp"
 #include "trustgate/request.hpp"
+#include "trustgate/trace.hpp"
 #include "trustgate/token_auth.hpp"
 
 namespace trustgate {
@@ -35,6 +36,11 @@ public:
         facts.identity = token_identity;
         facts.how = via::token;
         return next_policy;
+    }
+
+    template <request_view R>
+    void explain(const request_facts& facts, const R&, trace_step& step) const {
+        step.add("authorization", describe(facts.bearer)).add("client IP", facts.client_ip.to_string());
     }
 
 private:

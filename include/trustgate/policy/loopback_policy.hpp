@@ -1,8 +1,8 @@
-// trustgate/policy/loopback_policy.hpp — SPEC §3 steps 2, 3 and 5: local tools.
+// trustgate/policy/loopback_policy.hpp — behaviour §3 steps 2, 3 and 5: local tools.
 //
 // A CLI or sub-agent on the gateway host connects straight to the gateway, so it cannot
 // carry the proxy's user header. This policy lets such a request in as `loopbackUser`,
-// or with the gateway token, but only when it is provably direct-local (SPEC §1): a
+// or with the gateway token, but only when it is provably direct-local (behaviour §1): a
 // loopback peer, trusted, with no forwarded evidence and a local host/origin, whose
 // socket the kernel says belongs to one of `localUsers`. A same-host proxy that forwards
 // properly adds forwarding headers; one that drops them (an nginx `location` with its own
@@ -23,6 +23,7 @@
 #include "trustgate/policy.hpp"
 #include "trustgate/policy/trusted_source.hpp"
 #include "trustgate/request.hpp"
+#include "trustgate/trace.hpp"
 #include "trustgate/token_auth.hpp"
 
 namespace trustgate {
@@ -84,7 +85,23 @@ public:
         return next_policy;
     }
 
-    // SPEC §1: the kernel named the peer's user and it is one of localUsers. Where the
+    template <request_view R>
+    void explain(const request_facts& facts, const R&, trace_step& step) const {
+        step.add("peer is loopback", facts.peer_loopback).add("allowLoopback", options_.allow_loopback);
+        step.add("forwarded evidence", facts.forwarded_evidence).add("host names this host", facts.host_is_local);
+        step.add("origin names this host", facts.origin_is_local);
+        switch (facts.proof.result) {
+            case local_proof::outcome::found: step.add("local process proof", "uid " + std::to_string(facts.proof.uid)); break;
+            case local_proof::outcome::failed: step.add("local process proof", "the kernel named nobody"); break;
+            case local_proof::outcome::none: step.add("local process proof", "not looked up"); break;
+        }
+        step.add("uid in localUsers", proven_local(facts.proof)).add("direct-local", facts.direct_local() && proven_local(facts.proof));
+        step.add("user header present", facts.user_present).add("authorization", describe(facts.bearer));
+        step.add("loopbackUser", options_.loopback_user ? std::string_view(*options_.loopback_user) : "not set");
+        step.add("token configured", token_.configured());
+    }
+
+    // behaviour §1: the kernel named the peer's user and it is one of localUsers. Where the
     // platform cannot prove, from_config has ruled out the same-host proxy instead.
     bool proven_local(const local_proof& proof) const noexcept {
         if constexpr (!local_proof_available) return true;

@@ -1,6 +1,6 @@
-// trustgate/policy/proxy_certificate.hpp — SPEC §11: the proxy proves itself with a client certificate.
+// trustgate/policy/proxy_certificate.hpp — behaviour §11: the proxy proves itself with a client certificate.
 //
-// The Kubernetes request-header model: a header-path request (SPEC §3 step 4) counts only
+// The Kubernetes request-header model: a header-path request (behaviour §3 step 4) counts only
 // when its TLS connection presented a certificate that chained to the client CA
 // (trustgate/beast/tls.hpp) and whose name is allowed. Runs at the start of step 4, before
 // the required headers and a signed assertion (its own `certificate` stage); a
@@ -72,7 +72,7 @@ private:
     std::vector<std::string> lowered_;
 };
 
-// `auth.mode = "trusted-proxy"` with `trustedProxy.clientCertificate` set: SPEC §3 with §11.
+// `auth.mode = "trusted-proxy"` with `trustedProxy.clientCertificate` set: behaviour §3 with §11.
 using trusted_proxy_certificate_gateway =
     gateway<trusted_source, loopback_policy, proxy_certificate, required_headers, proxy_identity, allow_users, scopes<>>;
 

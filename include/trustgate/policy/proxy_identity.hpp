@@ -1,4 +1,4 @@
-// trustgate/policy/proxy_identity.hpp — SPEC §3 steps 4.2-4.4: the proxy's user header.
+// trustgate/policy/proxy_identity.hpp — behaviour §3 steps 4.2-4.4: the proxy's user header.
 //
 // Exactly one line, no commas (a proxy that appends instead of overwriting would let the
 // client choose), at most 256 bytes, no control characters. `_` and `-` differ:
@@ -13,6 +13,7 @@
 #include "trustgate/detail/ascii.hpp"
 #include "trustgate/policy.hpp"
 #include "trustgate/request.hpp"
+#include "trustgate/trace.hpp"
 
 namespace trustgate {
 
@@ -39,10 +40,10 @@ public:
         return p;
     }
 
-    // It takes an identity a signed assertion established (SPEC §10 step 8).
+    // It takes an identity a signed assertion established (behaviour §10 step 8).
     static constexpr bool accepts_asserted_identity = true;
 
-    // SPEC §3 step 4.4 for an already trimmed, non-blank identity: at most 256 bytes, no
+    // behaviour §3 step 4.4 for an already trimmed, non-blank identity: at most 256 bytes, no
     // control character. A signed assertion's identity claim must pass the same rules.
     static constexpr bool acceptable_identity(std::string_view trimmed) noexcept {
         return trimmed.size() <= max_identity_bytes && std::none_of(trimmed.begin(), trimmed.end(), detail::is_control);
@@ -63,8 +64,14 @@ public:
         return next_policy;
     }
 
+    template <request_view R>
+    void explain(const request_facts& facts, const R&, trace_step& step) const {
+        step.add("header " + header_, facts.user_lines == 0 ? std::string("absent") : std::to_string(facts.user_lines) + " line(s)");
+        if (facts.user_present) step.add("value", facts.user_value).add("contains a comma", facts.user_has_comma);
+    }
+
 private:
-    // SPEC §10 step 8: the user header is optional, and must agree with the claim.
+    // behaviour §10 step 8: the user header is optional, and must agree with the claim.
     verdict check_against_assertion(request_facts& facts) const {
         if (facts.user_present) {
             if (facts.user_lines > 1 || facts.user_has_comma) return decision::deny(reason::trusted_proxy_user_ambiguous, name);

@@ -1,4 +1,4 @@
-// trustgate/policy/required_headers.hpp — SPEC §3 step 4.1: headers only the proxy sets.
+// trustgate/policy/required_headers.hpp — behaviour §3 step 4.1: headers only the proxy sets.
 //
 // Requiring, say, `x-auth-request-email` or a shared `x-proxy-secret` stops a request that
 // reached a trusted address without passing through the identity-aware proxy.
@@ -14,6 +14,7 @@
 #include "trustgate/detail/ascii.hpp"
 #include "trustgate/policy.hpp"
 #include "trustgate/request.hpp"
+#include "trustgate/trace.hpp"
 
 namespace trustgate {
 
@@ -54,6 +55,19 @@ public:
             if ((seen & (std::uint64_t{1} << i)) == 0)
                 return decision::deny(reason::trusted_proxy_missing_header, name, names_[i]);
         return next_policy;
+    }
+
+    // Names each required header and whether it is there; never its value (it may be a
+    // shared secret such as x-proxy-secret).
+    template <request_view R>
+    void explain(const request_facts&, const R& request, trace_step& step) const {
+        for (std::size_t i = 0; i < names_.size(); ++i) {
+            bool present = false;
+            request.for_each_header([&](std::string_view header, std::string_view value) {
+                present = present || (detail::iequals_lower(header, lowered_names_[i]) && !detail::is_blank(value));
+            });
+            step.add("header " + names_[i], present ? "present" : "absent or blank");
+        }
     }
 
     const std::vector<std::string>& names() const noexcept { return names_; }

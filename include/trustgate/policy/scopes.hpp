@@ -1,4 +1,4 @@
-// trustgate/policy/scopes.hpp — SPEC §5: what an authenticated identity may call.
+// trustgate/policy/scopes.hpp — behaviour §5: what an authenticated identity may call.
 //
 // A scope set names up to 64 scopes and says which granted scopes satisfy each one; the
 // OpenClaw operator set is the default. Grants and method requirements are compiled to
@@ -37,7 +37,7 @@ concept scope_set = requires(std::size_t i) {
     { S::methods.size() } -> std::convertible_to<std::size_t>;
 } && (S::names.size() <= 64);
 
-// The OpenClaw operator scopes (SPEC §5).
+// The OpenClaw operator scopes (behaviour §5).
 struct openclaw_scopes {
     enum : std::size_t { admin, read, write, approvals, pairing, questions, talk, talk_secrets };
 
@@ -79,7 +79,7 @@ public:
     static constexpr std::string_view name = "scopes";
     using scope_set_type = Set;
 
-    // SPEC §5 defaults: defaultScopes [operator.read], tokenScopes [operator.admin].
+    // behaviour §5 defaults: defaultScopes [operator.read], tokenScopes [operator.admin].
     scopes() : scopes(default_scopes_config()) {}
 
     explicit scopes(const scopes_config& config) : header_(config.header) {

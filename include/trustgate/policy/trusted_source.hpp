@@ -1,9 +1,10 @@
-// trustgate/policy/trusted_source.hpp — SPEC §3 step 1: only trusted proxies may speak.
+// trustgate/policy/trusted_source.hpp — behaviour §3 step 1: only trusted proxies may speak.
 //
 // Holds the compiled `trustedProxies` set. Marks the peer trusted for later policies
-// and attributes the client IP from `x-forwarded-for` or `forwarded` (SPEC §4).
+// and attributes the client IP from `x-forwarded-for` or `forwarded` (behaviour §4).
 #pragma once
 
+#include <algorithm>
 #include <span>
 #include <string>
 #include <string_view>
@@ -15,6 +16,7 @@
 #include "trustgate/net/prefix_set.hpp"
 #include "trustgate/policy.hpp"
 #include "trustgate/request.hpp"
+#include "trustgate/trace.hpp"
 
 namespace trustgate {
 
@@ -28,7 +30,7 @@ public:
         : proxies_(blocks), blocks_(blocks.begin(), blocks.end()), client_ip_header_(client_ip_header) {}
 
     // Parses `entries` strictly; an entry that does not parse is an error naming its
-    // index and text, never a block that silently matches nothing (SPEC §2).
+    // index and text, never a block that silently matches nothing (behaviour §2).
     static trusted_source parse(std::span<const std::string> entries, const std::string& path = "gateway.trustedProxies") {
         if (entries.empty())
             throw config_error(path, "expected at least one trusted proxy address or CIDR");
@@ -38,7 +40,7 @@ public:
             if (!block)
                 throw config_error(path + "[" + std::to_string(i) + "]",
                                    "expected a canonical IP address or CIDR with no host bits set, got \"" + entries[i] + "\"");
-            // SPEC §1: IPv6 entries never match IPv4 peers; one written inside the mapped
+            // behaviour §1: IPv6 entries never match IPv4 peers; one written inside the mapped
             // space would be the exception, so it must be written as the IPv4 it means.
             if (block->base().is_v4() && entries[i].find(':') != std::string::npos)
                 throw config_error(path + "[" + std::to_string(i) + "]",
@@ -70,6 +72,16 @@ public:
             facts.client_ip = walk.client(facts.peer);
         }
         return next_policy;
+    }
+
+    template <request_view R>
+    void explain(const request_facts& facts, const R&, trace_step& step) const {
+        step.add("peer", facts.peer.to_string());
+        const auto entry = std::find_if(blocks_.begin(), blocks_.end(), [&](const net::cidr& b) { return b.contains(facts.peer); });
+        step.add("trustedProxies entry", entry == blocks_.end() ? std::string("none matches") : entry->to_string());
+        if (!facts.peer_trusted) return;
+        step.add("x-forwarded-for lines", std::to_string(facts.forwarded_for_lines));
+        step.add("client IP", facts.client_ip.to_string());
     }
 
     const net::prefix_set& proxies() const noexcept { return proxies_; }

@@ -1,5 +1,5 @@
 // trustgate/redis/options.hpp — where the shared failed-attempt store lives and what it
-// does when it cannot answer (SPEC §12). Plain values without hiredis, so that a
+// does when it cannot answer (behaviour §12). Plain values without hiredis, so that a
 // configuration reader can fill them in without linking the client.
 //
 //   auto options = trustgate::redis::parse_url("redis://10.0.0.5:6379/2");  // nullopt: not such a URL

@@ -1,4 +1,4 @@
-// trustgate/redis/store.hpp — failed-attempt limiting shared through Redis (SPEC §12).
+// trustgate/redis/store.hpp — failed-attempt limiting shared through Redis (behaviour §12).
 //
 //   trustgate::attempt_limiter local(config.rate_limit);
 //   trustgate::redis::store shared(config.rate_limit, options, &local, log);  // connects by itself
@@ -6,7 +6,7 @@
 //
 // Several gateway instances given the same Redis count one client's failures together,
 // so a client is locked out after rateLimit.maxAttempts failures in all, whichever
-// instances they reached (SPEC §8 invariant 12). Each token attempt is one atomic script
+// instances they reached (behaviour §8 invariant 12). Each token attempt is one atomic script
 // call (detail/script.hpp): the same keys (an IPv6 client counts as its network), sliding
 // window, lockout and global ceiling as attempt_limiter, timed by the Redis server's
 // clock, so the instances' clocks never matter. A lockout this instance has seen (a
@@ -80,7 +80,7 @@ public:
         if (c.status == 0) return {};
         if (c.global_ms > 0) global_locked_until_.store((now + milliseconds(c.global_ms)).count(), std::memory_order_relaxed);
         if (c.ms > c.global_ms || (c.status == 2 && c.ms > 0)) cache_.lock(key, now + milliseconds(c.ms));
-        // The failure that starts a lockout is still an ordinary failure (SPEC §6).
+        // The failure that starts a lockout is still an ordinary failure (behaviour §6).
         return c.status == 1 ? locked(milliseconds(c.ms)) : attempt_verdict{};
     }
 
@@ -115,7 +115,7 @@ private:
     attempt_store* const fallback_;
     const now_function now_;
     detail::lockout_cache cache_;
-    // The global ceiling's lockout (SPEC §6), as this instance last learnt it: ms on local_now's clock.
+    // The global ceiling's lockout (behaviour §6), as this instance last learnt it: ms on local_now's clock.
     std::atomic<std::int64_t> global_locked_until_{std::numeric_limits<std::int64_t>::min() / 2};
     detail::connection connection_;
 };

@@ -6,10 +6,10 @@
 //   bool ok = trustgate::testing::check_against_model<my_gateway>() &&
 //             trustgate::testing::check_invariants<my_gateway>();
 //
-// check_against_model runs SPEC §8.9 (the gateway agrees with the reference model in
+// check_against_model runs behaviour §8.9 (the gateway agrees with the reference model in
 // models/ on generated scenarios); it accepts compositions of trustgate's own policies,
 // with any of them left out (the model then skips those steps). check_invariants runs
-// SPEC §8.1-§8.8, one named property each, and accepts any composition, including ones
+// behaviour §8.1-§8.8, one named property each, and accepts any composition, including ones
 // with policies of your own. Both generate configurations valid for the composition,
 // adjusted by `check_options::configure`, and print each property's result (and any
 // shrunk counterexample) to standard error. RC_PARAMS works as usual (seed,
@@ -58,39 +58,39 @@ struct check_result {
     explicit operator bool() const noexcept { return passed(); }
 };
 
-// SPEC §8.9 for `Gateway`, as a property.
+// behaviour §8.9 for `Gateway`, as a property.
 template <class Gateway>
 std::vector<property> model_properties(const check_options& options = {}) {
     static_assert(detail::composition<Gateway>::modelled,
                   "trustgate::testing::check_against_model: the reference model knows trustgate's own policies "
                   "(and scopes<> with the operator scope set); a composition with other policies can be checked "
                   "with check_invariants.");
-    return {{"SPEC §8.9: the gateway and the reference model agree",
+    return {{"behaviour §8.9: the gateway and the reference model agree",
              [o = options] { detail::agrees_with_model<Gateway>(o.configure, o.on_reason); }}};
 }
 
-// SPEC §8.1-§8.8 for `Gateway`, one property each (§8.8 only when it has scopes<>).
+// behaviour §8.1-§8.8 for `Gateway`, one property each (§8.8 only when it has scopes<>).
 template <class Gateway>
 std::vector<property> invariant_properties(const check_options& options = {}) {
     const auto c = options.configure;
     std::vector<property> properties = {
-        {"SPEC §8.1: via loopback-user only for a direct-local request without a user header",
+        {"behaviour §8.1: via loopback-user only for a direct-local request without a user header",
          [c] { detail::loopback_user_only_direct_local<Gateway>(c); }},
-        {"SPEC §8.2: a non-loopback peer, or one not proven a local user, never gets loopbackUser or via token",
+        {"behaviour §8.2: a non-loopback peer, or one not proven a local user, never gets loopbackUser or via token",
          [c] { detail::remote_peer_never_local<Gateway>(c); }},
-        {"SPEC §8.3: an untrusted peer is never allowed in trusted-proxy mode",
+        {"behaviour §8.3: an untrusted peer is never allowed in trusted-proxy mode",
          [c] { detail::untrusted_peer_never_allowed<Gateway>(c); }},
-        {"SPEC §8.4: via trusted-proxy only with every required header and an allowed user",
+        {"behaviour §8.4: via trusted-proxy only with every required header and an allowed user",
          [c] { detail::proxy_identity_fully_vetted<Gateway>(c); }},
-        {"SPEC §8.5: header-name case, a mapped IPv6 peer and unrelated headers change nothing",
+        {"behaviour §8.5: header-name case, a mapped IPv6 peer and unrelated headers change nothing",
          [c] { detail::irrelevant_changes_change_nothing<Gateway>(c); }},
-        {"SPEC §8.6: a user header spelled with _ never counts",
+        {"behaviour §8.6: a user header spelled with _ never counts",
          [c] { detail::underscore_name_never_user_header<Gateway>(c); }},
-        {"SPEC §8.7: narrowing the configuration never turns a deny into an allow",
+        {"behaviour §8.7: narrowing the configuration never turns a deny into an allow",
          [c] { detail::narrowing_never_allows_more<Gateway>(c); }},
     };
     if constexpr (detail::authorizes<Gateway>)
-        properties.push_back({"SPEC §8.8: granted scopes stay within the grant and decide methods exactly",
+        properties.push_back({"behaviour §8.8: granted scopes stay within the grant and decide methods exactly",
                               [c] { detail::scopes_within_grant<Gateway>(c); }});
     return properties;
 }

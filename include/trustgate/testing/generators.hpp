@@ -6,7 +6,7 @@
 //
 // Configurations are valid by construction and drawn from shared pools
 // (testing/detail/pools.hpp), so requests hit the configured users, headers, proxies and
-// tokens. Requests are weighted toward the cases the SPEC's rules turn on: loopback and
+// tokens. Requests are weighted toward the cases docs/behaviour.md's rules turn on: loopback and
 // mapped-IPv6 peers, the configuration's own trusted entries and the addresses just
 // outside them, header names in other cases or with `_`, duplicated, blank, padded,
 // comma-joined and control-character values, forwarded evidence, host/origin spellings,
@@ -168,7 +168,7 @@ inline std::string mapped_text(const net::address& a) {
 
 namespace gen {
 
-// A configuration for a gateway that runs `steps` (SPEC §9's fields that those steps
+// A configuration for a gateway that runs `steps` (behaviour §9's fields that those steps
 // read; the others keep their defaults so a check never reports a policy the
 // composition leaves out), then adjusted by `configure` (which must keep it valid).
 inline rc::Gen<auth_config> config_for(const model::steps& steps, std::function<void(auth_config&)> configure = {}) {
@@ -289,11 +289,11 @@ inline rc::Gen<net::address> address_for(const auth_config& config) {
 }
 
 // x-forwarded-for entries: canonical text of address_for, mapped IPv6 spellings, ports,
-// brackets, upper-case hex, and the malformed spellings SPEC §2 rejects.
+// brackets, upper-case hex, and the malformed spellings behaviour §2 rejects.
 inline rc::Gen<std::string> forwarded_for_entry(const auth_config& config) {
     return rc::gen::exec([config] {
         const auto a = *address_for(config);
-        const auto port = std::to_string(detail::one_of<int>({80, 0, 443, 18789, 65535, 65536, 123456}));
+        const auto port = detail::one_of<std::string>({"80", "0", "443", "18789", "65535", "65536", "123456", "00080"});
         switch (detail::weighted<int>({{6, 0}, {2, 1}, {2, 2}, {1, 3}, {1, 4}, {2, 5}})) {
             case 0: return a.to_string();
             case 1: return detail::mapped_text(a);
@@ -462,7 +462,7 @@ inline rc::Gen<std::vector<basic_request::header>> headers_for(const auth_config
 
         if (!local_tool) {
             // Lines of a list header: one to three entries, sometimes empty ones (`a,,b`,
-            // a trailing comma, a blank line), which do not count (SPEC §4).
+            // a trailing comma, a blank line), which do not count (behaviour §4).
             const auto add_list = [&](const std::vector<std::string>& names, const std::function<std::string()>& entry) {
                 const int lines = detail::weighted<int>({{4, 1}, {1, 2}, {1, 5}});
                 for (int i = 0; i < lines; ++i) {
@@ -560,7 +560,7 @@ inline rc::Gen<scenario> scenario_for(const model::steps& steps, std::function<v
                 if (detail::chance(4, 5))
                     h.push_back({"authorization", detail::chance(guessing ? 3 : 1, 4) ? std::string("Bearer not-the-token")
                                                                                        : *authorization(s.config)});
-                // An IPv6 client rotating addresses inside its /64 (SPEC §6 keys it by that).
+                // An IPv6 client rotating addresses inside its /64 (behaviour §6 keys it by that).
                 if (!e.request.peer().is_v4() && !e.request.peer().is_loopback() && detail::chance(1, 3)) {
                     auto bytes = e.request.peer().bytes();
                     bytes[15] = static_cast<std::uint8_t>(bytes[15] ^ detail::one_of<int>({1, 2, 0x80}));

@@ -1,7 +1,7 @@
-// trustgate/model/reference_model.hpp — SPEC.md §1–§6 as plain, executable C++.
+// trustgate/model/reference_model.hpp — behaviour §1–§6 as plain, executable C++.
 //
 // The reference model the property tests compare the library against. It is written
-// from the SPEC (and the lead's decisions where the SPEC is silent), not from the
+// from docs/behaviour.md (and the lead's decisions where docs/behaviour.md is silent), not from the
 // library: it shares only the public input and output types (auth_config, basic_request,
 // net::address, reason, via) and does its own address parsing, block matching and
 // header scanning. It favours being obviously right over being fast: strings are copied,
@@ -68,6 +68,11 @@ inline bool all_digits(std::string_view s) {
     return true;
 }
 
+// A port: 1-65535 written the way clients write it (no leading zero).
+inline bool is_port(std::string_view s) {
+    return all_digits(s) && s.size() <= 5 && s[0] != '0' && std::stoi(std::string(s)) <= 65535;
+}
+
 inline std::vector<std::string_view> split(std::string_view s, char separator) {
     std::vector<std::string_view> parts;
     while (true) {
@@ -80,7 +85,7 @@ inline std::vector<std::string_view> split(std::string_view s, char separator) {
 
 // ----------------------------------------------------------------------- §2 addresses
 
-// 128 bits. SPEC §1: an IPv4 address is kept as its mapped form ::ffff:a.b.c.d, so
+// 128 bits. behaviour §1: an IPv4 address is kept as its mapped form ::ffff:a.b.c.d, so
 // `1.2.3.4` and `::ffff:1.2.3.4` are one value and an IPv4 block matches both.
 using ip = std::array<std::uint8_t, 16>;
 
@@ -216,13 +221,13 @@ inline std::optional<block> parse_block(std::string_view entry) {
     return b;
 }
 
-// SPEC §1: an IPv4 block matches IPv4 addresses (in either spelling), an IPv6 block only
+// behaviour §1: an IPv4 block matches IPv4 addresses (in either spelling), an IPv6 block only
 // IPv6 addresses, even where its bits span the mapped space (`::/80`, `::/0`).
 inline bool in_block(const ip& a, const block& b) {
     return is_ipv4(a) == is_ipv4(b.base) && same_leading_bits(a, b.base, b.bits);
 }
 
-// SPEC §1: an entry written in IPv6 inside ::ffff:0:0/96 is a start-up error.
+// behaviour §1: an entry written in IPv6 inside ::ffff:0:0/96 is a start-up error.
 inline bool ipv6_entry_inside_mapped_space(std::string_view entry) {
     const auto b = parse_block(entry);
     return b && is_ipv4(b->base) && entry.substr(0, entry.find('/')).find(':') != std::string_view::npos;
@@ -245,8 +250,7 @@ inline std::vector<block> trusted_blocks(const auth_config& config) {
 
 // ------------------------------------------------------------------ §1 request facts
 
-// `localhost`, `127.x.y.z` or a bracketed IPv6 loopback, each with an optional `:port`
-// of 1-5 digits up to 65535.
+// `localhost`, `127.x.y.z` or a bracketed IPv6 loopback, each with an optional `:port`.
 inline bool names_local_host(std::string_view host_and_port) {
     std::string_view host = host_and_port, port;
     if (!host_and_port.empty() && host_and_port.front() == '[') {
@@ -259,9 +263,7 @@ inline bool names_local_host(std::string_view host_and_port) {
         port = host_and_port.substr(colon);
     }
     if (!port.empty()) {
-        const auto digits = port.substr(1);
-        if (port[0] != ':' || !all_digits(digits) || digits.size() > 5 || std::stoi(std::string(digits)) > 65535)
-            return false;
+        if (port[0] != ':' || !is_port(port.substr(1))) return false;
     }
     if (lowercase(host) == "localhost") return true;
     if (!host.empty() && host.front() == '[') {
@@ -272,10 +274,12 @@ inline bool names_local_host(std::string_view host_and_port) {
     return a && is_loopback(*a);
 }
 
-// `scheme://host[:port]` with a non-empty scheme of letters, digits, `+`, `-`, `.`.
+// `scheme://host[:port]`, the scheme a letter then letters, digits, `+`, `-`, `.`.
 inline bool origin_names_local_host(std::string_view origin) {
     const auto separator = origin.find("://");
     if (separator == std::string_view::npos || separator == 0) return false;
+    const char first = lower(origin[0]);
+    if (first < 'a' || first > 'z') return false;
     for (char c : origin.substr(0, separator)) {
         const char l = lower(c);
         if (!((l >= 'a' && l <= 'z') || (l >= '0' && l <= '9') || c == '+' || c == '-' || c == '.')) return false;
@@ -290,7 +294,7 @@ inline bool is_forwarded_evidence(std::string_view name) {
 
 enum class bearer { none, token, several_authorization_headers };
 
-// What SPEC §1 and §3 ask of a request's headers.
+// What behaviour §1 and §3 ask of a request's headers.
 struct facts {
     unsigned user_lines = 0;        // lines of the user header, blank or not
     bool user_present = false;      // some line is not blank
@@ -341,7 +345,7 @@ inline facts look_at(const basic_request& request, std::string_view user_header)
     return f;
 }
 
-// SPEC §1 local process proof: localUsers as user ids. A digit string is an id, anything
+// behaviour §1 local process proof: localUsers as user ids. A digit string is an id, anything
 // else a user name of this host (the library refuses unknown names at start-up); none
 // listed means the user this process runs as.
 inline std::vector<std::uint32_t> local_user_ids(const trusted_proxy_config& tp) {
@@ -371,12 +375,12 @@ inline bool proven_local(const trusted_proxy_config& tp, const basic_request& re
     return false;
 }
 
-// SPEC §1: what a CLI or sub-agent on the gateway host sends, proven by the kernel.
+// behaviour §1: what a CLI or sub-agent on the gateway host sends, proven by the kernel.
 inline bool direct_local(const ip& peer, bool peer_trusted, const facts& f, bool proven) {
     return is_loopback(peer) && peer_trusted && !f.forwarded_evidence && f.host_local && f.origin_local && proven;
 }
 
-// A named header with a non-blank value (SPEC §3 step 4.1).
+// A named header with a non-blank value (behaviour §3 step 4.1).
 inline bool has_non_blank(const basic_request& request, std::string_view name) {
     for (const auto& h : request.headers())
         if (same_ignoring_case(h.name, name) && !is_blank(h.value)) return true;
@@ -391,13 +395,13 @@ inline std::optional<ip> parse_forwarded_for_entry(std::string_view entry) {
         const auto close = entry.find(']');
         if (close == std::string_view::npos) return std::nullopt;
         const auto rest = entry.substr(close + 1);
-        if (!rest.empty() && (rest[0] != ':' || !all_digits(rest.substr(1)))) return std::nullopt;
+        if (!rest.empty() && (rest[0] != ':' || !is_port(rest.substr(1)))) return std::nullopt;
         return parse_ipv6(entry.substr(1, close - 1));
     }
     const auto colons = split(entry, ':').size() - 1;
     if (colons == 1) {
         const auto colon = entry.find(':');
-        if (!all_digits(entry.substr(colon + 1))) return std::nullopt;
+        if (!is_port(entry.substr(colon + 1))) return std::nullopt;
         return parse_ipv4(entry.substr(0, colon));
     }
     return parse_address(entry);
@@ -587,7 +591,7 @@ private:
 
 // ------------------------------------------------------------ §3 authentication
 
-// Which SPEC §3 steps a gateway runs. The full trusted-proxy gateway runs them all;
+// Which behaviour §3 steps a gateway runs. The full trusted-proxy gateway runs them all;
 // token and none modes, and custom compositions, leave some out.
 struct steps {
     enum class identity_from { user_header, bearer_token, nobody };
@@ -597,7 +601,7 @@ struct steps {
     bool required_headers = true;  // step 4.1
     identity_from identity = identity_from::user_header;  // 4.2-4.4, token mode, none mode
     bool allow_users = true;       // step 4.5
-    bool assertion = false;        // SPEC §10, between steps 4.1 and 4.2
+    bool assertion = false;        // behaviour §10, between steps 4.1 and 4.2
 };
 
 struct outcome {
@@ -635,7 +639,7 @@ inline outcome allow(via how, std::string identity, const net::address& client) 
 
 inline bool token_configured(const auth_config& config) { return config.token && !config.token->empty(); }
 
-// Compare a presented bearer with the configured token, counting failures (SPEC §6).
+// Compare a presented bearer with the configured token, counting failures (behaviour §6).
 // Returns the denial, or nothing when the token matched.
 inline std::optional<outcome> compare_token(const auth_config& config, const facts& f, const net::address& client,
                                             limiting limit) {
@@ -699,7 +703,7 @@ struct assertion_context {
     long long now = 0;  // seconds since the Unix epoch
 };
 
-// SPEC §10's configuration after its preset.
+// behaviour §10's configuration after its preset.
 struct assertion_settings {
     std::string header;
     std::vector<std::string> algorithms;
@@ -765,7 +769,7 @@ inline std::optional<outcome> check_assertion(const assertion_config& config, co
     return std::nullopt;
 }
 
-// SPEC §3: steps in order, the first deny wins.
+// behaviour §3: steps in order, the first deny wins.
 inline outcome authenticate(const steps& s, const auth_config& config, const basic_request& request,
                             limiting limit = {}, const assertion_context* assertions = nullptr) {
     const auto& tp = config.trusted_proxy;

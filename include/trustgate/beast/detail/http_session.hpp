@@ -82,7 +82,7 @@ class http_session final : public drainable, public std::enable_shared_from_this
 
 public:
     // `buffer` holds whatever was read from the connection already (TLS detection);
-    // `header_deadline` is when the first request header must be complete (SPEC §3:
+    // `header_deadline` is when the first request header must be complete (behaviour §3:
     // counted from accept); `proof` is what the kernel said about the peer at accept.
     http_session(std::shared_ptr<const server_state> state, connection_registry::slot slot, Stream&& stream,
                  net::address peer, boost::beast::flat_buffer buffer, clock::time_point header_deadline,

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "trustgate/detail/ascii.hpp"
+#include "trustgate/detail/uri_text.hpp"
 #include "trustgate/net/address.hpp"
 #include "trustgate/net/detail/host_name.hpp"
 
@@ -23,25 +24,6 @@ struct url_parts {
     std::optional<std::uint16_t> port;
     std::string_view rest;  // from the first '/', '?' or '#' after the authority
 };
-
-constexpr bool is_scheme(std::string_view s) noexcept {
-    if (s.empty() || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z'))) return false;
-    for (char c : s)
-        if (!(is_label_char(c) || c == '+' || c == '.')) return false;
-    return true;
-}
-
-// 1-65535 in decimal, no sign, no leading zero.
-constexpr std::optional<std::uint16_t> parse_port(std::string_view s) noexcept {
-    if (s.empty() || s.size() > 5 || s[0] == '0') return std::nullopt;
-    unsigned v = 0;
-    for (char c : s) {
-        if (!trustgate::detail::is_digit(c)) return std::nullopt;
-        v = v * 10 + unsigned(c - '0');
-    }
-    if (v > 65535) return std::nullopt;
-    return static_cast<std::uint16_t>(v);
-}
 
 // A canonical address or host name: the only hosts a URL may name.
 constexpr bool is_url_host(std::string_view host, bool ipv6) noexcept {
@@ -82,7 +64,7 @@ constexpr std::optional<authority_parts> split_authority(std::string_view author
     }
     if (!is_url_host(a.host, a.host_is_ipv6)) return std::nullopt;
     if (has_port) {
-        a.port = parse_port(port_text);
+        a.port = trustgate::detail::parse_port(port_text);
         if (!a.port) return std::nullopt;
     }
     return a;
@@ -91,7 +73,7 @@ constexpr std::optional<authority_parts> split_authority(std::string_view author
 constexpr std::optional<url_parts> split_url(std::string_view text) noexcept {
     url_parts u;
     const auto sep = text.find("://");
-    if (sep == std::string_view::npos || !is_scheme(text.substr(0, sep))) return std::nullopt;
+    if (sep == std::string_view::npos || !trustgate::detail::is_uri_scheme(text.substr(0, sep))) return std::nullopt;
     u.scheme = text.substr(0, sep);
     auto authority = text.substr(sep + 3);
     const auto end = authority.find_first_of("/?#\\");

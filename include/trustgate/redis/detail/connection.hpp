@@ -1,4 +1,4 @@
-// The Redis connection and the thread that owns it (SPEC §12).
+// The Redis connection and the thread that owns it (behaviour §12).
 //
 // An I/O thread puts a `call` (on its own stack: nothing is allocated) on an intrusive
 // queue and waits at most `timeout` for the answer. The connection thread takes what is
@@ -151,6 +151,13 @@ private:
                 continue;
             }
             backoff = first_backoff;
+            // Callers that gave up on calls still queued leave no late answer to report.
+            bool gave_up = false;
+            {
+                std::lock_guard lock(mutex_);
+                gave_up = timeouts_ > 0;
+            }
+            if (gave_up) report("no answer within the timeout");
             std::size_t taken = 0;
             {
                 std::unique_lock lock(mutex_);

@@ -1,5 +1,5 @@
 // Lockouts this gateway has learnt from Redis, so that a locked-out client is answered
-// locally, without a round trip, until its lockout ends (SPEC §12). Fixed memory: a
+// locally, without a round trip, until its lockout ends (behaviour §12). Fixed memory: a
 // set-associative table; a full set forgets the lockout that ends first (forgetting only
 // costs a round trip). Thread-safe.
 #pragma once

@@ -1,7 +1,7 @@
 // The Lua script that counts one token attempt and locks the client out, atomically, in
-// one round trip (SPEC §12). It is SCRIPT LOADed once per connection and run by EVALSHA.
+// one round trip (behaviour §12). It is SCRIPT LOADed once per connection and run by EVALSHA.
 //
-// The same sliding window as attempt_limiter (SPEC §6): failures are members of a sorted
+// The same sliding window as attempt_limiter (behaviour §6): failures are members of a sorted
 // set scored by their time in milliseconds; those at least a window old are forgotten;
 // the max-th failure within the window deletes the set and writes the lockout's end
 // under the lock key. Expiries (window for the set, lockout for the lock) only collect
@@ -13,7 +13,7 @@
 namespace trustgate::redis::detail {
 
 // KEYS[1] the client's failures, KEYS[2] its lockout's end; KEYS[3] and KEYS[4] the same
-// for all clients together (the global ceiling, SPEC §6).
+// for all clients together (the global ceiling, behaviour §6).
 // ARGV[1] "1" when the token matched, ARGV[2] max attempts, ARGV[3] window ms,
 // ARGV[4] lockout ms, ARGV[5] now in ms or "" for the server's clock, ARGV[6] a member
 // name unique to this attempt, ARGV[7] the global ceiling ("0": off).

@@ -16,7 +16,7 @@ inline constexpr std::array<std::string_view, 6> users = {
     "alice@example.com", "bob@example.com", "Carol@Example.COM", "operator@localhost", "svc-deploy", "dave",
 };
 
-// The identity headers of SPEC's background: oauth2-proxy, Pomerium, Cloudflare Access.
+// The identity headers of docs/behaviour.md's background: oauth2-proxy, Pomerium, Cloudflare Access.
 inline constexpr std::array<std::string_view, 4> user_headers = {
     "x-forwarded-user", "x-auth-request-email", "x-pomerium-claim-email", "cf-access-authenticated-user-email",
 };
@@ -45,7 +45,7 @@ inline constexpr std::array<std::string_view, 9> methods = {
     "health", "status", "chat.send", "approvals.resolve", "config.get", "config.set", "nodes.list", "Chat.Send", "",
 };
 
-// Headers no SPEC rule reads, including near misses of ones it does.
+// Headers no docs/behaviour.md rule reads, including near misses of ones it does.
 inline constexpr std::array<std::string_view, 8> unrelated_headers = {
     "accept", "user-agent", "cookie", "x-request-id", "x-forwarded", "forwarded-for", "x_forwarded_for", "x-real-ip-hint",
 };
@@ -55,14 +55,15 @@ inline constexpr std::array<std::string_view, 10> local_hosts = {
     "localhost", "LocalHost:18789", "127.0.0.1", "127.0.0.1:18789", "127.1.2.3:80", "[::1]", "[::1]:18789",
     "[::ffff:127.0.0.1]:443", "localhost:65535", "[0:0:0:0:0:0:0:1]",
 };
-inline constexpr std::array<std::string_view, 14> non_local_hosts = {
-    "", "localhost.", "::1", "127.1", "localhost:65536", "localhost:", "[::1]:123456", "127.0.0.1:80:80",
+inline constexpr std::array<std::string_view, 16> non_local_hosts = {
+    "", "localhost.", "::1", "127.1", "localhost:65536", "localhost:", "[::1]:123456", "127.0.0.1:80:80", "localhost:00080",
+    "[::1]:0",
     "evil.example", "gateway.example.com", "[127.0.0.1]", "10.0.0.1", "[::2]", "localhost.evil.example",
 };
-inline constexpr std::array<std::string_view, 8> origin_schemes = {"http", "https", "HTTP", "ws", "chrome-extension",
-                                                                   "a+b.c-d", "", "ht tp"};
+inline constexpr std::array<std::string_view, 10> origin_schemes = {"http", "https", "HTTP", "ws", "chrome-extension",
+                                                                    "a+b.c-d", "", "ht tp", "1http", "-x"};
 
-// Address spellings the SPEC rejects (SPEC §2), for x-forwarded-for entries.
+// Address spellings docs/behaviour.md rejects (behaviour §2), for x-forwarded-for entries.
 inline constexpr std::array<std::string_view, 14> malformed_addresses = {
     "127.1",    "0x7f.0.0.1", "0177.0.0.1", "2130706433", "1.2.3.4.5", "fe80::1%eth0", "1.2.3.4 5",
     "unknown",  "",           "1.2.3.4:",   "[::1]:",     "[::1",       "::1]",         "1.2.3.256",

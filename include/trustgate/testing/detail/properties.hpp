@@ -1,5 +1,5 @@
-// The bodies of the shipped properties: agreement with the reference model (SPEC §8.9)
-// and the invariants SPEC §8.1-§8.8. Each draws its inputs with `*gen` and fails with
+// The bodies of the shipped properties: agreement with the reference model (behaviour §8.9)
+// and the invariants behaviour §8.1-§8.8. Each draws its inputs with `*gen` and fails with
 // RC_ASSERT / RC_FAIL, so RapidCheck can shrink a failure to a small counterexample.
 #pragma once
 
@@ -53,11 +53,11 @@ struct composition<gateway<Policies...>> {
     static constexpr bool modelled = (modelled_policy<Policies> && ...);
 };
 
-// SPEC §5 is written for the operator scope set, so only scopes<> is checked against it.
+// behaviour §5 is written for the operator scope set, so only scopes<> is checked against it.
 template <class Gateway>
 inline constexpr bool authorizes = Gateway::template has<scopes<openclaw_scopes>>;
 
-// The SPEC §3 steps a composition runs; a custom identity policy counts as trusted-proxy
+// The behaviour §3 steps a composition runs; a custom identity policy counts as trusted-proxy
 // mode, where the invariants are strictest.
 template <class Gateway>
 model::steps steps_of() {
@@ -72,7 +72,7 @@ model::steps steps_of() {
     return s;
 }
 
-// SPEC §1, from the model: what the invariants' premises talk about.
+// behaviour §1, from the model: what the invariants' premises talk about.
 inline bool peer_trusted(const auth_config& config, const net::address& peer) {
     return model::trusted(model::from_library(peer), model::trusted_blocks(config));
 }
@@ -91,7 +91,7 @@ inline std::vector<basic_request::header> with_inserted(std::vector<basic_reques
     return h;
 }
 
-// SPEC §8.9: the gateway and the model agree on every exchange of a scenario (decision,
+// behaviour §8.9: the gateway and the model agree on every exchange of a scenario (decision,
 // reason, identity, via, client IP, missing header, retry delay, and the authorisation
 // of every method in the pool), with a failed-attempt limiter on an injected clock.
 template <class Gateway>
@@ -124,7 +124,7 @@ void agrees_with_model(const configure_function& configure, const reason_observe
     RC_TAG(std::string(to_string(last)));
 }
 
-// SPEC §8.1: via = loopback-user => the request was direct-local and had no user header.
+// behaviour §8.1: via = loopback-user => the request was direct-local and had no user header.
 template <class Gateway>
 void loopback_user_only_direct_local(const configure_function& configure) {
     const auto config = *gen::config_for(steps_of<Gateway>(), configure);
@@ -135,7 +135,7 @@ void loopback_user_only_direct_local(const configure_function& configure) {
     RC_ASSERT(!model::look_at(r, config.trusted_proxy.user_header).user_present);
 }
 
-// SPEC §8.2: in trusted-proxy mode a non-loopback peer never gets via loopback-user or
+// behaviour §8.2: in trusted-proxy mode a non-loopback peer never gets via loopback-user or
 // token, and gets loopbackUser's name only when the proxy vouched for that name; nor does
 // a loopback peer whose local process proof is missing, failed or names a user outside
 // localUsers.
@@ -154,7 +154,7 @@ void remote_peer_never_local(const configure_function& configure) {
         RC_ASSERT(d.how == via::trusted_proxy);
 }
 
-// SPEC §8.3: in trusted-proxy mode an untrusted peer is never allowed, whatever its
+// behaviour §8.3: in trusted-proxy mode an untrusted peer is never allowed, whatever its
 // headers. The peer is replaced by one outside trustedProxies.
 template <class Gateway>
 void untrusted_peer_never_allowed(const configure_function& configure) {
@@ -173,7 +173,7 @@ void untrusted_peer_never_allowed(const configure_function& configure) {
     RC_ASSERT(!d.allowed);
 }
 
-// SPEC §8.4: via = trusted-proxy => every required header was present and the identity
+// behaviour §8.4: via = trusted-proxy => every required header was present and the identity
 // is in allowUsers (when non-empty).
 template <class Gateway>
 void proxy_identity_fully_vetted(const configure_function& configure) {
@@ -186,7 +186,7 @@ void proxy_identity_fully_vetted(const configure_function& configure) {
     if (!tp.allow_users.empty()) RC_ASSERT(model::allowed_user(tp, d.identity));
 }
 
-// SPEC §8.5: header names in another case, an IPv4 peer written as mapped IPv6, and
+// behaviour §8.5: header names in another case, an IPv4 peer written as mapped IPv6, and
 // added unrelated headers leave the decision as it was.
 template <class Gateway>
 void irrelevant_changes_change_nothing(const configure_function& configure) {
@@ -219,7 +219,7 @@ void irrelevant_changes_change_nothing(const configure_function& configure) {
     if (const auto diff = difference(before, gw.authenticate(added)); !diff.empty()) RC_FAIL("unrelated headers added\n" + diff);
 }
 
-// SPEC §8.6: a header named like the user header with `_` for `-` never counts: adding
+// behaviour §8.6: a header named like the user header with `_` for `-` never counts: adding
 // such lines changes nothing, and renaming the user header's lines so is removing them.
 template <class Gateway>
 void underscore_name_never_user_header(const configure_function& configure) {
@@ -247,7 +247,7 @@ void underscore_name_never_user_header(const configure_function& configure) {
         RC_FAIL("user header renamed to " + impostor + " (before) versus removed (after)\n" + diff);
 }
 
-// SPEC §8.7: removing allowUsers entries (leaving some), removing trustedProxies entries
+// behaviour §8.7: removing allowUsers entries (leaving some), removing trustedProxies entries
 // (leaving some), removing localUsers entries (leaving some) or adding required headers
 // never turns a deny into an allow.
 template <class Gateway>
@@ -280,7 +280,7 @@ void narrowing_never_allows_more(const configure_function& configure) {
     RC_ASSERT(!d.allowed);
 }
 
-// SPEC §8.8: every granted scope is implied by the configured grant for the identity, and a
+// behaviour §8.8: every granted scope is implied by the configured grant for the identity, and a
 // method (each of the pool) is authorised exactly when a granted scope implies its
 // required scope.
 template <class Gateway>
