@@ -9,7 +9,7 @@
 // check_against_model runs behaviour §8.9 (the gateway agrees with the reference model in
 // models/ on generated scenarios); it accepts compositions of trustgate's own policies,
 // with any of them left out (the model then skips those steps). check_invariants runs
-// behaviour §8.1-§8.8, one named property each, and accepts any composition, including ones
+// behaviour §8.1-§8.8 and §8.11, one named property each, and accepts any composition, including ones
 // with policies of your own. Both generate configurations valid for the composition,
 // adjusted by `check_options::configure`, and print each property's result (and any
 // shrunk counterexample) to standard error. RC_PARAMS works as usual (seed,
@@ -69,7 +69,7 @@ std::vector<property> model_properties(const check_options& options = {}) {
              [o = options] { detail::agrees_with_model<Gateway>(o.configure, o.on_reason); }}};
 }
 
-// behaviour §8.1-§8.8 for `Gateway`, one property each (§8.8 only when it has scopes<>).
+// behaviour §8.1-§8.8 and §8.11 for `Gateway`, one property each (§8.8 only when it has scopes<>).
 template <class Gateway>
 std::vector<property> invariant_properties(const check_options& options = {}) {
     const auto c = options.configure;
@@ -88,6 +88,8 @@ std::vector<property> invariant_properties(const check_options& options = {}) {
          [c] { detail::underscore_name_never_user_header<Gateway>(c); }},
         {"behaviour §8.7: narrowing the configuration never turns a deny into an allow",
          [c] { detail::narrowing_never_allows_more<Gateway>(c); }},
+        {"behaviour §8.11: via trusted-proxy with a proxy certificate configured only over a verified, allowed certificate",
+         [c] { detail::proxy_certificate_required<Gateway>(c); }},
     };
     if constexpr (detail::authorizes<Gateway>)
         properties.push_back({"behaviour §8.8: granted scopes stay within the grant and decide methods exactly",
