@@ -2,12 +2,18 @@
 """behaviour §11 with the real things: a private CA made here with the openssl CLI, the
 gateway on TLS asking for client certificates, and Debian's nginx in front presenting
 (or not) one with proxy_ssl_certificate: the allowed name passes; no certificate, another
-name, a server-only certificate or one from another CA are refused."""
+name, a server-only certificate or one from another CA are refused. Rotating the CA file
+and the server certificate under a bounded load fails no request: new handshakes use the
+new files, an open connection keeps what it was verified under."""
 
+import http.client
 import os
+import shutil
 import ssl
 import subprocess
 import tempfile
+import threading
+import time
 import unittest
 
 import harness
@@ -48,16 +54,21 @@ make_cert("cn-only", "proxy-ca", "front-proxy.example.internal", None, "clientAu
 make_cert("other-name", "proxy-ca", "other", "DNS:other.example.internal", "clientAuth")
 make_cert("server-usage", "proxy-ca", "front-proxy", "DNS:front-proxy.example.internal", "serverAuth")
 make_cert("other-ca-proxy", "other-ca", "front-proxy", "DNS:front-proxy.example.internal", "clientAuth")
+# The rotation's next CA, a proxy certificate from it and the next server certificate.
+make_ca("next-ca")
+make_cert("next-proxy", "next-ca", "front-proxy", "DNS:front-proxy.example.internal", "clientAuth")
+make_cert("next-server", "proxy-ca", "localhost", "DNS:localhost,IP:127.0.0.1", "serverAuth")
 
 
 def pki(name):
     return os.path.join(PKI, name)
 
 
-def config(allowed_names):
+def config(allowed_names, files=PKI):
     return {"gateway": {"port": 0, "trustedProxies": ["127.0.0.1"],
-                        "tls": {"enabled": True, "certPath": pki("server.pem"), "keyPath": pki("server.key"),
-                                "clientCaPath": pki("proxy-ca.pem")},
+                        "tls": {"enabled": True, "certPath": os.path.join(files, "server.pem"),
+                                "keyPath": os.path.join(files, "server.key"),
+                                "clientCaPath": os.path.join(files, "proxy-ca.pem")},
                         "auth": {"mode": "trusted-proxy", "exposeReasons": True,
                                  "trustedProxy": {"allowLoopback": True, "loopbackUser": "operator@localhost",
                                                   "allowUsers": ["alice", "operator@localhost"],
@@ -68,9 +79,9 @@ CLIENTS = {"allowed": "proxy", "cnonly": "cn-only", "othername": "other-name", "
            "otherca": "other-ca-proxy", "none": None}
 
 
-def site(gateway_port, listen_port):
+def site(gateway_port, listen_port, clients=CLIENTS):
     locations = []
-    for path, cert in CLIENTS.items():
+    for path, cert in clients.items():
         lines = [f"location /{path}/ {{", f"    proxy_pass https://127.0.0.1:{gateway_port}/;",
                  "    proxy_set_header X-Forwarded-User alice;"]
         if cert:
@@ -82,7 +93,10 @@ def site(gateway_port, listen_port):
 class ProxyCertificate(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.gw = Gateway(ARGS.gateway, config(["front-proxy.example.internal"]), DIR)
+        c = config(["front-proxy.example.internal"])
+        cls.socket_path = os.path.join(DIR, "gateway.sock")
+        c["gateway"]["localSocket"] = cls.socket_path
+        cls.gw = Gateway(ARGS.gateway, c, DIR)
         cls.proxy_port = harness.free_port()
         harness.start_nginx(DIR, site(cls.gw.port, cls.proxy_port), "127.0.0.1", cls.proxy_port)
 
@@ -117,6 +131,160 @@ class ProxyCertificate(unittest.TestCase):
         res = request("GET", "127.0.0.1", self.gw.port, "/whoami", [("X-Forwarded-User", "alice")], tls_context=context)
         self.assertEqual((res.status, res.json()["error"].get("reason")), (401, "trusted_proxy_certificate_missing"))
 
+    def test_a_local_tool_over_plain_http_on_the_local_socket_still_works(self):
+        out = subprocess.run(["curl", "-s", "-m", "10", "--unix-socket", self.socket_path, "http://localhost/whoami"],
+                             capture_output=True, text=True, timeout=30)
+        self.assertIn('"via":"loopback-user"', out.stdout.replace(" ", ""), out)
+
+
+@unittest.skipUnless(shutil.which("caddy"), "caddy is not installed")
+class CaddyClientAuth(unittest.TestCase):
+    """Caddy's counterpart of proxy_ssl_certificate: reverse_proxy's tls_client_auth."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.gw = Gateway(ARGS.gateway, config(["front-proxy.example.internal"]), DIR)
+        cls.proxy_port = harness.free_port()
+        routes = ""
+        for path, client_auth in (("allowed", f"tls_client_auth {pki('proxy.pem')} {pki('proxy.key')}"), ("none", "")):
+            routes += (f"\thandle_path /{path}/* {{\n\t\treverse_proxy https://127.0.0.1:{cls.gw.port} {{\n"
+                       f"\t\t\theader_up X-Forwarded-User alice\n\t\t\ttransport http {{\n"
+                       f"\t\t\t\ttls_trusted_ca_certs {pki('proxy-ca.pem')}\n\t\t\t\t{client_auth}\n"
+                       f"\t\t\t}}\n\t\t}}\n\t}}\n")
+        caddyfile = f"{{\n\tadmin off\n\tauto_https off\n}}\n\nhttp://127.0.0.1:{cls.proxy_port} {{\n{routes}}}\n"
+        path = harness.write_file(os.path.join(DIR, "Caddyfile"), caddyfile)
+        env = dict(os.environ, HOME=DIR, XDG_CONFIG_HOME=DIR, XDG_DATA_HOME=DIR)
+        with open(os.path.join(DIR, "caddy.log"), "wb") as log:
+            proc = harness.spawn(["caddy", "run", "--config", path, "--adapter", "caddyfile"], env=env, stdout=log,
+                                 stderr=log)
+        harness.at_exit(lambda: harness.stop(proc))
+        harness.wait_for_port("127.0.0.1", cls.proxy_port)
+
+    def test_tls_client_auth_passes_and_its_absence_is_refused(self):
+        res = request("GET", "127.0.0.1", self.proxy_port, "/allowed/whoami")
+        self.assertEqual((res.status, res.json().get("via")), (200, "trusted-proxy"), res.body)
+        res = request("GET", "127.0.0.1", self.proxy_port, "/none/whoami")
+        self.assertEqual((res.status, res.json()["error"].get("reason")), (401, "trusted_proxy_certificate_missing"))
+
+
+def client_context(cert=None):
+    """What a local tool or a proxy of the test's own uses: trusts the CA that signs the
+    server, presents `cert` if given."""
+    context = ssl.create_default_context(cafile=pki("proxy-ca.pem"))
+    if cert:
+        context.load_cert_chain(pki(cert + ".pem"), pki(cert + ".key"))
+    return context
+
+
+class Connection:
+    """One kept-alive TLS connection to the gateway, as a proxy holds it."""
+
+    def __init__(self, port, cert):
+        self.conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=client_context(cert))
+
+    def whoami(self):
+        self.conn.request("GET", "/whoami", headers={"X-Forwarded-User": "alice"})
+        res = self.conn.getresponse()
+        return harness.Response(res.status, {k.lower(): v for k, v in res.getheaders()}, res.read().decode())
+
+    def server_certificate(self):
+        return self.conn.sock.getpeercert(binary_form=True)
+
+    def close(self):
+        self.conn.close()
+
+
+def replace_file(path, text):
+    """As a deploy tool rotates a file: a new file renamed over the old one."""
+    harness.write_file(path + ".new", text)
+    os.replace(path + ".new", path)
+
+
+def read(name):
+    with open(pki(name)) as f:
+        return f.read()
+
+
+class Rotation(unittest.TestCase):
+    LOAD_REQUESTS = 3000  # bounds: the load stops after the rotations, or at these
+    LOAD_SECONDS = 40
+
+    @classmethod
+    def setUpClass(cls):
+        cls.files = tempfile.mkdtemp(prefix="rotation-", dir=DIR)
+        for name in ("server.pem", "server.key", "proxy-ca.pem"):
+            shutil.copy(pki(name), os.path.join(cls.files, name))
+        cls.gw = Gateway(ARGS.gateway, config(["front-proxy.example.internal"], cls.files), DIR)
+        cls.proxy_port = harness.free_port()
+        harness.start_nginx(DIR, site(cls.gw.port, cls.proxy_port, {"allowed": "proxy"}), "127.0.0.1", cls.proxy_port)
+
+    def reloads(self):
+        return [line for line in self.gw.lines if line.get("event") == "reload"]
+
+    def rotate(self, changes):
+        """Replaces the files, then waits until a reload has succeeded and none follows
+        for a few of the reloader's polls (one that caught a key beside the old
+        certificate is refused, keeps the old material, and the next change reloads)."""
+        before = len(self.reloads())
+        for name, text in changes:
+            replace_file(os.path.join(self.files, name), text)
+        deadline = time.monotonic() + 15
+        seen, quiet_since = before, time.monotonic()
+        while True:
+            done = self.reloads()
+            if len(done) != seen:
+                seen, quiet_since = len(done), time.monotonic()
+            if seen > before and done[-1]["result"] == "ok" and time.monotonic() - quiet_since > 1.5:
+                self.assertEqual(done[-1]["trigger"], "tls file")
+                return
+            self.assertLess(time.monotonic(), deadline, f"no settled reload after the rotation; log: {self.gw.lines}")
+            time.sleep(0.05)
+
+    def test_rotating_the_ca_and_the_server_certificate_under_load(self):
+        statuses = []
+        rotated = threading.Event()
+
+        def load():
+            end = time.monotonic() + self.LOAD_SECONDS
+            while not rotated.is_set() and len(statuses) < self.LOAD_REQUESTS and time.monotonic() < end:
+                try:
+                    statuses.append(request("GET", "127.0.0.1", self.proxy_port, "/allowed/whoami").status)
+                except OSError as e:
+                    statuses.append(repr(e))
+
+        held = Connection(self.gw.port, "proxy")
+        self.assertEqual(held.whoami().status, 200)
+        old_server = held.server_certificate()
+        loader = threading.Thread(target=load)
+        loader.start()
+        try:
+            # Step one of a CA rotation: both CAs in the bundle.
+            time.sleep(0.3)
+            self.rotate([("proxy-ca.pem", read("proxy-ca.pem") + read("next-ca.pem"))])
+            fresh = Connection(self.gw.port, "next-proxy")
+            self.assertEqual(fresh.whoami().status, 200, "a new handshake verifies against the new bundle")
+            fresh.close()
+            # The server certificate, key first (as most tools write them).
+            self.rotate([("server.key", read("next-server.key")), ("server.pem", read("next-server.pem"))])
+            fresh = Connection(self.gw.port, None)
+            fresh.whoami()
+            self.assertNotEqual(fresh.server_certificate(), old_server, "a new handshake presents the new certificate")
+            fresh.close()
+        finally:
+            rotated.set()
+            loader.join()
+        self.assertGreater(len(statuses), 20)
+        self.assertEqual([s for s in statuses if s != 200], [], f"{len(statuses)} requests")
+
+        # Step two: the old CA leaves the bundle. The open connection was verified under
+        # the old one and keeps going; a new handshake with the old CA's certificate fails.
+        self.rotate([("proxy-ca.pem", read("next-ca.pem"))])
+        self.assertEqual(held.whoami().status, 200)
+        held.close()
+        res = Connection(self.gw.port, "proxy").whoami()
+        self.assertEqual((res.status, res.json()["error"].get("reason")), (401, "trusted_proxy_certificate_missing"))
+        self.assertEqual(Connection(self.gw.port, "next-proxy").whoami().status, 200)
+
 
 class ConfigErrors(unittest.TestCase):
     def test_client_certificate_needs_a_client_ca(self):
@@ -129,4 +297,4 @@ class ConfigErrors(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    harness.main()
