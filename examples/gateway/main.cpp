@@ -215,9 +215,9 @@ int serve(const std::shared_ptr<const compiled_config>& config, config_source so
             audit.write("stopped", {{"message", "stopped by a signal during start-up"}});
             return 0;
         }
-        const tls_loader reload_tls = [&server](const tls_settings& tls) -> std::function<void()> {
-            if (!tls.enabled) return {};
-            return [&server, context = load_tls(tls)] { server.replace_tls(context); };
+        const tls_loader reload_tls = [&server](const tls_settings& files) -> std::function<void()> {
+            if (!files.enabled) return {};
+            return [&server, context = load_tls(files)] { server.replace_tls(context); };
         };
         config_reloader reloader(std::move(source), service, audit, [&server] { server.recheck_websockets(); }, reload_tls);
         bool draining = false;  // on the server's signal strand, like both actions below
