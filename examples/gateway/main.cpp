@@ -100,12 +100,18 @@ std::string_view mode_name(trustgate::auth_mode mode) {
 std::shared_ptr<boost::asio::ssl::context> load_tls(const tls_settings& tls) {
     if (!tls.enabled) return nullptr;
     try {
-        return trustgate::beast::make_tls_context(tls.certificate_chain_file, tls.private_key_file);
+        return trustgate::beast::make_tls_context(tls.certificate_chain_file, tls.private_key_file, tls.client_ca_file);
     } catch (const trustgate::beast::tls_error& e) {
-        const bool certificate = e.which() == trustgate::beast::tls_error::file::certificate_chain;
-        throw config_error(certificate ? "gateway.tls.certPath" : "gateway.tls.keyPath",
-                           std::string(certificate ? "expected a PEM certificate chain" : "expected the PEM private key of the certificate") +
-                               ": " + e.what());
+        using file = trustgate::beast::tls_error::file;
+        switch (e.which()) {
+            case file::certificate_chain:
+                throw config_error("gateway.tls.certPath", std::string("expected a PEM certificate chain: ") + e.what());
+            case file::private_key:
+                throw config_error("gateway.tls.keyPath", std::string("expected the PEM private key of the certificate: ") + e.what());
+            case file::client_ca:
+                throw config_error("gateway.tls.clientCaPath", std::string("expected a PEM CA bundle: ") + e.what());
+        }
+        throw;
     }
 }
 
@@ -206,7 +212,11 @@ int serve(const std::shared_ptr<const compiled_config>& config, config_source so
             audit.write("stopped", {{"message", "stopped by a signal during start-up"}});
             return 0;
         }
-        config_reloader reloader(std::move(source), configs, audit, [&server] { server.recheck_websockets(); });
+        const tls_loader reload_tls = [&server](const tls_settings& files) -> std::function<void()> {
+            if (!files.enabled) return {};
+            return [&server, context = load_tls(files)] { server.replace_tls(context); };
+        };
+        config_reloader reloader(std::move(source), configs, audit, [&server] { server.recheck_websockets(); }, reload_tls);
         bool draining = false;  // on the server's signal strand, like both actions below
         server.on_signal(SIGHUP, [&] {
             if (draining) audit.write("signal", ignored_reload("the gateway is draining"));

@@ -70,6 +70,11 @@ struct assertion_config {
     long long refresh_seconds = 3600;           // 1..86400
 };
 
+// behaviour §11: `trustedProxy.clientCertificate`, the proxy's client certificate.
+struct client_certificate_config {
+    std::vector<std::string> allowed_names;  // empty: any certificate from gateway.tls.clientCaPath
+};
+
 struct trusted_proxy_config {
     std::string user_header = "x-forwarded-user";
     std::vector<std::string> required_headers;
@@ -81,6 +86,7 @@ struct trusted_proxy_config {
     // (digit strings); empty means the user the gateway runs as. Resolved at start-up.
     std::vector<std::string> local_users;
     std::optional<assertion_config> assertion;  // behaviour §10
+    std::optional<client_certificate_config> client_certificate;  // behaviour §11
 };
 
 struct scopes_config {

@@ -20,7 +20,7 @@ namespace trustgate {
 
 // A reason code: why a decision allowed or refused. Its identity is its stable snake_case
 // code, exactly as in docs/behaviour.md, in audit lines and metrics labels: two reasons are
-// equal when their codes are. The built-in codes of behaviour §3, §5, §6, §7 and §10 are
+// equal when their codes are. The built-in codes of behaviour §3, §5, §6, §7, §10 and §11 are
 // `reason::ok`, `reason::token_missing`, ...; a policy of its own makes its own, e.g.
 //   static constexpr trustgate::reason tenant_not_allowed{"tenant_not_allowed"};
 // and lists it in its `reasons` (trustgate/policy.hpp). A code is fixed at compile time (the
@@ -64,7 +64,9 @@ public:
         trusted_proxy_assertion_issuer,
         trusted_proxy_assertion_audience,
         trusted_proxy_user_mismatch,
-        origin_not_allowed;
+        origin_not_allowed,
+        trusted_proxy_certificate_missing,
+        trusted_proxy_certificate_not_allowed;
 
 private:
     // Sets the fields; the public constructors check the code (the default "ok" needs none).
@@ -97,6 +99,8 @@ inline constexpr reason reason::trusted_proxy_assertion_issuer{"trusted_proxy_as
 inline constexpr reason reason::trusted_proxy_assertion_audience{"trusted_proxy_assertion_audience"};
 inline constexpr reason reason::trusted_proxy_user_mismatch{"trusted_proxy_user_mismatch"};
 inline constexpr reason reason::origin_not_allowed{"origin_not_allowed"};
+inline constexpr reason reason::trusted_proxy_certificate_missing{"trusted_proxy_certificate_missing"};
+inline constexpr reason reason::trusted_proxy_certificate_not_allowed{"trusted_proxy_certificate_not_allowed"};
 
 // Every code trustgate's own policies and checks produce, in docs/behaviour.md's order. A
 // gateway lists its own composition's codes (gateway<...>::reasons).
@@ -122,6 +126,8 @@ struct builtin_reasons {
         reason::trusted_proxy_assertion_audience,
         reason::trusted_proxy_user_mismatch,
         reason::origin_not_allowed,
+        reason::trusted_proxy_certificate_missing,
+        reason::trusted_proxy_certificate_not_allowed,
     };
 };
 

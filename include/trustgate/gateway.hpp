@@ -166,7 +166,7 @@ class gateway {
                   "its values (users, CIDRs, headers) in that one object.");
     static_assert(detail::stages_in_order<Policies...>(),
                   "trustgate::gateway<...>: policies are out of order. List them in behaviour §3 stage order "
-                  "(source, local, headers, identity, vet, authorize), e.g. gateway<trusted_source, loopback_policy, "
+                  "(source, local, certificate, headers, identity, vet, authorize), e.g. gateway<trusted_source, loopback_policy, "
                   "required_headers, proxy_identity, allow_users, scopes<>>.");
     static_assert(detail::count_stage<stage::identity, Policies...> == 1,
                   "trustgate::gateway<...>: needs exactly one identity policy: add trustgate::proxy_identity "

@@ -34,10 +34,11 @@
 
 namespace trustgate {
 
-// behaviour §3's order: who may speak (1), local requests (2, 3), proxy contract (4.1),
+// behaviour §3's order: who may speak (1), local requests (2, 3), the proxy's client
+// certificate (start of 4, behaviour §11), proxy contract (4.1),
 // who is speaking (4.2-4.4 or a token), which identities are welcome (4.5).
 // `authorize` policies (scopes) do not run during authentication.
-enum class stage : std::uint8_t { source, local, headers, identity, vet, authorize };
+enum class stage : std::uint8_t { source, local, certificate, headers, identity, vet, authorize };
 
 enum class bearer_state : std::uint8_t {
     absent,     // no authorization header, or not the Bearer scheme, or an empty token

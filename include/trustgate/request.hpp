@@ -17,6 +17,7 @@
 
 #include "trustgate/local_proof.hpp"
 #include "trustgate/net/address.hpp"
+#include "trustgate/peer_certificate.hpp"
 
 namespace trustgate {
 
@@ -67,6 +68,23 @@ std::span<char> identity_storage_of(const R& request) noexcept {
     else return {};
 }
 
+// A request view may also carry its connection's client certificate (peer_certificate.hpp);
+// one that does not presented none.
+template <class R>
+concept carries_peer_certificate = requires(const R& r) {
+    { r.peer_certificate() } -> std::convertible_to<const trustgate::peer_certificate&>;
+};
+
+namespace detail {
+inline const trustgate::peer_certificate no_peer_certificate{};
+}  // namespace detail
+
+template <request_view R>
+const trustgate::peer_certificate& peer_certificate_of(const R& request) noexcept {
+    if constexpr (carries_peer_certificate<R>) return request.peer_certificate();
+    else return detail::no_peer_certificate;
+}
+
 // A self-contained request for tests, tools and servers that are not Beast-based.
 class basic_request {
 public:
@@ -86,6 +104,10 @@ public:
     // What the server's kernel lookup found for this request's connection, if anything.
     trustgate::local_proof local_proof() const noexcept { return proof_; }
     void set_local_proof(trustgate::local_proof proof) noexcept { proof_ = proof; }
+
+    // The client certificate the request's TLS connection presented, if any.
+    const trustgate::peer_certificate& peer_certificate() const noexcept { return certificate_; }
+    void set_peer_certificate(trustgate::peer_certificate certificate) { certificate_ = std::move(certificate); }
 
     // Appends; a repeated name becomes a repeated header, as on the wire.
     basic_request& add(std::string name, std::string value) {
@@ -107,10 +129,12 @@ public:
 private:
     net::address peer_{};
     trustgate::local_proof proof_{};
+    trustgate::peer_certificate certificate_;
     std::vector<header> headers_;
     mutable std::array<char, max_identity_bytes> identity_{};
 };
 
-static_assert(request_view<basic_request> && carries_local_proof<basic_request> && carries_identity_storage<basic_request>);
+static_assert(request_view<basic_request> && carries_local_proof<basic_request> && carries_identity_storage<basic_request> &&
+              carries_peer_certificate<basic_request>);
 
 }  // namespace trustgate

@@ -16,6 +16,8 @@
 #include "trustgate/policy/anonymous.hpp"
 #include "trustgate/policy/bearer_token.hpp"
 #include "trustgate/policy/loopback_policy.hpp"
+#include "trustgate/peer_certificate.hpp"
+#include "trustgate/policy/proxy_certificate.hpp"
 #include "trustgate/policy/proxy_identity.hpp"
 #include "trustgate/policy/required_headers.hpp"
 #include "trustgate/policy/scopes.hpp"

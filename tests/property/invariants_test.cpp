@@ -1,4 +1,4 @@
-// behaviour §8.1-§8.8, each its own property, for the presets and partial compositions; a
+// behaviour §8.1-§8.8 and §8.11, each its own property, for the presets and partial compositions; a
 // composition that breaks them is caught; behaviour §6's limiter as a state machine.
 #include <support/catch.hpp>
 
@@ -24,8 +24,12 @@ using trustgate_tests::suite_options;
 
 TEST_CASE("the full trusted-proxy gateway holds every invariant", "[invariants]") {
     const auto properties = testing::invariant_properties<trusted_proxy_gateway>();
-    REQUIRE(properties.size() == 8);
+    REQUIRE(properties.size() == 9);
     require_passed(testing::run_properties(properties, suite_options(10'000)));
+}
+
+TEST_CASE("the certificate-checking gateway holds every invariant", "[invariants]") {
+    require_passed(testing::check_invariants<trusted_proxy_certificate_gateway>(suite_options(5'000)));
 }
 
 TEST_CASE("token mode, none mode and partial compositions hold every invariant", "[invariants]") {
@@ -53,6 +57,16 @@ TEST_CASE("the invariant checks catch unsafe compositions", "[invariants]") {
     with_required.configure = [](auth_config& c) { c.trusted_proxy.required_headers.push_back("x-proxy-secret"); };
     const auto ignoring = testing::check_invariants<ignores_required_headers>(with_required);
     CHECK(std::count_if(ignoring.failed.begin(), ignoring.failed.end(), [](const std::string& n) { return n.find("§8.4") != std::string::npos; }) == 1);
+}
+
+// §8.11: the full gateway without proxy_certificate ignores a configured clientCertificate,
+// so a connection without the proxy's certificate gets through.
+TEST_CASE("the invariant checks catch a composition that ignores the proxy certificate", "[invariants]") {
+    std::cerr << "(the next check is expected to fail)\n";
+    auto options = suite_options(1'000);
+    options.configure = [](auth_config& c) { c.trusted_proxy.client_certificate = client_certificate_config{{"front-proxy.example.internal"}}; };
+    const auto result = testing::check_invariants<trusted_proxy_gateway>(options);
+    CHECK(std::count_if(result.failed.begin(), result.failed.end(), [](const std::string& n) { return n.find("§8.11") != std::string::npos; }) == 1);
 }
 
 // A local stage that believes headers alone, as trustgate did before the local process

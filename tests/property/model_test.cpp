@@ -34,19 +34,31 @@ std::map<reason, int> reasons_from_model_check(int cases) {
     return seen;
 }
 
-}  // namespace
-
-TEST_CASE("the full trusted-proxy gateway agrees with the model, reaching every reason", "[differential]") {
-    const auto seen = reasons_from_model_check<trusted_proxy_gateway>(10'000);
+// Every reason of `Gateway`'s list must be in `seen`.
+template <class Gateway>
+void check_every_reason_reached(const std::map<reason, int>& seen) {
     std::cout << "reasons over every exchange (missing_scope: some method refused):\n";
     for (const auto& [r, count] : seen) std::cout << "  " << count << " " << to_string(r) << "\n";
-    for (const auto& r : trusted_proxy_gateway::reasons) {
+    for (const auto& r : Gateway::reasons) {
         // proxy_identity compares the user header with a signed assertion's identity only when
         // an assertion policy runs first: the assertion differential test reaches it.
         if (r == reason::trusted_proxy_user_mismatch) continue;
         INFO("reason " << to_string(r) << " reached " << (seen.count(r) ? seen.at(r) : 0) << " times");
         CHECK(seen.count(r) == 1);
     }
+}
+
+}  // namespace
+
+TEST_CASE("the full trusted-proxy gateway agrees with the model, reaching every reason", "[differential]") {
+    check_every_reason_reached<trusted_proxy_gateway>(reasons_from_model_check<trusted_proxy_gateway>(10'000));
+}
+
+// behaviour §11: the certificate outcome (none, a verified name inside allowedNames, outside
+// it) is a model input, and the library agrees on reason and identity.
+TEST_CASE("the certificate-checking gateway agrees with the model, reaching every reason", "[differential]") {
+    check_every_reason_reached<trusted_proxy_certificate_gateway>(
+        reasons_from_model_check<trusted_proxy_certificate_gateway>(10'000));
 }
 
 TEST_CASE("token and none mode gateways agree with the model", "[differential]") {

@@ -11,6 +11,7 @@
 
 #include <trustgate/attempt_limiter.hpp>
 #include <trustgate/origin.hpp>
+#include <trustgate/policy/proxy_certificate.hpp>
 #include <trustgate/presets.hpp>
 
 using namespace trustgate;
@@ -741,4 +742,52 @@ TEST_CASE("the one header scan captures the headers policies declare") {
     CHECK(refused.why == tenant_policy::wrong_tenant);
     CHECK(refused.policy == "tenant_policy");
     CHECK(seen[1] == std::pair<std::string, unsigned>{"", 0});
+}
+
+// behaviour §11: with a proxy certificate configured, the header path needs a verified,
+// allowed certificate; the direct-local path does not.
+TEST_CASE("proxy certificate: missing, not allowed, allowed, and the local fallback") {
+    auto c = base_config();
+    c.trusted_proxy.client_certificate = client_certificate_config{{"Proxy.Example.internal"}};
+    const auto gw = trusted_proxy_certificate_gateway::from_config(c);
+    const auto decide = [&](const basic_request& r) { return gw.authenticate(r); };
+
+    auto proxied = request_builder("10.0.0.5").h("x-forwarded-user", "alice@example.com").request;
+    CHECK(decide(proxied).why == reason::trusted_proxy_certificate_missing);
+
+    proxied.set_peer_certificate(peer_certificate{false, {}});
+    CHECK(decide(proxied).why == reason::trusted_proxy_certificate_missing);
+
+    proxied.set_peer_certificate(peer_certificate::of({"other.example.internal"}));
+    const auto other = decide(proxied);
+    CHECK_FALSE(other.allowed);
+    CHECK(other.why == reason::trusted_proxy_certificate_not_allowed);
+
+    proxied.set_peer_certificate(peer_certificate::of({"x.example.internal", "proxy.example.INTERNAL"}));
+    const auto allowed = decide(proxied);
+    CHECK(allowed.allowed);
+    CHECK(allowed.how == via::trusted_proxy);
+
+    // No wildcard expansion: a certificate for *.example.internal is not proxy.example.internal.
+    proxied.set_peer_certificate(peer_certificate::of({"*.example.internal"}));
+    CHECK(decide(proxied).why == reason::trusted_proxy_certificate_not_allowed);
+
+    // The certificate check comes before the required headers (start of step 4).
+    c.trusted_proxy.required_headers = {"x-proxy-secret"};
+    const auto strict = trusted_proxy_certificate_gateway::from_config(c);
+    proxied.set_peer_certificate({});
+    CHECK(strict.authenticate(proxied).why == reason::trusted_proxy_certificate_missing);
+
+    const auto local = decide(request_builder("127.0.0.1").request);
+    CHECK(local.allowed);
+    CHECK(local.how == via::loopback_user);
+
+    c.trusted_proxy.client_certificate = client_certificate_config{};
+    const auto any = trusted_proxy_certificate_gateway::from_config(c);
+    proxied = request_builder("10.0.0.5").h("x-forwarded-user", "alice@example.com").h("x-proxy-secret", "s").request;
+    proxied.set_peer_certificate(peer_certificate::of({"anything"}));
+    CHECK(any.authenticate(proxied).allowed);
+
+    c.trusted_proxy.client_certificate = client_certificate_config{{""}};
+    CHECK_THROWS_AS(trusted_proxy_certificate_gateway::from_config(c), config_error);
 }

@@ -45,6 +45,7 @@
 #include "trustgate/beast/fields_view.hpp"
 #include "trustgate/local_proof.hpp"
 #include "trustgate/net/address.hpp"
+#include "trustgate/peer_certificate.hpp"
 #include "trustgate/request.hpp"
 
 namespace trustgate::beast {
@@ -63,9 +64,10 @@ using response = http::response<http::string_body>;
 class incoming {
 public:
     incoming(const request_header& header, net::address peer, bool secure, trustgate::local_proof proof = {},
-             bool local_socket = false, std::span<char> identity_storage = {}) noexcept
+             bool local_socket = false, const trustgate::peer_certificate* certificate = nullptr,
+             std::span<char> identity_storage = {}) noexcept
         : header_(&header), peer_(peer), secure_(secure), local_socket_(local_socket), proof_(proof),
-          identity_storage_(identity_storage) {}
+          certificate_(certificate), identity_storage_(identity_storage) {}
 
     const request_header& header() const noexcept { return *header_; }
     net::address peer() const noexcept { return peer_; }
@@ -74,6 +76,10 @@ public:
     bool local_socket() const noexcept { return local_socket_; }
     // Found once, at accept (trustgate/net/peer_credentials.hpp).
     trustgate::local_proof local_proof() const noexcept { return proof_; }
+    // The TLS connection's client certificate, taken once after the handshake (tls.hpp).
+    const trustgate::peer_certificate& peer_certificate() const noexcept {
+        return certificate_ ? *certificate_ : trustgate::detail::no_peer_certificate;
+    }
     // trustgate::carries_identity_storage: empty when the constructor was given none.
     std::span<char> identity_storage() const noexcept { return identity_storage_; }
 
@@ -101,11 +107,12 @@ private:
     bool secure_;
     bool local_socket_;
     trustgate::local_proof proof_;
+    const trustgate::peer_certificate* certificate_;
     std::span<char> identity_storage_;
 };
 
 static_assert(trustgate::request_view<incoming> && trustgate::carries_local_proof<incoming> &&
-              trustgate::carries_identity_storage<incoming>);
+              trustgate::carries_peer_certificate<incoming> && trustgate::carries_identity_storage<incoming>);
 
 // Reads the request body, then answers with on_body's response.
 struct read_body {

@@ -133,6 +133,11 @@ public:
     // Live connections (HTTP and WebSocket).
     std::size_t connections() const { return state_->connections.size(); }
 
+    // Replaces the TLS context new handshakes use (e.g. a reloaded certificate or client CA,
+    // behaviour §11); open connections finish under the one they started with. Only for a server
+    // built with options.tls; thread-safe.
+    void replace_tls(std::shared_ptr<boost::asio::ssl::context> context) { state_->set_tls(std::move(context)); }
+
     // Tells every open WebSocket that the rules changed (e.g. a configuration reload): each
     // calls its websocket_accept::recheck with its upgrade request, and one decided
     // concurrently with this call is rechecked once it opens. Thread-safe.

@@ -31,6 +31,7 @@
 #include "trustgate/attempt_limiter.hpp"
 #include "trustgate/net/prefix_set.hpp"
 #include "trustgate/origin.hpp"
+#include "trustgate/policy/proxy_certificate.hpp"
 #include "trustgate/policy/trusted_source.hpp"
 #include "trustgate/presets.hpp"
 
@@ -39,7 +40,7 @@ namespace trustgate::runtime {
 // One composition per gateway.auth.mode (trustgate/presets.hpp), and trusted-proxy mode
 // with a signed assertion (behaviour §10).
 using any_gateway = std::variant<trustgate::trusted_proxy_gateway, trustgate::token_gateway, trustgate::open_gateway,
-                                 trustgate::assertion::trusted_proxy_assertion_gateway>;
+                                 trustgate::assertion::trusted_proxy_assertion_gateway, trustgate::trusted_proxy_certificate_gateway>;
 
 // Makes the shared store `settings` name (gateway.auth.rateLimit.store), counting in
 // `fallback` while it is unavailable if the settings say so.
@@ -76,6 +77,14 @@ inline any_gateway build_gateway(const gateway_config& settings, trustgate::atte
         case trustgate::auth_mode::none:
             return any_gateway(std::in_place_type<trustgate::open_gateway>, build<trustgate::open_gateway>(settings, limiter));
         case trustgate::auth_mode::trusted_proxy: break;
+    }
+    if (auth.trusted_proxy.client_certificate) {
+        if (auth.trusted_proxy.assertion)
+            throw trustgate::config_error("gateway.auth.trustedProxy.clientCertificate",
+                                          "expected no assertion alongside: the example gateway checks one proxy proof, a "
+                                          "client certificate (behaviour §11) or a signed assertion (behaviour §10)");
+        return any_gateway(std::in_place_type<trustgate::trusted_proxy_certificate_gateway>,
+                           trustgate::trusted_proxy_certificate_gateway::from_config(auth, limiter));
     }
     if (auth.trusted_proxy.assertion)
         return any_gateway(std::in_place_type<trustgate::assertion::trusted_proxy_assertion_gateway>,

@@ -47,6 +47,7 @@ struct tls_settings {
     bool enabled = false;
     std::string certificate_chain_file;  // gateway.tls.certPath
     std::string private_key_file;        // gateway.tls.keyPath
+    std::string client_ca_file;          // gateway.tls.clientCaPath; empty: no client certificates (behaviour §11)
 };
 
 // gateway.metrics (behaviour §13): the Prometheus exposition, for the listed peers only.
@@ -256,7 +257,7 @@ inline std::optional<trustgate::assertion_config> read_assertion(const json& v, 
 
 inline void read_trusted_proxy(const json& v, const std::string& path, trustgate::trusted_proxy_config& tp) {
     const object_reader o(v, path, {"userHeader", "requiredHeaders", "allowUsers", "allowUsersCaseInsensitive",
-                                    "allowLoopback", "loopbackUser", "localUsers", "assertion"});
+                                    "allowLoopback", "loopbackUser", "localUsers", "assertion", "clientCertificate"});
     o.with("userHeader", [&](const json& j, const std::string& p) { tp.user_header = read_string(j, p); });
     o.with("requiredHeaders", [&](const json& j, const std::string& p) { tp.required_headers = read_string_list(j, p); });
     o.with("allowUsers", [&](const json& j, const std::string& p) { tp.allow_users = read_string_list(j, p); });
@@ -276,6 +277,14 @@ inline void read_trusted_proxy(const json& v, const std::string& path, trustgate
         }
     });
     o.with("assertion", [&](const json& j, const std::string& p) { tp.assertion = read_assertion(j, p); });
+    // behaviour §11; null leaves it off.
+    o.with("clientCertificate", [&](const json& j, const std::string& p) {
+        if (j.is_null()) return tp.client_certificate.reset();
+        const object_reader cc(j, p, {"allowedNames"});
+        trustgate::client_certificate_config config;
+        cc.with("allowedNames", [&](const json& n, const std::string& np) { config.allowed_names = read_string_list(n, np); });
+        tp.client_certificate = std::move(config);
+    });
 }
 
 inline void read_scopes(const json& v, const std::string& path, trustgate::scopes_config& sc) {
@@ -533,12 +542,14 @@ inline void read_auth(const json& v, const std::string& path, gateway_config& c)
 }
 
 inline void read_tls(const json& v, const std::string& path, tls_settings& tls) {
-    const object_reader o(v, path, {"enabled", "certPath", "keyPath"});
-    std::optional<std::string> cert, key;
+    const object_reader o(v, path, {"enabled", "certPath", "keyPath", "clientCaPath"});
+    std::optional<std::string> cert, key, client_ca;
     o.with("enabled", [&](const json& j, const std::string& p) { tls.enabled = read_bool(j, p); });
     o.with("certPath", [&](const json& j, const std::string& p) { cert = read_optional_string(j, p); });
     o.with("keyPath", [&](const json& j, const std::string& p) { key = read_optional_string(j, p); });
+    o.with("clientCaPath", [&](const json& j, const std::string& p) { client_ca = read_optional_string(j, p); });
     if (!tls.enabled) return;
+    if (client_ca && client_ca->empty()) throw config_error(o.path("clientCaPath"), "expected the path of a PEM CA bundle, or null");
     if (!cert || cert->empty())
         throw config_error(o.path("certPath"), "expected the path of a PEM certificate chain, because "
                                                "gateway.tls.enabled is true");
@@ -546,6 +557,7 @@ inline void read_tls(const json& v, const std::string& path, tls_settings& tls) 
         throw config_error(o.path("keyPath"), "expected the path of a PEM private key, because gateway.tls.enabled is true");
     tls.certificate_chain_file = *cert;
     tls.private_key_file = *key;
+    tls.client_ca_file = client_ca.value_or("");
 }
 
 inline void read_http(const json& v, const std::string& path, gateway_config& c) {
@@ -641,6 +653,11 @@ inline void read_gateway(const json& v, const std::string& path, gateway_config&
         if (!j.is_object()) wrong(p, "expected an object mapping policies' settings keys to their settings", j);
         for (const auto& [key, settings] : j.items()) c.policy_settings.emplace(key, settings);
     });
+    // behaviour §11: a client certificate can only be checked on a TLS listener that asks for one.
+    if (c.auth.trusted_proxy.client_certificate && (!c.tls.enabled || c.tls.client_ca_file.empty()))
+        throw config_error("gateway.auth.trustedProxy.clientCertificate",
+                           !c.tls.enabled ? "expected gateway.tls.enabled: client certificates need TLS"
+                                          : "expected gateway.tls.clientCaPath: the CA bundle the proxy's certificate is verified against");
 }
 
 inline void read_secrets(const json& v, const std::string& path, secret_providers& providers) {

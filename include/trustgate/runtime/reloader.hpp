@@ -11,10 +11,13 @@
 // atomic store, then calls `swapped` (the server re-decides its open WebSockets under the
 // new configuration). Any failure keeps the configuration that is serving (the last known
 // good) and says why on the audit log. Settings the listener was built from (bind, port,
-// localSocket, tls, http) apply only at start-up: a reload that changes them is refused, so
-// what runs is always what the file said when it was last accepted
+// localSocket, tls.enabled, http) apply only at start-up: a reload that changes them is
+// refused, so what runs is always what the file said when it was last accepted
 // (gateway.http.allowedOrigins is the exception: it is a rule every request is decided
-// under, so a reload applies it). Reloads run on a thread of their own, one at a time, so
+// under, so a reload applies it). The TLS files (certificate, key, client CA) are read
+// again on every reload, and a change to one of them is a reload of its own: new
+// handshakes use the new material, open connections keep the old (behaviour §11).
+// Reloads run on a thread of their own, one at a time, so
 // a slow exec resolver never holds up a request.
 #pragma once
 
@@ -33,6 +36,7 @@
 #include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include <sys/stat.h>
 
@@ -99,13 +103,17 @@ inline void check_restart_only(const gateway_config& running, const gateway_conf
     if (next.port != running.port) restart_needed("gateway.port");
     if (next.local_socket != running.local_socket) restart_needed("gateway.localSocket");
     if (next.tls.enabled != running.tls.enabled) restart_needed("gateway.tls.enabled");
-    if (next.tls.certificate_chain_file != running.tls.certificate_chain_file) restart_needed("gateway.tls.certPath");
-    if (next.tls.private_key_file != running.tls.private_key_file) restart_needed("gateway.tls.keyPath");
     if (next.max_connections != running.max_connections) restart_needed("gateway.http.maxConnections");
     if (next.connections_per_peer() != running.connections_per_peer()) restart_needed("gateway.http.maxConnectionsPerPeer");
     if (next.header_timeout != running.header_timeout) restart_needed("gateway.http.headerTimeoutMs");
     if (next.strict_transport_security != running.strict_transport_security)
         restart_needed("gateway.http.securityHeaders.strictTransportSecurity");
+}
+
+// The versions of the TLS files `tls` names, to notice a rotated certificate or CA.
+inline std::vector<std::optional<file_signature>> tls_signatures(const tls_settings& tls) {
+    if (!tls.enabled) return {};
+    return {signature_of(tls.certificate_chain_file), signature_of(tls.private_key_file), signature_of(tls.client_ca_file)};
 }
 
 }  // namespace detail
@@ -170,18 +178,27 @@ private:
     std::atomic<std::uint64_t> retired_store_errors_{0};
 };
 
+// Reads the TLS files `tls` names (throws config_error) and returns what makes new
+// handshakes use them; returns nothing when the listener has no TLS. A reloader given none
+// leaves the listener's TLS material as it started and does not watch its files.
+using tls_loader = std::function<std::function<void()>(const tls_settings& tls)>;
+
 class config_reloader {
 public:
     static constexpr auto poll_interval = std::chrono::milliseconds(500);
 
-    // Starts watching `source` (when it is a file) for changes; `swapped` runs after each
-    // successful swap.
-    config_reloader(config_source source, reloadable_gateway& configs, const audit_log& audit, std::function<void()> swapped)
+    // Starts watching `source` (when it is a file) and, given `load_tls`, the TLS files for
+    // changes; `swapped` runs after each successful swap.
+    config_reloader(config_source source, reloadable_gateway& configs, const audit_log& audit, std::function<void()> swapped,
+                    tls_loader load_tls = {})
         : source_(std::move(source)),
           configs_(configs),
           audit_(audit),
           swapped_(std::move(swapped)),
+          load_tls_(std::move(load_tls)),
           running_(configs.current()),
+          watched_tls_(load_tls_ ? running_->settings.tls : tls_settings{}),
+          tls_files_(detail::tls_signatures(watched_tls_)),
           thread_([this](std::stop_token stop) { run(stop); }) {}
 
     config_reloader(const config_reloader&) = delete;
@@ -207,6 +224,7 @@ private:
             lock.unlock();
             if (signalled) reload("signal");
             else if (source_.changed()) reload("file");
+            else if (detail::tls_signatures(watched_tls_) != tls_files_) reload("tls file");
             lock.lock();
         }
     }
@@ -216,8 +234,16 @@ private:
         try {
             auto settings = source_.read();
             detail::check_restart_only(running_->settings, settings);
+            // Noted before reading: a file still being written changes again and is read again.
+            std::function<void()> install_tls;
+            if (load_tls_) {
+                watched_tls_ = settings.tls;
+                tls_files_ = detail::tls_signatures(watched_tls_);
+                install_tls = load_tls_(settings.tls);
+            }
             const auto next = load(std::move(settings), current.get());
             configs_.replace(next);  // serving before the line says so: a script may wait for it
+            if (install_tls) install_tls();
             swapped_();
             audit_.write("reload", {{"result", "ok"}, {"trigger", std::string(trigger)}, {"generation", next->generation}});
             log_findings(audit_, *next);
@@ -236,7 +262,12 @@ private:
     reloadable_gateway& configs_;
     const audit_log& audit_;
     const std::function<void()> swapped_;
+    const tls_loader load_tls_;
     const std::shared_ptr<const compiled_config> running_;  // what the listener was built from
+    // The TLS files of the last configuration read, and their versions then (the
+    // reloader's thread only).
+    tls_settings watched_tls_;
+    std::vector<std::optional<file_signature>> tls_files_;
     std::mutex mutex_;
     std::condition_variable_any wake_;
     bool requested_ = false;

@@ -53,6 +53,7 @@ inline constexpr std::string_view secret_file_permissions = "secrets.file_permis
 inline constexpr std::string_view local_users_root = "trusted_proxy.local_users_root";
 inline constexpr std::string_view admits_nobody = "trusted_proxy.admits_nobody";
 inline constexpr std::string_view jwks_key_skipped = "assertion.jwks_key_skipped";
+inline constexpr std::string_view client_certificate_any_name = "trusted_proxy.client_certificate_any_name";
 }  // namespace finding_id
 
 // The widest trustedProxies block that draws no finding, per family.
@@ -145,6 +146,13 @@ inline std::vector<finding> security_audit(const gateway_config& c, std::span<co
         out.push_back({finding_id::plaintext_exposed, severity::warn, "gateway.tls.enabled",
                        "TLS is off on a non-loopback bind with no proxy in front: requests and bearer tokens travel in "
                        "clear text"});
+
+    // behaviour §11: every certificate the CA ever issued, for any purpose, passes as the proxy.
+    if (c.auth.mode == auth_mode::trusted_proxy && c.auth.trusted_proxy.client_certificate &&
+        c.auth.trusted_proxy.client_certificate->allowed_names.empty())
+        out.push_back({finding_id::client_certificate_any_name, severity::warn,
+                       "gateway.auth.trustedProxy.clientCertificate.allowedNames",
+                       "empty: any certificate from gateway.tls.clientCaPath passes as the proxy; list the proxy's name"});
 
     if (c.auth.token && c.auth.token->size() < min_token_length)
         out.push_back({finding_id::short_token, severity::warn, "gateway.auth.token",

@@ -9,7 +9,7 @@
 // check_against_model runs behaviour §8.9 (the gateway agrees with the reference model in
 // models/ on generated scenarios); it accepts compositions of trustgate's own policies,
 // with any of them left out (the model then skips those steps). check_invariants runs
-// behaviour §8.1-§8.8, one named property each, and accepts any composition, including ones
+// behaviour §8.1-§8.8 and §8.11, one named property each, and accepts any composition, including ones
 // with policies of your own. Both generate configurations valid for the composition,
 // adjusted by `check_options::configure`, and requests that also carry
 // `check_options::header_pools` (the headers your own policies read). They print each
@@ -87,7 +87,7 @@ std::vector<property> model_properties(const check_options& options = {}) {
              [in, observe = options.on_reason] { detail::agrees_with_model<Gateway>(in, observe); }, in.covered}};
 }
 
-// behaviour §8.1-§8.8 for `Gateway`, one property each (§8.8 only when it has scopes<>).
+// behaviour §8.1-§8.8 and §8.11 for `Gateway`, one property each (§8.8 only when it has scopes<>).
 template <class Gateway>
 std::vector<property> invariant_properties(const check_options& options = {}) {
     const detail::draw c{options.configure, options.header_pools, std::make_shared<coverage>(coverage::of<Gateway>())};
@@ -109,6 +109,8 @@ std::vector<property> invariant_properties(const check_options& options = {}) {
          &detail::underscore_name_never_user_header<Gateway>),
         p("behaviour §8.7: narrowing the configuration never turns a deny into an allow",
          &detail::narrowing_never_allows_more<Gateway>),
+        p("behaviour §8.11: via trusted-proxy with a proxy certificate configured only over a verified, allowed certificate",
+         &detail::proxy_certificate_required<Gateway>),
     };
     if constexpr (detail::authorizes<Gateway>)
         properties.push_back(p("behaviour §8.8: granted scopes stay within the grant and decide methods exactly",

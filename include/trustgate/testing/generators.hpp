@@ -10,8 +10,9 @@
 // mapped-IPv6 peers, the configuration's own trusted entries and the addresses just
 // outside them, header names in other cases or with `_`, duplicated, blank, padded,
 // comma-joined and control-character values, forwarded evidence, host/origin spellings,
-// bearer tokens right and wrong, and local process proofs (none, failed, a user inside
-// or outside localUsers). Headers your own policies read come from `header_pools` you pass.
+// bearer tokens right and wrong, local process proofs (none, failed, a user inside
+// or outside localUsers) and client certificates (none, a name allowed or not). Headers
+// your own policies read come from `header_pools` you pass.
 #pragma once
 
 #include <rapidcheck.h>
@@ -30,6 +31,7 @@
 #include "trustgate/local_proof.hpp"
 #include "trustgate/net/address.hpp"
 #include "trustgate/net/cidr.hpp"
+#include "trustgate/peer_certificate.hpp"
 #include "trustgate/policy/scopes.hpp"
 #include "trustgate/request.hpp"
 #include "trustgate/testing/detail/pools.hpp"
@@ -214,6 +216,15 @@ inline rc::Gen<auth_config> config_for(const model::steps& steps, std::function<
                     c.trusted_proxies.push_back("127.0.0.1");
             }
             if (detail::chance(1, 3)) tp.local_users = *detail::some_of(strings(detail::local_users), 2);
+        }
+        if (steps.certificate) {
+            // behaviour §11: an empty allowedNames (any certificate from the CA) now and then.
+            client_certificate_config cc;
+            if (!detail::chance(1, 8)) {
+                cc.allowed_names = *detail::some_of(strings(detail::certificate_names), 3);
+                if (cc.allowed_names.empty()) cc.allowed_names.push_back(detail::one_of(strings(detail::certificate_names)));
+            }
+            tp.client_certificate = std::move(cc);
         }
 
         c.scopes = default_scopes_config();
@@ -437,6 +448,29 @@ inline rc::Gen<local_proof> local_proof_for(const auth_config& config, bool loop
     });
 }
 
+// The client certificate a request's connection presented, when `config` checks one
+// (behaviour §11): none, or one the handshake verified whose names are often allowed
+// ones and otherwise drawn from the pool they come from, in another case at times, or
+// that has no name at all.
+inline rc::Gen<peer_certificate> peer_certificate_for(const auth_config& config) {
+    return rc::gen::exec([config] {
+        if (!config.trusted_proxy.client_certificate) return peer_certificate{};
+        enum kind { none, named, nameless };
+        switch (detail::weighted<kind>({{2, none}, {8, named}, {1, nameless}})) {
+            case none: return peer_certificate{};
+            case nameless: return peer_certificate::of({});
+            case named: break;
+        }
+        const auto& allowed = config.trusted_proxy.client_certificate->allowed_names;
+        std::vector<std::string> names;
+        for (int i = detail::weighted<int>({{6, 1}, {2, 2}, {1, 3}}); i > 0; --i) {
+            const auto name = detail::one_of(!allowed.empty() && detail::chance(1, 2) ? allowed : detail::strings(detail::certificate_names));
+            names.push_back(detail::chance(1, 4) ? *detail::with_random_case(name) : name);
+        }
+        return peer_certificate::of(std::move(names));
+    });
+}
+
 // Header lines for `config`, and for each of `pools`. `local_tool` shapes them like a CLI
 // on the gateway host (no user header, no forwarded evidence, a local host), which the
 // loopback rules need.
@@ -536,14 +570,15 @@ inline rc::Gen<std::vector<basic_request::header>> headers_for(const auth_config
     });
 }
 
-// A request from address_for with headers_for; a loopback peer often sends what a
-// local tool sends.
+// A request from address_for with headers_for and peer_certificate_for; a loopback peer
+// often sends what a local tool sends.
 inline rc::Gen<basic_request> request_for(const auth_config& config, const header_pools& pools = {}) {
     return rc::gen::exec([config, pools] {
         const auto peer = *address_for(config);
         const bool local_tool = peer.is_loopback() && detail::chance(2, 3);
         basic_request r(peer, *headers_for(config, local_tool, pools));
         r.set_local_proof(*local_proof_for(config, peer.is_loopback()));
+        r.set_peer_certificate(*peer_certificate_for(config));
         return r;
     });
 }

@@ -75,6 +75,8 @@ inline void showValue(const local_proof& p, std::ostream& os) {
 inline void showValue(const basic_request& r, std::ostream& os) {
     os << "peer " << r.peer().to_string() << ", local proof ";
     showValue(r.local_proof(), os);
+    const auto& certificate = r.peer_certificate();
+    if (certificate.verified) os << ", verified certificate " << testing::detail::quoted_list(certificate.names);
     os << ", headers {";
     for (std::size_t i = 0; i < r.headers().size(); ++i) {
         os << (i ? ", " : "");
@@ -95,7 +97,9 @@ inline void showValue(const auth_config& c, std::ostream& os) {
        << "\n  user_header " << quoted(tp.user_header) << ", required_headers " << quoted_list(tp.required_headers)
        << "\n  allow_users " << quoted_list(tp.allow_users) << (tp.allow_users_case_insensitive ? " (case-insensitive)" : "")
        << "\n  allow_loopback " << tp.allow_loopback << ", loopback_user " << testing::detail::quoted_optional(tp.loopback_user)
-       << ", local_users " << quoted_list(tp.local_users)
+       << ", local_users " << quoted_list(tp.local_users);
+    if (tp.client_certificate) os << "\n  client_certificate allowed_names " << quoted_list(tp.client_certificate->allowed_names);
+    os
        << "\n  scopes header " << quoted(c.scopes.header) << ", default " << quoted_list(c.scopes.default_scopes)
        << ", token " << quoted_list(c.scopes.token_scopes);
     for (const auto& [identity, scopes] : c.scopes.identity_scopes)

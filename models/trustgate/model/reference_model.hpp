@@ -1,4 +1,4 @@
-// trustgate/model/reference_model.hpp — behaviour §1–§6 as plain, executable C++.
+// trustgate/model/reference_model.hpp — behaviour §1–§6, §10 and §11 as plain, executable C++.
 //
 // The reference model the property tests compare the library against. It is written
 // from docs/behaviour.md (and the lead's decisions where docs/behaviour.md is silent), not from the
@@ -8,7 +8,7 @@
 // lists are searched linearly, nothing is precompiled.
 //
 // Read it top to bottom: text helpers, §2 addresses, §1 request facts and local proof, §4 client IP,
-// §6 failed attempts, §3 authentication, §5 scopes.
+// §6 failed attempts, §10 signed assertions, §11 proxy certificates, §3 authentication, §5 scopes.
 #pragma once
 
 #include <array>
@@ -29,6 +29,7 @@
 #include <trustgate/decision.hpp>
 #include <trustgate/local_proof.hpp>
 #include <trustgate/net/address.hpp>
+#include <trustgate/peer_certificate.hpp>
 #include <trustgate/request.hpp>
 
 namespace trustgate::model {
@@ -602,6 +603,7 @@ struct steps {
     identity_from identity = identity_from::user_header;  // 4.2-4.4, token mode, none mode
     bool allow_users = true;       // step 4.5
     bool assertion = false;        // behaviour §10, between steps 4.1 and 4.2
+    bool certificate = false;      // behaviour §11, at the start of step 4
 };
 
 struct outcome {
@@ -769,6 +771,21 @@ inline std::optional<outcome> check_assertion(const assertion_config& config, co
     return std::nullopt;
 }
 
+// ------------------------------------------------- §11 proxy client certificates
+
+// The connection's certificate, as the TLS handshake left it: verified or not, and its
+// names (DNS SANs, else the CN). A name is allowed when it equals a listed one ignoring
+// ASCII case; an empty list allows every verified certificate.
+inline std::optional<outcome> check_certificate(const client_certificate_config& config, const peer_certificate& presented,
+                                                const net::address& client) {
+    if (!presented.verified) return deny(reason::trusted_proxy_certificate_missing, client);
+    if (config.allowed_names.empty()) return std::nullopt;
+    for (const auto& name : presented.names)
+        for (const auto& allowed : config.allowed_names)
+            if (same_ignoring_case(name, allowed)) return std::nullopt;
+    return deny(reason::trusted_proxy_certificate_not_allowed, client);
+}
+
 // behaviour §3: steps in order, the first deny wins.
 inline outcome authenticate(const steps& s, const auth_config& config, const basic_request& request,
                             limiting limit = {}, const assertion_context* assertions = nullptr) {
@@ -796,6 +813,11 @@ inline outcome authenticate(const steps& s, const auth_config& config, const bas
         }
         // 3. A direct-local request without a user header.
         if (!f.user_present && local) return loopback_fallback(config, f, client, false, limit);
+    }
+
+    // §11: with clientCertificate, the header path needs the proxy's verified certificate.
+    if (s.certificate && tp.client_certificate) {
+        if (auto denied = check_certificate(*tp.client_certificate, request.peer_certificate(), client)) return *denied;
     }
 
     // 4.1 Headers only the proxy sets.

@@ -36,9 +36,11 @@
 #include "trustgate/beast/detail/server_state.hpp"
 #include "trustgate/beast/detail/websocket_session.hpp"
 #include "trustgate/beast/handler.hpp"
+#include "trustgate/beast/tls.hpp"
 #include "trustgate/detail/ascii.hpp"
 #include "trustgate/local_proof.hpp"
 #include "trustgate/net/address.hpp"
+#include "trustgate/peer_certificate.hpp"
 
 namespace trustgate::beast::detail {
 
@@ -130,6 +132,7 @@ private:
 
     void on_handshake(boost::beast::error_code ec, std::size_t used) {
         if (ec) return;
+        if constexpr (is_tls) certificate_ = peer_certificate_of(stream_.native_handle());
         buffer_.consume(used);
         wait_for_request();
     }
@@ -165,7 +168,9 @@ private:
     const request_header& header() const { return parser_->get(); }
 
     // The current request as the handler sees it.
-    incoming current() const { return incoming(header(), peer_, is_tls, proof_, is_local_socket, *identity_storage_); }
+    incoming current() const {
+        return incoming(header(), peer_, is_tls, proof_, is_local_socket, &certificate_, *identity_storage_);
+    }
 
     void on_header(boost::beast::error_code ec, std::size_t) {
         if (ec) return on_read_error(ec);
@@ -256,8 +261,8 @@ private:
 
     void upgrade(websocket_accept accept, std::uint64_t rules) {
         auto ws = std::make_shared<websocket_session<Stream>>(state_, std::move(slot_), std::move(stream_), std::move(buffer_),
-                                                              peer_, is_tls, proof_, is_local_socket, std::move(accept), rules,
-                                                              std::move(identity_storage_));
+                                                              peer_, is_tls, proof_, is_local_socket, std::move(certificate_),
+                                                              std::move(accept), rules, std::move(identity_storage_));
         ws->start(http::request<http::empty_body>(std::move(parser_->get().base())));
     }
 
@@ -307,6 +312,7 @@ private:
     Stream stream_;
     net::address peer_;
     trustgate::local_proof proof_;
+    trustgate::peer_certificate certificate_;  // taken once, after the handshake
     // Where a request's asserted identity lives (incoming::identity_storage): one per
     // connection, moved to the WebSocket session with the upgrade request the handler's
     // decision may point into. The next request is read only after this one is answered.

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,6 +27,17 @@ struct server_state {
           handler(std::move(h)),
           connections(options.max_connections, std::max<std::size_t>(1, options.max_connections_per_peer)) {}
 
+    // The context the next TLS handshake uses (server::replace_tls swaps it).
+    std::shared_ptr<boost::asio::ssl::context> tls() const {
+        std::lock_guard lock(tls_mutex_);
+        return tls_;
+    }
+
+    void set_tls(std::shared_ptr<boost::asio::ssl::context> context) const {
+        std::lock_guard lock(tls_mutex_);
+        tls_ = std::move(context);
+    }
+
     void decorate(http::response_header<>& header) const {
         if (options.decorate) options.decorate(header);
     }
@@ -44,6 +56,10 @@ struct server_state {
     // before its upgrade was decided, so one decided under rules that changed meanwhile
     // is re-decided as soon as it opens, however the two raced.
     std::atomic<std::uint64_t> rules_changed{0};
+
+private:
+    mutable std::mutex tls_mutex_;
+    mutable std::shared_ptr<boost::asio::ssl::context> tls_ = options.tls;
 };
 
 // The server's own error responses, shaped like the example gateway's:

@@ -41,7 +41,7 @@ private:
     void on_detect(boost::beast::error_code ec, bool tls) {
         if (ec) return;
         if (tls) {
-            std::make_shared<http_session<tls_stream>>(state_, std::move(slot_), tls_stream(std::move(stream_), *state_->options.tls),
+            std::make_shared<http_session<tls_stream>>(state_, std::move(slot_), tls_stream(std::move(stream_), *state_->tls()),
                                                        peer_, std::move(buffer_), header_deadline_, proof_)
                 ->start();
         } else {

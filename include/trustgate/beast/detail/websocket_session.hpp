@@ -23,6 +23,7 @@
 #include "trustgate/beast/detail/server_state.hpp"
 #include "trustgate/beast/handler.hpp"
 #include "trustgate/local_proof.hpp"
+#include "trustgate/peer_certificate.hpp"
 #include "trustgate/net/address.hpp"
 #include "trustgate/request.hpp"
 
@@ -64,11 +65,11 @@ public:
     // server's rules_changed count from before the upgrade was decided.
     websocket_session(std::shared_ptr<const server_state> state, connection_registry::slot slot, Stream&& stream,
                       const boost::beast::flat_buffer& already_read, net::address peer, bool secure,
-                      trustgate::local_proof proof, bool local_socket, websocket_accept accept, std::uint64_t rules,
-                      std::unique_ptr<identity_storage> identities)
+                      trustgate::local_proof proof, bool local_socket, trustgate::peer_certificate certificate,
+                      websocket_accept accept, std::uint64_t rules, std::unique_ptr<identity_storage> identities)
         : state_(std::move(state)), slot_(std::move(slot)), ws_(std::move(stream), already_read), peer_(peer),
-          secure_(secure), local_socket_(local_socket), proof_(proof), identity_storage_(std::move(identities)),
-          accept_(std::move(accept)), decided_under_(rules) {}
+          secure_(secure), local_socket_(local_socket), proof_(proof), certificate_(std::move(certificate)),
+          identity_storage_(std::move(identities)), accept_(std::move(accept)), decided_under_(rules) {}
 
     // Runs on the connection's strand (the HTTP session calls it from its handler).
     // `upgrade` is kept: recheck decides again from it.
@@ -128,7 +129,8 @@ private:
         if (!accept_.recheck) return;
         std::optional<std::string> refused;
         try {
-            refused = accept_.recheck(incoming(upgrade_, peer_, secure_, proof_, local_socket_, *identity_storage_));
+            refused = accept_.recheck(
+                incoming(upgrade_, peer_, secure_, proof_, local_socket_, &certificate_, *identity_storage_));
         } catch (...) {
             return close(websocket::close_code::internal_error);
         }
@@ -177,6 +179,7 @@ private:
     bool secure_;
     bool local_socket_;
     trustgate::local_proof proof_;  // the upgrade's, for recheck
+    trustgate::peer_certificate certificate_;
     // The HTTP session's: the handler's decision on the upgrade may point into it.
     std::unique_ptr<identity_storage> identity_storage_;
     websocket_accept accept_;

@@ -27,6 +27,13 @@ inline constexpr std::array<std::string_view, 4> required_header_names = {
     "x-auth-request-user", "x-proxy-secret", "x-forwarded-email", "X-Auth-Request-Groups",
 };
 
+// Client certificate names (behaviour §11): a proxy's DNS name in two cases, a CN-style
+// name, and near misses (a wildcard is not expanded, a suffix is another name).
+inline constexpr std::array<std::string_view, 6> certificate_names = {
+    "front-proxy.example.internal", "Front-Proxy.Example.Internal", "oauth2-proxy", "*.example.internal",
+    "proxy.example.internal.evil", "other.example.internal",
+};
+
 // trustedProxies entries: loopback, private ranges, single hosts inside ranges, IPv6
 // ranges (`::/80` spans the IPv4-mapped space, which it must not match) and, rarely
 // drawn, everything IPv4 or IPv6.

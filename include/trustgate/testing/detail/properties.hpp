@@ -1,5 +1,5 @@
 // The bodies of the shipped properties: agreement with the reference model (behaviour §8.9)
-// and the invariants behaviour §8.1-§8.8. Each draws its inputs with `*gen` and fails with
+// and the invariants behaviour §8.1-§8.8 and §8.11. Each draws its inputs with `*gen` and fails with
 // RC_ASSERT / RC_FAIL, so RapidCheck can shrink a failure to a small counterexample.
 #pragma once
 
@@ -24,6 +24,7 @@
 #include "trustgate/policy/anonymous.hpp"
 #include "trustgate/policy/bearer_token.hpp"
 #include "trustgate/policy/loopback_policy.hpp"
+#include "trustgate/policy/proxy_certificate.hpp"
 #include "trustgate/policy/proxy_identity.hpp"
 #include "trustgate/policy/required_headers.hpp"
 #include "trustgate/policy/scopes.hpp"
@@ -65,7 +66,7 @@ template <class P>
 inline constexpr bool modelled_policy =
     std::is_same_v<P, trusted_source> || std::is_same_v<P, loopback_policy> || std::is_same_v<P, required_headers> ||
     std::is_same_v<P, proxy_identity> || std::is_same_v<P, bearer_token> || std::is_same_v<P, anonymous> ||
-    std::is_same_v<P, allow_users> || std::is_same_v<P, scopes<openclaw_scopes>>;
+    std::is_same_v<P, allow_users> || std::is_same_v<P, scopes<openclaw_scopes>> || std::is_same_v<P, proxy_certificate>;
 
 template <class Gateway>
 struct composition;
@@ -88,6 +89,7 @@ model::steps steps_of() {
     s.loopback = Gateway::template has<loopback_policy>;
     s.required_headers = Gateway::template has<required_headers>;
     s.allow_users = Gateway::template has<allow_users>;
+    s.certificate = Gateway::template has<proxy_certificate>;
     s.identity = Gateway::template has<bearer_token> ? model::steps::identity_from::bearer_token
                  : Gateway::template has<anonymous> ? model::steps::identity_from::nobody
                                                     : model::steps::identity_from::user_header;
@@ -310,6 +312,21 @@ void narrowing_never_allows_more(const draw& in) {
 
     const auto d = Gateway::from_config(narrow).authenticate(r);
     RC_ASSERT(!d.allowed);
+}
+
+// behaviour §8.11: with clientCertificate configured, via = trusted-proxy => the connection
+// presented a certificate the handshake verified against clientCaPath, with an allowed name.
+template <class Gateway>
+void proxy_certificate_required(const draw& in) {
+    const auto config = *gen::config_for(steps_of<Gateway>(), in.configure);
+    if (!config.trusted_proxy.client_certificate) return;
+    const auto r = *gen::request_for(config, in.pools);
+    const auto gw = Gateway::from_config(config);
+    const auto d = counted(gw, gw, r, in);
+    if (d.how != via::trusted_proxy) return;
+    RC_TAG("allowed via trusted-proxy with a certificate configured");
+    RC_ASSERT(r.peer_certificate().verified);
+    RC_ASSERT(!model::check_certificate(*config.trusted_proxy.client_certificate, r.peer_certificate(), d.client_ip));
 }
 
 // behaviour §8.8: every granted scope is implied by the configured grant for the identity, and a
