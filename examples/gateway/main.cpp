@@ -12,9 +12,7 @@
 // exec resolver may take seconds) or drains is ignored with a log line, never the end
 // of the process. --explain decides one request read from standard input without
 // serving (trustgate/runtime/explain.hpp): exit 0 allow, 1 deny, 2 bad input.
-#include <algorithm>
 #include <charconv>
-#include <functional>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -23,21 +21,18 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 
 #include <boost/system/system_error.hpp>
 
 #include "service.hpp"
 #include "trustgate/beast/server.hpp"
-#include "trustgate/beast/tls.hpp"
 #include "trustgate/metrics.hpp"
 #include "trustgate/runtime/explain.hpp"
+#include "trustgate/runtime/listener.hpp"
+#include "trustgate/runtime/start_signals.hpp"
 #if TRUSTGATE_GATEWAY_REDIS
-#include "trustgate/redis/store.hpp"
+#include "trustgate/runtime/redis_connector.hpp"
 #endif
 
 namespace {
@@ -87,116 +82,30 @@ std::optional<command_line> parse_command_line(int argc, char** argv) {
     return cli;
 }
 
-std::string_view mode_name(trustgate::auth_mode mode) {
-    switch (mode) {
-        case trustgate::auth_mode::token: return "token";
-        case trustgate::auth_mode::none: return "none";
-        case trustgate::auth_mode::trusted_proxy: break;
-    }
-    return "trusted-proxy";
-}
-
-// TLS files are part of the configuration: a problem with them is a config error.
-std::shared_ptr<boost::asio::ssl::context> load_tls(const tls_settings& tls) {
-    if (!tls.enabled) return nullptr;
-    try {
-        return trustgate::beast::make_tls_context(tls.certificate_chain_file, tls.private_key_file, tls.client_ca_file);
-    } catch (const trustgate::beast::tls_error& e) {
-        using file = trustgate::beast::tls_error::file;
-        switch (e.which()) {
-            case file::certificate_chain:
-                throw config_error("gateway.tls.certPath", std::string("expected a PEM certificate chain: ") + e.what());
-            case file::private_key:
-                throw config_error("gateway.tls.keyPath", std::string("expected the PEM private key of the certificate: ") + e.what());
-            case file::client_ca:
-                throw config_error("gateway.tls.clientCaPath", std::string("expected a PEM CA bundle: ") + e.what());
-        }
-        throw;
-    }
-}
-
-// Catches SIGHUP, SIGINT and SIGTERM before anything slow happens, and SIGHUP for as long
-// as it lives, so that a reload signal can never take the default action (ending the
-// process): not during start-up, nor after the server has released its own handling.
-class early_signals {
-public:
-    early_signals() : set_(io_, SIGHUP, SIGINT, SIGTERM) {}
-
-    // The signals that arrived since the last call.
-    std::vector<int> take() {
-        std::vector<int> caught;
-        std::function<void()> wait = [&] {
-            set_.async_wait([&](const boost::system::error_code& ec, int signal_number) {
-                if (ec) return;
-                caught.push_back(signal_number);
-                wait();
-            });
-        };
-        wait();
-        io_.poll();
-        set_.cancel();
-        io_.poll();
-        io_.restart();
-        return caught;
-    }
-
-    // Once the server catches SIGINT/SIGTERM itself: held here too, a second one could
-    // not end a drain at once.
-    void release_stop_signals() {
-        set_.remove(SIGINT);
-        set_.remove(SIGTERM);
-    }
-
-private:
-    boost::asio::io_context io_;
-    boost::asio::signal_set set_;
-};
-
 log_line ignored_reload(std::string_view why) {
     return {{"signal", "SIGHUP"}, {"result", "ignored"}, {"message", "reload ignored: " + std::string(why)}};
 }
 
-std::string url_of(const boost::asio::ip::tcp::endpoint& where, bool tls) {
-    const auto host = where.address().is_v6() ? "[" + where.address().to_string() + "]" : where.address().to_string();
-    return std::string(tls ? "https://" : "http://") + host + ":" + std::to_string(where.port());
-}
-
-// gateway.auth.rateLimit.store {"type": "redis"} (behaviour §12): the store's lines go on the
-// audit log.
-std::shared_ptr<const store_connector> redis_connector(const audit_log& audit) {
-    return std::make_shared<const store_connector>(
-        [&audit](const trustgate::redis::store_options& settings, const trustgate::rate_limit_config& limits,
-                 trustgate::attempt_limiter& fallback) -> std::shared_ptr<trustgate::attempt_store> {
+// gateway.auth.rateLimit.store {"type": "redis"} needs the trustgate::redis component.
+std::shared_ptr<const store_connector> store_connector_for(const audit_log& audit) {
 #if TRUSTGATE_GATEWAY_REDIS
-            return std::make_shared<trustgate::redis::store>(limits, settings, &fallback, [&audit](std::string_view message) {
-                audit.write("limiter_store", {{"message", std::string(message)}});
-            });
+    return redis_connector(audit);
 #else
-            (void)settings, (void)limits, (void)fallback, (void)audit;
-            throw config_error("gateway.auth.rateLimit.store.type",
-                               R"(expected "memory": this trustgate-gateway was built without Redis support (libhiredis-dev))");
+    (void)audit;
+    return std::make_shared<const store_connector>([](const auto&, const auto&, auto&) -> std::shared_ptr<trustgate::attempt_store> {
+        throw config_error("gateway.auth.rateLimit.store.type",
+                           R"(expected "memory": this trustgate-gateway was built without Redis support (libhiredis-dev))");
+    });
 #endif
-        });
 }
 
 int serve(const std::shared_ptr<const compiled_config>& config, config_source source,
-          std::shared_ptr<boost::asio::ssl::context> tls, early_signals& signals, const audit_log& audit) {
+          trustgate::beast::server_options options, start_signals& signals, const audit_log& audit) {
     trustgate::metrics metrics;
     reloadable_gateway configs(config, &metrics);
     gateway_service service(configs, audit, metrics);
     const auto& settings = config->settings;
     log_findings(audit, *config);
-
-    trustgate::beast::server_options options;
-    options.bind = settings.bind;
-    options.port = settings.port;
-    options.threads = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
-    options.max_connections = settings.max_connections;
-    if (settings.local_socket) options.local_socket = *settings.local_socket;
-    options.max_connections_per_peer = settings.connections_per_peer();
-    options.header_timeout = settings.header_timeout;
-    options.tls = std::move(tls);
-    options.decorate = [&service](http::response_header<>& header) { service.decorate(header); };
     const bool secure = options.tls != nullptr;
     const std::string where = settings.bind.to_string() + " port " + std::to_string(settings.port) +
                               (settings.local_socket ? " and " + *settings.local_socket : "");
@@ -212,11 +121,8 @@ int serve(const std::shared_ptr<const compiled_config>& config, config_source so
             audit.write("stopped", {{"message", "stopped by a signal during start-up"}});
             return 0;
         }
-        const tls_loader reload_tls = [&server](const tls_settings& files) -> std::function<void()> {
-            if (!files.enabled) return {};
-            return [&server, context = load_tls(files)] { server.replace_tls(context); };
-        };
-        config_reloader reloader(std::move(source), configs, audit, [&server] { server.recheck_websockets(); }, reload_tls);
+        config_reloader reloader(std::move(source), configs, audit, [&server] { server.recheck_websockets(); },
+                                 tls_reloader(server));
         bool draining = false;  // on the server's signal strand, like both actions below
         server.on_signal(SIGHUP, [&] {
             if (draining) audit.write("signal", ignored_reload("the gateway is draining"));
@@ -228,7 +134,7 @@ int serve(const std::shared_ptr<const compiled_config>& config, config_source so
         });
         signals.release_stop_signals();
         const auto url = url_of(server.local_endpoint(), secure);
-        log_line listening{{"message", "listening on " + url}, {"url", url}, {"mode", std::string(mode_name(settings.auth.mode))}};
+        log_line listening{{"message", "listening on " + url}, {"url", url}, {"mode", std::string(to_string(settings.auth.mode))}};
         if (settings.local_socket) listening["localSocket"] = *settings.local_socket;
         audit.write("listening", listening);
         server.run();
@@ -243,7 +149,7 @@ int serve(const std::shared_ptr<const compiled_config>& config, config_source so
 }  // namespace
 
 int main(int argc, char** argv) {
-    early_signals signals;
+    start_signals signals;
     const auto cli = parse_command_line(argc, argv);
     if (!cli || cli->help) {
         std::fputs(usage.data(), cli ? stdout : stderr);
@@ -257,12 +163,12 @@ int main(int argc, char** argv) {
     auto source = cli->config_file ? config_source::file(*cli->config_file) : config_source::embedded();
     static const audit_log audit(stderr);
     std::shared_ptr<const compiled_config> config;
-    std::shared_ptr<boost::asio::ssl::context> tls;
+    trustgate::beast::server_options options;
     try {
         auto settings = source.read();
-        tls = load_tls(settings.tls);
+        options = server_options_of(settings);
         // --check-config and --explain never contact Redis: without a connector the store is not made.
-        config = load(std::move(settings), nullptr, cli->check_only || cli->explain ? nullptr : redis_connector(audit));
+        config = load(std::move(settings), nullptr, cli->check_only || cli->explain ? nullptr : store_connector_for(audit));
     } catch (const config_error& e) {
         std::fprintf(stderr, "config error: %s\n", e.what());
         return 2;
@@ -272,10 +178,10 @@ int main(int argc, char** argv) {
         return explain(*config, *cli->peer, cli->proof, std::move(raw), cli->json, stdout, stderr);
     }
     if (cli->check_only) {
-        std::printf("config ok: %s mode, %s port %u\n", mode_name(config->settings.auth.mode).data(),
+        std::printf("config ok: %s mode, %s port %u\n", to_string(config->settings.auth.mode).data(),
                     config->settings.bind.to_string().c_str(), unsigned(config->settings.port));
         for (const auto& f : config->findings) std::fprintf(stderr, "%s\n", format_finding(f).c_str());
         return 0;
     }
-    return serve(config, std::move(source), std::move(tls), signals, audit);
+    return serve(config, std::move(source), std::move(options), signals, audit);
 }

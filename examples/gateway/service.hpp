@@ -173,8 +173,7 @@ class gateway_service {
 public:
     // `configs` and `metrics` (which counts what this service decides) outlive the service.
     gateway_service(const reloadable_gateway& configs, const audit_log& audit, trustgate::metrics& metrics)
-        : strict_transport_security_(configs.current()->settings.strict_transport_security),
-          configs_(configs),
+        : configs_(configs),
           audit_(audit),
           metrics_(metrics) {}
 
@@ -198,12 +197,6 @@ public:
         auto reply = std::visit([&](const auto& gateway) { return serve(config, gateway, request); }, config->gateway);
         metrics_.observe_request(std::chrono::steady_clock::now() - started);
         return reply;
-    }
-
-    // server_options::decorate: headers every response carries. They come from start-up
-    // settings, which a reload may not change.
-    void decorate(http::response_header<>& header) const {
-        if (strict_transport_security_) header.set(http::field::strict_transport_security, *strict_transport_security_);
     }
 
 private:
@@ -369,7 +362,6 @@ private:
         return std::nullopt;
     }
 
-    const std::optional<std::string> strict_transport_security_;
     const reloadable_gateway& configs_;
     const audit_log& audit_;
     trustgate::metrics& metrics_;

@@ -10,8 +10,7 @@
 // RC_PARAMS="max_success=10000" or RC_PARAMS="seed=42". README.md shows this file
 // between the markers (a test keeps the two in sync).
 // readme-example-begin
-#include <algorithm>
-#include <cctype>
+#include <array>
 #include <string_view>
 
 #include <trustgate/testing/checks.hpp>
@@ -25,19 +24,15 @@ using strict_gateway = trustgate::gateway<trustgate::trusted_source, trustgate::
 struct acme_only {
     static constexpr trustgate::stage stage = trustgate::stage::vet;
     static constexpr std::string_view name = "acme_only";
+    static constexpr trustgate::reason tenant_not_allowed{"tenant_not_allowed"};
+    static constexpr std::array reasons{tenant_not_allowed};
+    static constexpr std::array headers{std::string_view{"x-tenant"}};  // captured by the gateway's scan
     template <class Context>
     static acme_only from_config(const trustgate::auth_config&, const Context&) { return {}; }
     template <trustgate::request_view R>
-    trustgate::verdict check(trustgate::request_facts&, const R& request) const {
-        int lines = 0, acme = 0;
-        request.for_each_header([&](std::string_view header, std::string_view value) {
-            const auto lower = [](unsigned char c) { return char(std::tolower(c)); };
-            if (!std::ranges::equal(header, std::string_view("x-tenant"), {}, lower)) return;
-            ++lines;
-            acme += value == "acme";
-        });
-        if (lines == 1 && acme == 1) return trustgate::next_policy;
-        return trustgate::decision::deny(trustgate::reason::trusted_proxy_user_not_allowed, name);
+    trustgate::verdict check(trustgate::request_facts& facts, const R&) const {
+        if (facts.header_lines("x-tenant") == 1 && facts.header("x-tenant") == "acme") return trustgate::next_policy;
+        return trustgate::decision::deny(tenant_not_allowed, name);
     }
 };
 using tenant_gateway = trustgate::gateway<trustgate::trusted_source, trustgate::required_headers,

@@ -55,6 +55,16 @@ private:
 
 enum class auth_mode { trusted_proxy, token, none };
 
+// As gateway.auth.mode spells it.
+constexpr std::string_view to_string(auth_mode mode) noexcept {
+    switch (mode) {
+        case auth_mode::token: return "token";
+        case auth_mode::none: return "none";
+        case auth_mode::trusted_proxy: break;
+    }
+    return "trusted-proxy";
+}
+
 // behaviour §10: `trustedProxy.assertion`, a signed assertion from the proxy. An unset value
 // takes the preset's (trustgate/assertion/proxy_assertion.hpp resolves and checks them).
 struct assertion_config {

@@ -24,7 +24,7 @@
 #include "trustgate/attempt_store.hpp"
 #include "trustgate/config.hpp"
 #include "trustgate/decision.hpp"
-#include "trustgate/detail/scan.hpp"
+#include "trustgate/impl/scan.hpp"
 #include "trustgate/policy.hpp"
 #include "trustgate/request.hpp"
 #include "trustgate/trace.hpp"

@@ -24,7 +24,7 @@
 #include "trustgate/detail/ascii.hpp"
 #include "trustgate/detail/uri_text.hpp"
 #include "trustgate/net/address.hpp"
-#include "trustgate/net/detail/url_text.hpp"
+#include "trustgate/net/impl/url_text.hpp"
 #include "trustgate/request.hpp"
 
 namespace trustgate {

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "trustgate/detail/ascii.hpp"
 #include "trustgate/local_proof.hpp"
 #include "trustgate/net/address.hpp"
 #include "trustgate/peer_certificate.hpp"
@@ -51,6 +52,15 @@ constexpr trustgate::local_proof local_proof_of(const R& request) noexcept {
 
 // The longest identity trustgate accepts (behaviour §3 step 4.4).
 inline constexpr std::size_t max_identity_bytes = 256;
+
+// behaviour §3 step 4.4 for an already trimmed, non-blank identity: at most
+// max_identity_bytes, no control character. Every identity passes these rules: a user
+// header's, a signed assertion's claim, and the configured loopbackUser.
+constexpr bool acceptable_identity(std::string_view trimmed) noexcept {
+    for (const char c : trimmed)
+        if (detail::is_control(c)) return false;
+    return trimmed.size() <= max_identity_bytes;
+}
 
 // A request view may also lend storage that lives as long as the request, for an identity
 // that is not text of the request (a signed assertion's claim, behaviour §10), so that the

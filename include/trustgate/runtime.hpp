@@ -12,6 +12,9 @@
 //   policy_settings.hpp  policies of your own with settings at gateway.policies.<key>
 //   jwks_fetch.hpp       behaviour §10's jwksUrl fetched through the egress rules
 //   explain.hpp          one raw request decided and explained per policy, without serving
+//   listener.hpp         the Beast listener a configuration describes, TLS files reloaded
+//   start_signals.hpp    SIGHUP, SIGINT and SIGTERM caught from the first line of main
+//   redis_connector.hpp  (not included here: needs trustgate::redis) the Redis limiter store
 #pragma once
 
 #include "trustgate/runtime/audit_log.hpp"
@@ -19,8 +22,10 @@
 #include "trustgate/runtime/config_json.hpp"
 #include "trustgate/runtime/explain.hpp"
 #include "trustgate/runtime/http_answer.hpp"
+#include "trustgate/runtime/listener.hpp"
 #include "trustgate/runtime/jwks_fetch.hpp"
 #include "trustgate/runtime/policy_settings.hpp"
 #include "trustgate/runtime/reloader.hpp"
 #include "trustgate/runtime/secrets.hpp"
 #include "trustgate/runtime/security_audit.hpp"
+#include "trustgate/runtime/start_signals.hpp"

@@ -392,7 +392,7 @@ TEST_CASE("target URLs: strict parse, origin-form target, authority for CONNECT"
     }
 }
 
-// Issue 19 item 11: each condition of net/detail/url_text.hpp and net/egress.hpp, on
+// Issue 19 item 11: each condition of net/impl/url_text.hpp and net/egress.hpp, on
 // both sides, so that a flipped comparison or a dropped check fails a line here.
 TEST_CASE("split_url: every condition, both ways") {
     using detail::split_url;

@@ -71,7 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (checked.why != ta::failure::none) return 0;
     const std::string_view identity = checked.identity;
     check(!identity.empty() && trustgate::detail::trim(identity) == identity &&
-              trustgate::proxy_identity::acceptable_identity(identity),
+              trustgate::acceptable_identity(identity),
           [&] { return "a verified identity behaviour §3 step 4.4 refuses: " + quoted(identity); });
     bool from_set = false;
     for (const auto& k : keys.keys) from_set = from_set || &k == checked.key;

@@ -32,7 +32,7 @@
 #include <trustgate/net/address.hpp>
 #include <trustgate/presets.hpp>
 #include <trustgate/request.hpp>
-#include <trustgate/testing/detail/compare.hpp>
+#include <trustgate/testing/impl/compare.hpp>
 
 #include "fuzz_check.hpp"
 

@@ -1,6 +1,6 @@
 // Fuzz target: raw HTTP bytes through the Beast adapter's request path.
 //
-// The adapter (trustgate/beast/detail/http_session.hpp) reads each request with an
+// The adapter (trustgate/beast/impl/http_session.hpp) reads each request with an
 // http::request_parser<string_body> limited by server_options into a buffer of bounded
 // size, refuses a body of unknowable length, hands the header to the handler (which
 // authenticates a fields_view of it) before any body byte, reads the body, and refuses a
@@ -30,13 +30,13 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
-#include <trustgate/beast/detail/http_session.hpp>
+#include <trustgate/beast/impl/http_session.hpp>
 #include <trustgate/beast/fields_view.hpp>
 #include <trustgate/beast/handler.hpp>
 #include <trustgate/beast/options.hpp>
 #include <trustgate/model/reference_model.hpp>
 #include <trustgate/presets.hpp>
-#include <trustgate/testing/detail/compare.hpp>
+#include <trustgate/testing/impl/compare.hpp>
 
 #include "fuzz_check.hpp"
 

@@ -34,7 +34,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
-#include <trustgate/beast/detail/websocket_session.hpp>
+#include <trustgate/beast/impl/websocket_session.hpp>
 #include <trustgate/presets.hpp>
 
 #include "fuzz_check.hpp"

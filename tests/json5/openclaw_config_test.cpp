@@ -4,6 +4,8 @@
 // and "did you mean" for a misspelt key.
 #include <support/catch.hpp>
 
+#include <algorithm>
+#include <array>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -119,16 +121,20 @@ TEST_CASE("the gateway's reader keeps JSON's errors on JSON5") {
 namespace {
 
 // A policy of a user's own with settings of its own (trustgate/runtime/policy_settings.hpp):
-// the vouched-for identity must be in one of the configured domains.
+// the vouched-for identity must be in one of the configured domains. README.md shows it
+// between the markers (a test keeps the two in sync).
+// readme-example-begin
 struct domain_policy {
-    static constexpr trustgate::stage stage = trustgate::stage::vet;
+    static constexpr trustgate::stage stage = trustgate::stage::vet;  // after the identity
     static constexpr std::string_view name = "domain_policy";
-    static constexpr std::string_view settings_key = "domain";
+    static constexpr trustgate::reason domain_not_allowed{"domain_not_allowed"};
+    static constexpr std::array reasons{domain_not_allowed};
+    static constexpr std::string_view settings_key = "domain";  // gateway.policies.domain
     struct settings {
         std::vector<std::string> domains{"example.com"};
     };
     static settings read_settings(const nlohmann::json& value, const std::string& path) {
-        const trustgate::runtime::object_reader o(value, path, {"domains"});
+        const trustgate::runtime::object_reader o(value, path, {"domains"});  // unknown keys, "did you mean"
         settings s;
         o.with("domains", [&](const nlohmann::json& j, const std::string& p) { s.domains = trustgate::runtime::read_string_list(j, p); });
         return s;
@@ -144,11 +150,12 @@ struct domain_policy {
     trustgate::verdict check(trustgate::request_facts& facts, const R&) const {
         for (const auto& d : domains)
             if (facts.identity.ends_with("@" + d)) return trustgate::next_policy;
-        return trustgate::decision::deny(trustgate::reason::trusted_proxy_user_not_allowed, name);
+        return trustgate::decision::deny(domain_not_allowed, name);
     }
 };
 
 using domain_gateway = trustgate::gateway<trustgate::trusted_source, trustgate::proxy_identity, domain_policy>;
+// readme-example-end
 
 bool admits(const domain_gateway& gateway, const char* user) {
     const trustgate::basic_request request(*trustgate::net::address::parse("10.0.0.1"),
@@ -172,6 +179,12 @@ TEST_CASE("a policy of one's own reads its settings from gateway.policies.<setti
     const auto configured = trustgate::runtime::build<domain_gateway>(parse_config(proxy + "policies: {domain: {domains: ['corp.example']}}}}"));
     CHECK(admits(configured, "alice@corp.example"));
     CHECK_FALSE(admits(configured, "alice@example.com"));
+    const trustgate::basic_request outsider(*trustgate::net::address::parse("10.0.0.1"), {{"x-forwarded-user", "bob@example.org"}});
+    const auto refused = configured.authenticate(outsider);
+    CHECK(refused.why == domain_policy::domain_not_allowed);
+    CHECK(trustgate::to_string(refused.why) == "domain_not_allowed");
+    CHECK(refused.policy == "domain_policy");
+    STATIC_REQUIRE(std::ranges::find(domain_gateway::reasons, domain_policy::domain_not_allowed) != domain_gateway::reasons.end());
     // Without gateway.policies.domain the policy has its default settings.
     const auto defaults = trustgate::runtime::build<domain_gateway>(parse_config(proxy + "}}"));
     CHECK(admits(defaults, "alice@example.com"));

@@ -107,21 +107,17 @@ namespace {
 struct acme_tenant_only {
     static constexpr trustgate::stage stage = trustgate::stage::vet;
     static constexpr std::string_view name = "acme_tenant_only";
+    static constexpr reason tenant_not_allowed{"tenant_not_allowed"};
+    static constexpr std::array reasons{tenant_not_allowed};
+    static constexpr std::array headers{std::string_view{"x-tenant"}};
     template <class Context>
     static acme_tenant_only from_config(const auth_config&, const Context&) {
         return {};
     }
     template <request_view R>
-    verdict check(request_facts&, const R& request) const {
-        int lines = 0;
-        bool acme = false;
-        request.for_each_header([&](std::string_view header, std::string_view value) {
-            if (!model::same_ignoring_case(header, "x-tenant")) return;
-            ++lines;
-            acme = value == "acme";
-        });
-        if (lines == 1 && acme) return next_policy;
-        return decision::deny(reason::trusted_proxy_user_not_allowed, name);
+    verdict check(request_facts& facts, const R&) const {
+        if (facts.header_lines("x-tenant") == 1 && facts.header("x-tenant") == "acme") return next_policy;
+        return decision::deny(tenant_not_allowed, name);
     }
 };
 

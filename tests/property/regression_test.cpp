@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include <trustgate/model/reference_model.hpp>
-#include <trustgate/testing/detail/compare.hpp>
+#include <trustgate/testing/impl/compare.hpp>
 #include <trustgate/trustgate.hpp>
 
 using namespace trustgate;

@@ -5,11 +5,11 @@
 #include <vector>
 
 #include <trustgate/client_ip.hpp>
-#include <trustgate/detail/scan.hpp>
+#include <trustgate/impl/scan.hpp>
 #include <trustgate/detail/uri_text.hpp>
 #include <trustgate/net/address.hpp>
 #include <trustgate/net/cidr.hpp>
-#include <trustgate/net/detail/url_text.hpp>
+#include <trustgate/net/impl/url_text.hpp>
 #include <trustgate/net/prefix_set.hpp>
 
 using trustgate::net::address;

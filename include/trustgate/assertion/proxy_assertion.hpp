@@ -37,7 +37,7 @@
 #include "trustgate/detail/ascii.hpp"
 #include "trustgate/gateway.hpp"
 #include "trustgate/net/address.hpp"
-#include "trustgate/net/detail/url_text.hpp"
+#include "trustgate/net/impl/url_text.hpp"
 #include "trustgate/policy.hpp"
 #include "trustgate/policy/allow_users.hpp"
 #include "trustgate/policy/loopback_policy.hpp"

@@ -292,7 +292,7 @@ inline checked_token check_token(std::string_view token, const key_set& keys, co
     const auto* claim = claims.find(r.identity_claim);
     if (!claim || claim->kind != detail::json_member::is_string) return fail(failure::invalid, "identity claim missing or not a string");
     const auto identity = trustgate::detail::trim(claim->text);
-    if (identity.empty() || !proxy_identity::acceptable_identity(identity))
+    if (identity.empty() || !trustgate::acceptable_identity(identity))
         return fail(failure::invalid, "identity claim is blank, too long or has a control character");
 
     checked_token out;

@@ -46,7 +46,7 @@
 #include <boost/beast/websocket/stream.hpp>
 #include <openssl/ssl.h>
 
-#include "trustgate/beast/detail/outbound_io.hpp"
+#include "trustgate/beast/impl/outbound_io.hpp"
 #include "trustgate/net/egress.hpp"
 #include "trustgate/net/proxy_settings.hpp"
 #include "trustgate/net/ssrf.hpp"

@@ -41,11 +41,11 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
-#include "trustgate/beast/detail/connection_registry.hpp"
-#include "trustgate/beast/detail/http_session.hpp"
-#include "trustgate/beast/detail/server_state.hpp"
+#include "trustgate/beast/impl/connection_registry.hpp"
+#include "trustgate/beast/impl/http_session.hpp"
+#include "trustgate/beast/impl/server_state.hpp"
 #include "trustgate/beast/detail/socket_file.hpp"
-#include "trustgate/beast/detail/tls_detector.hpp"
+#include "trustgate/beast/impl/tls_detector.hpp"
 #include "trustgate/beast/fields_view.hpp"
 #include "trustgate/beast/handler.hpp"
 #include "trustgate/beast/options.hpp"

@@ -1,6 +1,6 @@
 // The two pieces of URI syntax trustgate reads in several places: a port and a scheme.
 // One definition each, used by the Host and Origin checks (scan.hpp), x-forwarded-for
-// entries (client_ip.hpp) and proxy and target URLs (net/detail/url_text.hpp), so that
+// entries (client_ip.hpp) and proxy and target URLs (net/impl/url_text.hpp), so that
 // those can never disagree about the same text.
 #pragma once
 

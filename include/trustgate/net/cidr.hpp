@@ -7,11 +7,15 @@
 // silently widen or narrow trust.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "trustgate/config.hpp"
 #include "trustgate/net/address.hpp"
 
 namespace trustgate::net {
@@ -90,5 +94,27 @@ private:
     address base_;
     std::uint8_t bits_;
 };
+
+// A configured list of addresses and blocks (gateway.trustedProxies, metrics.allowFrom),
+// parsed strictly: an entry that does not parse is a config_error naming `path[i]` and
+// its text, never a block that silently matches nothing (behaviour §2). IPv6 entries never
+// match IPv4 peers (behaviour §1); one written inside ::ffff:0:0/96 would be the
+// exception, so it must be written as the IPv4 it means.
+inline std::vector<cidr> parse_cidr_list(std::span<const std::string> entries, const std::string& path) {
+    std::vector<cidr> blocks;
+    blocks.reserve(entries.size());
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        const auto where = path + "[" + std::to_string(i) + "]";
+        const auto block = cidr::parse(entries[i]);
+        if (!block)
+            throw config_error(where, "expected a canonical IP address or CIDR with no host bits set, got \"" + entries[i] + "\"");
+        if (block->base().is_v4() && entries[i].find(':') != std::string::npos)
+            throw config_error(where, "expected the IPv4 form \"" +
+                                          (block->prefix_length() == 32 ? block->base().to_string() : block->to_string()) +
+                                          "\" instead of \"" + entries[i] + "\" (inside ::ffff:0:0/96, where IPv4 peers are kept)");
+        blocks.push_back(*block);
+    }
+    return blocks;
+}
 
 }  // namespace trustgate::net

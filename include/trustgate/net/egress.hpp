@@ -19,7 +19,7 @@
 
 #include "trustgate/detail/ascii.hpp"
 #include "trustgate/net/address.hpp"
-#include "trustgate/net/detail/url_text.hpp"
+#include "trustgate/net/impl/url_text.hpp"
 #include "trustgate/net/proxy_settings.hpp"
 #include "trustgate/net/ssrf.hpp"
 

@@ -22,7 +22,7 @@
 
 #include "trustgate/config.hpp"
 #include "trustgate/detail/ascii.hpp"
-#include "trustgate/net/detail/url_text.hpp"
+#include "trustgate/net/impl/url_text.hpp"
 
 namespace trustgate::net {
 

@@ -53,10 +53,11 @@ public:
         if (tp.loopback_user) {
             const std::string path = "gateway.auth.trustedProxy.loopbackUser";
             const std::string_view user = *tp.loopback_user;
-            if (detail::is_blank(user) || user.size() > 256 || detail::trim(user) != user ||
-                std::any_of(user.begin(), user.end(), detail::is_control) || user.find(',') != std::string_view::npos)
-                throw config_error(path, "expected a non-blank identity of at most 256 bytes without commas, "
-                                         "control characters or surrounding spaces");
+            // What a proxy's user header could carry (behaviour §3 step 4.4), and no comma.
+            if (detail::is_blank(user) || detail::trim(user) != user || !acceptable_identity(user) ||
+                user.find(',') != std::string_view::npos)
+                throw config_error(path, "expected a non-blank identity of at most " + std::to_string(max_identity_bytes) +
+                                             " bytes without commas, control characters or surrounding spaces");
             if (!tp.allow_users.empty() &&
                 std::none_of(tp.allow_users.begin(), tp.allow_users.end(), [&](const std::string& u) {
                     return tp.allow_users_case_insensitive ? detail::iequals(u, user) : u == user;

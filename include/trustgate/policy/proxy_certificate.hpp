@@ -7,6 +7,7 @@
 // direct-local request (step 5) has been decided by loopback_policy before it.
 //
 //   gateway<trusted_source, loopback_policy, proxy_certificate, required_headers, proxy_identity, allow_users, scopes<>>
+// (trustgate::trusted_proxy_certificate_gateway, presets.hpp)
 #pragma once
 
 #include <array>
@@ -15,16 +16,10 @@
 #include <vector>
 
 #include "trustgate/config.hpp"
+#include "trustgate/decision.hpp"
 #include "trustgate/detail/ascii.hpp"
-#include "trustgate/gateway.hpp"
 #include "trustgate/peer_certificate.hpp"
 #include "trustgate/policy.hpp"
-#include "trustgate/policy/allow_users.hpp"
-#include "trustgate/policy/loopback_policy.hpp"
-#include "trustgate/policy/proxy_identity.hpp"
-#include "trustgate/policy/required_headers.hpp"
-#include "trustgate/policy/scopes.hpp"
-#include "trustgate/policy/trusted_source.hpp"
 #include "trustgate/request.hpp"
 
 namespace trustgate {
@@ -74,9 +69,5 @@ public:
 private:
     std::vector<std::string> lowered_;
 };
-
-// `auth.mode = "trusted-proxy"` with `trustedProxy.clientCertificate` set: behaviour §3 with §11.
-using trusted_proxy_certificate_gateway =
-    gateway<trusted_source, loopback_policy, proxy_certificate, required_headers, proxy_identity, allow_users, scopes<>>;
 
 }  // namespace trustgate

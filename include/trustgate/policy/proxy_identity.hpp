@@ -46,12 +46,6 @@ public:
     // It takes an identity a signed assertion established (behaviour §10 step 8).
     static constexpr bool accepts_asserted_identity = true;
 
-    // behaviour §3 step 4.4 for an already trimmed, non-blank identity: at most 256 bytes, no
-    // control character. A signed assertion's identity claim must pass the same rules.
-    static constexpr bool acceptable_identity(std::string_view trimmed) noexcept {
-        return trimmed.size() <= max_identity_bytes && std::none_of(trimmed.begin(), trimmed.end(), detail::is_control);
-    }
-
     // The gateway reads this header while gathering request_facts; lower case.
     std::string_view user_header() const noexcept { return header_; }
 
@@ -61,7 +55,7 @@ public:
         if (!facts.user_present) return decision::deny(reason::trusted_proxy_user_missing, name);
         if (facts.user_lines > 1 || facts.user_has_comma) return decision::deny(reason::trusted_proxy_user_ambiguous, name);
         const auto user = facts.user_value;
-        if (!acceptable_identity(user)) return decision::deny(reason::trusted_proxy_user_invalid, name);
+        if (!trustgate::acceptable_identity(user)) return decision::deny(reason::trusted_proxy_user_invalid, name);
         facts.identity = user;
         facts.how = via::trusted_proxy;
         return next_policy;

@@ -31,27 +31,12 @@ public:
     explicit trusted_source(std::span<const net::cidr> blocks, forwarding_header client_ip_header = forwarding_header::x_forwarded_for)
         : proxies_(blocks), blocks_(blocks.begin(), blocks.end()), client_ip_header_(client_ip_header) {}
 
-    // Parses `entries` strictly; an entry that does not parse is an error naming its
-    // index and text, never a block that silently matches nothing (behaviour §2).
+    // Parses `entries` strictly (net::parse_cidr_list); an empty list trusts nobody and
+    // is an error too.
     static trusted_source parse(std::span<const std::string> entries, const std::string& path = "gateway.trustedProxies") {
         if (entries.empty())
             throw config_error(path, "expected at least one trusted proxy address or CIDR");
-        std::vector<net::cidr> blocks;
-        for (std::size_t i = 0; i < entries.size(); ++i) {
-            const auto block = net::cidr::parse(entries[i]);
-            if (!block)
-                throw config_error(path + "[" + std::to_string(i) + "]",
-                                   "expected a canonical IP address or CIDR with no host bits set, got \"" + entries[i] + "\"");
-            // behaviour §1: IPv6 entries never match IPv4 peers; one written inside the mapped
-            // space would be the exception, so it must be written as the IPv4 it means.
-            if (block->base().is_v4() && entries[i].find(':') != std::string::npos)
-                throw config_error(path + "[" + std::to_string(i) + "]",
-                                   "expected the IPv4 form \"" +
-                                       (block->prefix_length() == 32 ? block->base().to_string() : block->to_string()) +
-                                       "\" instead of \"" + entries[i] + "\" (inside ::ffff:0:0/96, where IPv4 peers are kept)");
-            blocks.push_back(*block);
-        }
-        return trusted_source(blocks);
+        return trusted_source(net::parse_cidr_list(entries, path));
     }
 
     template <class Context>

@@ -25,7 +25,7 @@
 
 #include "trustgate/beast/handler.hpp"
 #include "trustgate/decision.hpp"
-#include "trustgate/detail/scan.hpp"
+#include "trustgate/impl/scan.hpp"
 #include "trustgate/local_proof.hpp"
 #include "trustgate/policy/proxy_identity.hpp"
 #include "trustgate/policy/scopes.hpp"

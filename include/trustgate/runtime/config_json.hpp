@@ -604,16 +604,7 @@ inline void read_metrics(const json& v, const std::string& path, metrics_setting
         m.path = text;
     });
     o.with("allowFrom", [&](const json& j, const std::string& p) {
-        const auto entries = read_string_list(j, p);
-        std::vector<trustgate::net::cidr> blocks;
-        for (std::size_t i = 0; i < entries.size(); ++i) {
-            const auto block = trustgate::net::cidr::parse(entries[i]);
-            if (!block)
-                throw config_error(index_path(p, i), "expected a canonical IP address or CIDR with no host bits set, got " +
-                                                         in_quotes(entries[i]));
-            blocks.push_back(*block);
-        }
-        m.allow_from = trustgate::net::prefix_set(blocks);
+        m.allow_from = trustgate::net::prefix_set(trustgate::net::parse_cidr_list(read_string_list(j, p), p));
     });
 }
 
@@ -690,10 +681,8 @@ inline void check_rules(const gateway_config& c) {
     trustgate::attempt_limiter::validate(c.auth.rate_limit);
     // behaviour §1: the local socket's requests come from 127.0.0.1, which must be trusted to count.
     if (c.local_socket && c.auth.mode == trustgate::auth_mode::trusted_proxy &&
-        std::none_of(c.auth.trusted_proxies.begin(), c.auth.trusted_proxies.end(), [](const std::string& entry) {
-            const auto block = trustgate::net::cidr::parse(entry);
-            return block && block->contains(trustgate::net::address::from_v4_uint(0x7f000001));
-        }))
+        !trustgate::net::prefix_set(trustgate::net::parse_cidr_list(c.auth.trusted_proxies, "gateway.trustedProxies"))
+             .contains(trustgate::net::address::from_v4_uint(0x7f000001)))
         throw config_error("gateway.localSocket", "expected gateway.trustedProxies to contain 127.0.0.1: the Unix socket's "
                                                   "requests are decided as coming from it");
     if (c.max_connections_per_peer && *c.max_connections_per_peer > c.max_connections)

@@ -12,7 +12,7 @@
 #include "trustgate/assertion/jwks_refresher.hpp"
 #include "trustgate/beast/outbound.hpp"
 #include "trustgate/net/address.hpp"
-#include "trustgate/net/detail/url_text.hpp"
+#include "trustgate/net/impl/url_text.hpp"
 #include "trustgate/net/proxy_settings.hpp"
 
 namespace trustgate::runtime {

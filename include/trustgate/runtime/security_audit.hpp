@@ -85,13 +85,11 @@ inline bool is_loopback_block(const trustgate::net::cidr& b) { return b.first().
 inline std::optional<std::string> why_nobody_is_admitted(const gateway_config& c) {
     const auto& tp = c.auth.trusted_proxy;
     bool reachable = false, remote = false;
-    for (const auto& entry : c.auth.trusted_proxies) {
-        const auto block = trustgate::net::cidr::parse(entry);
-        if (!block) continue;
+    for (const auto& block : trustgate::net::parse_cidr_list(c.auth.trusted_proxies, "gateway.trustedProxies")) {
         for (const auto& peers : reachable_peers(c)) {
-            if (!overlap(*block, peers)) continue;
+            if (!overlap(block, peers)) continue;
             reachable = true;
-            remote = remote || (!is_loopback_block(*block) && !is_loopback_block(peers));
+            remote = remote || (!is_loopback_block(block) && !is_loopback_block(peers));
         }
     }
     if (!reachable)
@@ -129,13 +127,13 @@ inline std::vector<finding> security_audit(const gateway_config& c, std::span<co
                            "or list the local tools' users"});
         if (const auto why = detail::why_nobody_is_admitted(c))
             out.push_back({finding_id::admits_nobody, severity::warn, "gateway.trustedProxies", *why});
-        for (std::size_t i = 0; i < c.auth.trusted_proxies.size(); ++i) {
-            const auto block = trustgate::net::cidr::parse(c.auth.trusted_proxies[i]);
-            if (!block) continue;  // compile() has refused it already
-            const unsigned limit = block->base().is_v4() ? narrowest_wide_v4 : narrowest_wide_v6;
-            if (block->prefix_length() < limit)
+        const auto blocks = trustgate::net::parse_cidr_list(c.auth.trusted_proxies, "gateway.trustedProxies");
+        for (std::size_t i = 0; i < blocks.size(); ++i) {
+            const auto& block = blocks[i];
+            const unsigned limit = block.base().is_v4() ? narrowest_wide_v4 : narrowest_wide_v6;
+            if (block.prefix_length() < limit)
                 out.push_back({finding_id::wide_trusted_cidr, severity::warn, "gateway.trustedProxies[" + std::to_string(i) + "]",
-                               block->to_string() + " is wider than /" + std::to_string(limit) +
+                               block.to_string() + " is wider than /" + std::to_string(limit) +
                                    ": every address in it may claim any identity; list only the proxies' addresses"});
         }
     }

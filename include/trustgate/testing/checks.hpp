@@ -33,7 +33,7 @@
 #include "trustgate/config.hpp"
 #include "trustgate/decision.hpp"
 #include "trustgate/testing/coverage.hpp"
-#include "trustgate/testing/detail/properties.hpp"
+#include "trustgate/testing/impl/properties.hpp"
 #include "trustgate/testing/generators.hpp"
 
 namespace trustgate::testing {

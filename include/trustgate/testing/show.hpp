@@ -90,7 +90,7 @@ inline void showValue(const auth_config& c, std::ostream& os) {
     using testing::detail::quoted_list;
     const auto& tp = c.trusted_proxy;
     const auto& rl = c.rate_limit;
-    os << "mode " << (c.mode == auth_mode::trusted_proxy ? "trusted-proxy" : c.mode == auth_mode::token ? "token" : "none")
+    os << "mode " << to_string(c.mode)
        << "\n  trusted_proxies " << quoted_list(c.trusted_proxies)
        << ", client_ip_header " << (c.client_ip_header == forwarding_header::forwarded ? "forwarded" : "x-forwarded-for")
        << "\n  token " << testing::detail::quoted_optional(c.token)

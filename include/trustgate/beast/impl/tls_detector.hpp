@@ -12,9 +12,9 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
-#include "trustgate/beast/detail/connection_registry.hpp"
-#include "trustgate/beast/detail/http_session.hpp"
-#include "trustgate/beast/detail/server_state.hpp"
+#include "trustgate/beast/impl/connection_registry.hpp"
+#include "trustgate/beast/impl/http_session.hpp"
+#include "trustgate/beast/impl/server_state.hpp"
 #include "trustgate/local_proof.hpp"
 #include "trustgate/net/address.hpp"
 

@@ -32,9 +32,9 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
-#include "trustgate/beast/detail/connection_registry.hpp"
-#include "trustgate/beast/detail/server_state.hpp"
-#include "trustgate/beast/detail/websocket_session.hpp"
+#include "trustgate/beast/impl/connection_registry.hpp"
+#include "trustgate/beast/impl/server_state.hpp"
+#include "trustgate/beast/impl/websocket_session.hpp"
 #include "trustgate/beast/handler.hpp"
 #include "trustgate/beast/tls.hpp"
 #include "trustgate/detail/ascii.hpp"

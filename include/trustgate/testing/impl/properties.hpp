@@ -32,7 +32,7 @@
 #include "trustgate/request.hpp"
 #include "trustgate/trace.hpp"
 #include "trustgate/testing/coverage.hpp"
-#include "trustgate/testing/detail/compare.hpp"
+#include "trustgate/testing/impl/compare.hpp"
 #include "trustgate/testing/detail/pools.hpp"
 #include "trustgate/testing/generators.hpp"
 

@@ -19,8 +19,8 @@
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
-#include "trustgate/beast/detail/connection_registry.hpp"
-#include "trustgate/beast/detail/server_state.hpp"
+#include "trustgate/beast/impl/connection_registry.hpp"
+#include "trustgate/beast/impl/server_state.hpp"
 #include "trustgate/beast/handler.hpp"
 #include "trustgate/local_proof.hpp"
 #include "trustgate/peer_certificate.hpp"

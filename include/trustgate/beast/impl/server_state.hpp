@@ -15,7 +15,7 @@
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 
-#include "trustgate/beast/detail/connection_registry.hpp"
+#include "trustgate/beast/impl/connection_registry.hpp"
 #include "trustgate/beast/handler.hpp"
 #include "trustgate/beast/options.hpp"
 
