@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "trustgate/detail/ascii.hpp"
+
 namespace trustgate {
 
 namespace detail {
@@ -52,6 +54,17 @@ private:
     std::string path_;
     std::string expected_;
 };
+
+// A header name from the configuration (userHeader, requiredHeaders, an assertion's
+// header): an RFC 9110 token, returned in lower case, as every comparison of names is;
+// anything else is a config_error at `path`.
+inline std::string checked_header_name(std::string_view name, const std::string& path) {
+    if (name.empty()) throw config_error(path, "expected a non-empty header name");
+    if (!detail::is_token(name))
+        throw config_error(path, "expected an HTTP header name (an RFC 9110 token: letters, digits and !#$%&'*+-.^_`|~), got \"" +
+                                     std::string(name) + "\"");
+    return detail::lowered(name);
+}
 
 enum class auth_mode { trusted_proxy, token, none };
 

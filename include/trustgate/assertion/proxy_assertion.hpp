@@ -86,7 +86,7 @@ inline settings resolve(const assertion_config& c) {
     settings s;
     const auto header = c.header ? *c.header : p ? std::string(p->header) : std::string();
     if (header.empty()) throw config_error(path("header"), "expected the header that carries the assertion (or a preset)");
-    s.header = proxy_identity(header, path("header")).user_header();
+    s.header = checked_header_name(header, path("header"));
 
     if (c.algorithms.empty()) {
         if (!p) throw config_error(path("algorithms"), "expected at least one of RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 EdDSA (or a preset)");
@@ -179,9 +179,7 @@ public:
     using clock = std::int64_t (*)() noexcept;
 
     proxy_assertion(std::string header, std::shared_ptr<assertion::verifier> verifier, clock now = system_seconds)
-        : header_(trustgate::detail::lowered(header)), verifier_(std::move(verifier)), now_(now) {
-        if (header_.empty()) throw config_error(std::string(config_path) + ".header", "expected a header name");
-    }
+        : header_(checked_header_name(header, std::string(config_path) + ".header")), verifier_(std::move(verifier)), now_(now) {}
 
     // Keys from jwksFile are read here. With jwksUrl the policy starts with no key, and a
     // jwks_refresher (trustgate/assertion/jwks_refresher.hpp) loads them.

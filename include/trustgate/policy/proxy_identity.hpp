@@ -29,12 +29,7 @@ public:
     proxy_identity() : proxy_identity(std::string("x-forwarded-user")) {}
 
     explicit proxy_identity(std::string user_header, const std::string& path = "gateway.auth.trustedProxy.userHeader")
-        : header_(std::move(user_header)) {
-        if (detail::is_blank(header_)) throw config_error(path, "expected a non-empty header name");
-        if (std::any_of(header_.begin(), header_.end(), [](char c) { return c == ' ' || c == ':' || detail::is_control(c); }))
-            throw config_error(path, "expected an HTTP header name, got \"" + header_ + "\"");
-        header_ = detail::lowered(header_);
-    }
+        : header_(checked_header_name(user_header, path)) {}
 
     template <class Context>
     static proxy_identity from_config(const auth_config& config, const Context&) {

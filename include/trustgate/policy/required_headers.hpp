@@ -31,12 +31,8 @@ public:
     explicit required_headers(std::vector<std::string> names, const std::string& path = "gateway.auth.trustedProxy.requiredHeaders")
         : names_(std::move(names)) {
         if (names_.size() > max_headers) throw config_error(path, "expected at most 64 header names");
-        for (std::size_t i = 0; i < names_.size(); ++i) {
-            const auto& n = names_[i];
-            if (!detail::is_token(n))
-                throw config_error(path + "[" + std::to_string(i) + "]", "expected an HTTP header name, got \"" + n + "\"");
-            lowered_names_.push_back(detail::lowered(n));
-        }
+        for (std::size_t i = 0; i < names_.size(); ++i)
+            lowered_names_.push_back(checked_header_name(names_[i], path + "[" + std::to_string(i) + "]"));
     }
 
     template <class Context>

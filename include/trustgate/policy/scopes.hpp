@@ -83,7 +83,7 @@ public:
     // behaviour §5 defaults: defaultScopes [operator.read], tokenScopes [operator.admin].
     scopes() : scopes(default_scopes_config()) {}
 
-    explicit scopes(const scopes_config& config) : header_(config.header) {
+    explicit scopes(const scopes_config& config) : header_(checked_header_name(config.header, "gateway.auth.scopes.header")) {
         const std::string base = "gateway.auth.scopes";
         default_ = mask_of(config.default_scopes, base + ".defaultScopes");
         token_ = mask_of(config.token_scopes, base + ".tokenScopes");
