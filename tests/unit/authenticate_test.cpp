@@ -501,6 +501,13 @@ TEST_CASE("configuration rules fail at start-up with the JSON path") {
     c = base_config();
     c.trusted_proxy.required_headers = {"x-ok", "bad header"};
     expect_error(c, "gateway.auth.trustedProxy.requiredHeaders[1]", "header name");
+    // One header-name rule for every configured header (an RFC 9110 token).
+    c = base_config();
+    c.trusted_proxy.user_header = "x-user:";
+    expect_error(c, "gateway.auth.trustedProxy.userHeader", "RFC 9110 token");
+    c = base_config();
+    c.scopes.header = "x scopes";
+    expect_error(c, "gateway.auth.scopes.header", "RFC 9110 token");
     c = base_config();
     c.scopes.default_scopes = {"operator.read", "operator.reed"};
     expect_error(c, "gateway.auth.scopes.defaultScopes[1]", "operator.reed");
