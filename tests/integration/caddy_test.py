@@ -29,13 +29,7 @@ class CaddyBasicAuth(ProxiedGatewayChecks, unittest.TestCase):
             "reverse_proxy 127.0.0.1:18789 {": f"reverse_proxy 127.0.0.1:{cls.gw.port} {{",
             alice_line: "\n\t\t".join(harness.htpasswd_line(user).replace(":", " ", 1) for user in harness.PASSWORDS),
         })
-        path = harness.write_file(os.path.join(DIR, "Caddyfile"), caddyfile)
-        env = dict(os.environ, HOME=DIR, XDG_CONFIG_HOME=DIR, XDG_DATA_HOME=DIR)
-        with open(os.path.join(DIR, "caddy.log"), "wb") as log:
-            proc = harness.spawn(["caddy", "run", "--config", path, "--adapter", "caddyfile"], env=env, stdout=log,
-                                 stderr=log)
-        harness.at_exit(lambda: harness.stop(proc))
-        harness.wait_for_port("127.0.0.1", cls.proxy_port)
+        harness.start_caddy(DIR, caddyfile, "127.0.0.1", cls.proxy_port)
 
     def signed_in(self, user):
         return [basic_auth(user, harness.PASSWORDS[user])]

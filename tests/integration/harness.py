@@ -292,6 +292,18 @@ def start_nginx(directory, site_text, host, port, netns=None, user=None):
     return proc
 
 
+def start_caddy(directory, caddyfile_text, host, port):
+    """Caddy in the foreground with `caddyfile_text`, its state and log (caddy.log) in
+    `directory`; returns once it listens on host:port."""
+    path = write_file(os.path.join(directory, "Caddyfile"), caddyfile_text)
+    env = dict(os.environ, HOME=directory, XDG_CONFIG_HOME=directory, XDG_DATA_HOME=directory)
+    with open(os.path.join(directory, "caddy.log"), "wb") as log:
+        proc = spawn(["caddy", "run", "--config", path, "--adapter", "caddyfile"], env=env, stdout=log, stderr=log)
+    at_exit(lambda: stop(proc))
+    wait_for_port(host, port)
+    return proc
+
+
 # The people the proxies' password files know; alice is in the tests' allowUsers, bob not.
 PASSWORDS = {"alice": "wonderland", "bob": "builder"}
 

@@ -155,13 +155,7 @@ class CaddyClientAuth(unittest.TestCase):
                        f"\t\t\t\ttls_trusted_ca_certs {pki('proxy-ca.pem')}\n\t\t\t\t{client_auth}\n"
                        f"\t\t\t}}\n\t\t}}\n\t}}\n")
         caddyfile = f"{{\n\tadmin off\n\tauto_https off\n}}\n\nhttp://127.0.0.1:{cls.proxy_port} {{\n{routes}}}\n"
-        path = harness.write_file(os.path.join(DIR, "Caddyfile"), caddyfile)
-        env = dict(os.environ, HOME=DIR, XDG_CONFIG_HOME=DIR, XDG_DATA_HOME=DIR)
-        with open(os.path.join(DIR, "caddy.log"), "wb") as log:
-            proc = harness.spawn(["caddy", "run", "--config", path, "--adapter", "caddyfile"], env=env, stdout=log,
-                                 stderr=log)
-        harness.at_exit(lambda: harness.stop(proc))
-        harness.wait_for_port("127.0.0.1", cls.proxy_port)
+        harness.start_caddy(DIR, caddyfile, "127.0.0.1", cls.proxy_port)
 
     def test_tls_client_auth_passes_and_its_absence_is_refused(self):
         res = request("GET", "127.0.0.1", self.proxy_port, "/allowed/whoami")
