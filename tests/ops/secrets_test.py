@@ -322,6 +322,10 @@ class SignalsWhileSlow(unittest.TestCase):
 
         busy = socket.create_connection(("127.0.0.1", port), 5)
         busy.sendall(b"GET /whoami HTTP/1.1\r\nHost: loc")  # a request in progress holds the drain
+        # ... once the server has accepted it: a connection still in the kernel's backlog at
+        # SIGTERM is never accepted, and the drain would end at once. The backlog is FIFO, so
+        # a later connection answered means this one was accepted before it.
+        self.assertEqual(request("GET", "127.0.0.1", port, "/whoami", bearer(EXEC_TOKEN)).status, 200)
         proc.send_signal(signal.SIGTERM)
         wait_for_line(lambda line: line.get("event") == "draining")
         proc.send_signal(signal.SIGHUP)
