@@ -156,7 +156,7 @@ public:
     }
 
 private:
-    static constexpr via all_vias[] = {via::none, via::trusted_proxy, via::loopback_user, via::token};
+    static constexpr std::array<via, 4> all_vias{via::none, via::trusted_proxy, via::loopback_user, via::token};
     // The via enum indexes the counters directly; a reason by its position in `reasons`.
     static_assert(static_cast<std::size_t>(all_vias[std::size(all_vias) - 1]) == std::size(all_vias) - 1);
     static constexpr std::size_t shard_count = 8;
