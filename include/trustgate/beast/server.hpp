@@ -39,8 +39,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 
+#include "trustgate/beast/detail/connection.hpp"
 #include "trustgate/beast/impl/connection_registry.hpp"
 #include "trustgate/beast/impl/http_session.hpp"
 #include "trustgate/beast/impl/server_state.hpp"
@@ -177,13 +177,12 @@ private:
 
     void accept() {
         acceptor_.async_accept(boost::asio::make_strand(io_),
-                               boost::asio::bind_executor(strand_, [this](boost::beast::error_code ec,
-                                                                          boost::asio::ip::tcp::socket socket) {
+                               boost::asio::bind_executor(strand_, [this](boost::beast::error_code ec, detail::tcp_socket socket) {
                                    on_accept(ec, std::move(socket));
                                }));
     }
 
-    void on_accept(boost::beast::error_code ec, boost::asio::ip::tcp::socket socket) {
+    void on_accept(boost::beast::error_code ec, detail::tcp_socket socket) {
         if (draining_) return;
         if (ec) {
             // Out of file descriptors and the like: try again shortly instead of spinning.
@@ -197,7 +196,7 @@ private:
         accept();
     }
 
-    void admit(boost::asio::ip::tcp::socket socket) {
+    void admit(detail::tcp_socket socket) {
         boost::beast::error_code ec;
         const auto remote = socket.remote_endpoint(ec);
         if (ec) return;  // already gone
@@ -208,13 +207,12 @@ private:
         const auto header_deadline = std::chrono::steady_clock::now() + state_->options.header_timeout;
         // Once per connection, before any request (behaviour §1): who owns the peer's socket.
         const auto proof = peer.is_loopback() ? net::peer_owner(socket.native_handle()) : trustgate::local_proof{};
-        boost::beast::tcp_stream stream(std::move(socket));
         if (state_->options.tls) {
-            std::make_shared<detail::tls_detector>(state_, std::move(*slot), std::move(stream), peer, header_deadline, proof)
+            std::make_shared<detail::tls_detector>(state_, std::move(*slot), std::move(socket), peer, header_deadline, proof)
                 ->start();
         } else {
-            std::make_shared<detail::http_session<boost::beast::tcp_stream>>(state_, std::move(*slot), std::move(stream), peer,
-                                                                             boost::beast::flat_buffer{}, header_deadline, proof)
+            std::make_shared<detail::http_session<detail::tcp_socket>>(state_, std::move(*slot), std::move(socket), peer,
+                                                                      boost::beast::flat_buffer{}, header_deadline, proof)
                 ->start();
         }
     }
@@ -233,7 +231,7 @@ private:
     void accept_local() {
         local_acceptor_.async_accept(boost::asio::make_strand(io_),
                                      boost::asio::bind_executor(strand_, [this](boost::beast::error_code ec,
-                                                                                local_protocol::socket socket) {
+                                                                                detail::unix_socket socket) {
                                          if (draining_) return;
                                          if (!ec) {
                                              admit_local(std::move(socket));
@@ -247,14 +245,14 @@ private:
     }
 
     // A local tool on the Unix socket: peer 127.0.0.1, proven by SO_PEERCRED, plain HTTP.
-    void admit_local(local_protocol::socket socket) {
+    void admit_local(detail::unix_socket socket) {
         const auto peer = net::address::from_v4_uint(0x7f000001);
         auto slot = state_->connections.try_admit(peer);
         if (!slot) return refuse_over_capacity(socket, true);
         const auto header_deadline = std::chrono::steady_clock::now() + state_->options.header_timeout;
         const auto proof = net::peer_owner(socket.native_handle());
-        std::make_shared<detail::http_session<detail::unix_stream>>(state_, std::move(*slot), detail::unix_stream(std::move(socket)),
-                                                                    peer, boost::beast::flat_buffer{}, header_deadline, proof)
+        std::make_shared<detail::http_session<detail::unix_socket>>(state_, std::move(*slot), std::move(socket), peer,
+                                                                    boost::beast::flat_buffer{}, header_deadline, proof)
             ->start();
     }
 

@@ -15,23 +15,20 @@
 #include <variant>
 
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 
+#include "trustgate/beast/detail/connection.hpp"
 #include "trustgate/beast/impl/connection_registry.hpp"
 #include "trustgate/beast/impl/server_state.hpp"
 #include "trustgate/beast/impl/websocket_session.hpp"
@@ -43,10 +40,6 @@
 #include "trustgate/peer_certificate.hpp"
 
 namespace trustgate::beast::detail {
-
-using tls_stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
-// server_options::local_socket's connections.
-using unix_stream = boost::beast::basic_stream<boost::asio::local::stream_protocol>;
 
 // A malformed request (as opposed to a client that went away or was too slow).
 inline bool is_bad_http(const boost::beast::error_code& ec) {
@@ -76,8 +69,8 @@ inline std::size_t field_count(const request_header& header) {
 template <class Stream>
 class http_session final : public drainable, public std::enable_shared_from_this<http_session<Stream>> {
     static constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
-    static_assert(is_tls || std::is_same_v<Stream, boost::beast::tcp_stream> || std::is_same_v<Stream, unix_stream>);
-    static constexpr bool is_local_socket = std::is_same_v<Stream, unix_stream>;
+    static_assert(is_tls || std::is_same_v<Stream, tcp_socket> || std::is_same_v<Stream, unix_socket>);
+    static constexpr bool is_local_socket = std::is_same_v<Stream, unix_socket>;
     using clock = std::chrono::steady_clock;
 
 public:
@@ -87,7 +80,8 @@ public:
     http_session(std::shared_ptr<const server_state> state, connection_registry::slot slot, Stream&& stream,
                  net::address peer, boost::beast::flat_buffer buffer, clock::time_point header_deadline,
                  trustgate::local_proof proof = {})
-        : state_(std::move(state)), slot_(std::move(slot)), stream_(std::move(stream)), peer_(peer), proof_(proof),
+        : state_(std::move(state)), slot_(std::move(slot)), stream_(std::move(stream)),
+          deadline_(stream_.get_executor(), state_->shortest_timeout()), peer_(peer), proof_(proof),
           buffer_(std::move(buffer)), first_byte_by_(header_deadline), header_deadline_(header_deadline) {
         buffer_.max_size(read_buffer_limit(state_->options));
     }
@@ -117,8 +111,17 @@ public:
         });
     }
 
+    // The deadline set last has passed: whatever is pending fails, and the session ends.
+    void on_deadline() {
+        boost::beast::error_code ignored;
+        lowest().close(ignored);
+    }
+
 private:
     auto& lowest() { return boost::beast::get_lowest_layer(stream_); }
+
+    void expire_at(clock::time_point when) { deadline_.expire_at(when, this->shared_from_this()); }
+    void expire_after(clock::duration d) { expire_at(clock::now() + d); }
 
     template <class F>
     auto bind(F f) {
@@ -126,7 +129,7 @@ private:
     }
 
     void handshake() {
-        lowest().expires_at(header_deadline_);
+        expire_at(header_deadline_);
         stream_.async_handshake(boost::asio::ssl::stream_base::server, buffer_.data(), bind(&http_session::on_handshake));
     }
 
@@ -143,7 +146,7 @@ private:
         if (draining_) return linger_close();
         if (buffer_.size() > 0) return read_header();
         idle_ = true;
-        lowest().expires_at(first_byte_by_);
+        expire_at(first_byte_by_);
         stream_.async_read_some(buffer_.prepare(read_size), bind(&http_session::on_first_bytes));
     }
 
@@ -161,7 +164,7 @@ private:
         parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(state_->options.max_header_bytes, UINT32_MAX)));
         parser_->body_limit(state_->options.max_body_bytes);
         // A deadline, not a timeout: bytes that trickle in never move it.
-        lowest().expires_at(header_deadline_);
+        expire_at(header_deadline_);
         http::async_read_header(stream_, buffer_, *parser_, bind(&http_session::on_header));
     }
 
@@ -194,7 +197,7 @@ private:
         on_body_ = std::move(std::get<read_body>(result).on_body);
         if (!on_body_) return send(internal_error());
         if (parser_->is_done()) return answer_body();
-        lowest().expires_after(state_->options.io_timeout);
+        expire_after(state_->options.io_timeout);
         // A client that asked may wait (curl: a second) for the go-ahead before sending
         // the body; it gets it only once the handler wants the body.
         const auto expect = header()[http::field::expect];
@@ -271,7 +274,7 @@ private:
         response_ = std::move(res);
         response_.prepare_payload();
         state_->decorate(response_);
-        lowest().expires_after(state_->options.io_timeout);
+        expire_after(state_->options.io_timeout);
         http::async_write(stream_, response_, bind(&http_session::on_write));
     }
 
@@ -288,12 +291,12 @@ private:
     // Ends the connection without resetting it under a response the client has not read.
     void linger_close() {
         if constexpr (is_tls) {
-            lowest().expires_after(state_->linger_time());
+            expire_after(state_->linger_time());
             stream_.async_shutdown([self = this->shared_from_this()](boost::beast::error_code) {});
         } else {
             boost::beast::error_code ignored;
-            lowest().socket().shutdown(boost::asio::socket_base::shutdown_send, ignored);
-            lowest().expires_after(state_->linger_time());
+            lowest().shutdown(boost::asio::socket_base::shutdown_send, ignored);
+            expire_after(state_->linger_time());
             discard();
         }
     }
@@ -310,6 +313,7 @@ private:
     std::shared_ptr<const server_state> state_;
     connection_registry::slot slot_;
     Stream stream_;
+    connection_deadline deadline_;
     net::address peer_;
     trustgate::local_proof proof_;
     trustgate::peer_certificate certificate_;  // taken once, after the handshake

@@ -42,6 +42,11 @@ struct server_state {
         if (options.decorate) options.decorate(header);
     }
 
+    // What a connection's timer is armed for at most (detail::connection_deadline).
+    std::chrono::milliseconds shortest_timeout() const {
+        return std::min({options.header_timeout, options.io_timeout, options.idle_timeout});
+    }
+
     // After a final response on a closing connection, how long to read and discard what
     // the client still sends, so that closing does not reset the connection before the
     // client has read the response.

@@ -10,8 +10,8 @@
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 
+#include "trustgate/beast/detail/connection.hpp"
 #include "trustgate/beast/impl/connection_registry.hpp"
 #include "trustgate/beast/impl/http_session.hpp"
 #include "trustgate/beast/impl/server_state.hpp"
@@ -24,17 +24,23 @@ class tls_detector : public std::enable_shared_from_this<tls_detector> {
 public:
     // `header_deadline`: when the first request header must be complete, handshake included.
     tls_detector(std::shared_ptr<const server_state> state, connection_registry::slot slot,
-                 boost::beast::tcp_stream&& stream, net::address peer, std::chrono::steady_clock::time_point header_deadline,
+                 tcp_socket&& socket, net::address peer, std::chrono::steady_clock::time_point header_deadline,
                  trustgate::local_proof proof = {})
-        : state_(std::move(state)), slot_(std::move(slot)), stream_(std::move(stream)), peer_(peer),
-          header_deadline_(header_deadline), proof_(proof) {}
+        : state_(std::move(state)), slot_(std::move(slot)), stream_(std::move(socket)),
+          deadline_(stream_.get_executor(), state_->shortest_timeout()), peer_(peer), header_deadline_(header_deadline),
+          proof_(proof) {}
 
     void start() {
         boost::asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-            self->stream_.expires_at(self->header_deadline_);
+            self->deadline_.expire_at(self->header_deadline_, self);
             boost::beast::async_detect_ssl(self->stream_, self->buffer_,
                                            boost::beast::bind_front_handler(&tls_detector::on_detect, self));
         });
+    }
+
+    void on_deadline() {
+        boost::beast::error_code ignored;
+        stream_.close(ignored);
     }
 
 private:
@@ -45,15 +51,16 @@ private:
                                                        peer_, std::move(buffer_), header_deadline_, proof_)
                 ->start();
         } else {
-            std::make_shared<http_session<boost::beast::tcp_stream>>(state_, std::move(slot_), std::move(stream_), peer_,
-                                                                     std::move(buffer_), header_deadline_)
+            std::make_shared<http_session<tcp_socket>>(state_, std::move(slot_), std::move(stream_), peer_, std::move(buffer_),
+                                                       header_deadline_)
                 ->refuse(http::status::bad_request, "tls_required", "This port speaks HTTPS");
         }
     }
 
     std::shared_ptr<const server_state> state_;
     connection_registry::slot slot_;
-    boost::beast::tcp_stream stream_;
+    tcp_socket stream_;
+    connection_deadline deadline_;  // the header deadline, until a session takes over
     net::address peer_;
     std::chrono::steady_clock::time_point header_deadline_;
     trustgate::local_proof proof_;

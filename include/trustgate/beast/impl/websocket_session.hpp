@@ -76,8 +76,7 @@ public:
     void start(http::request<http::empty_body> upgrade) {
         namespace websocket = boost::beast::websocket;
         upgrade_ = std::move(upgrade);
-        // The WebSocket stream keeps its own timers; the TCP stream's would cut it off.
-        boost::beast::get_lowest_layer(ws_).expires_never();
+        // The WebSocket stream keeps its own timers (the HTTP session's went with it).
         auto timeouts = websocket::stream_base::timeout::suggested(boost::beast::role_type::server);
         timeouts.handshake_timeout = state_->options.io_timeout;
         timeouts.idle_timeout = state_->options.idle_timeout;
