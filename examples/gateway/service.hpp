@@ -127,9 +127,8 @@ public:
 
         const auto& state = *state_;
         const auto& name = method->get_ref<const std::string&>();
-        log_line line = decision_fields(state.admitted, peer_, state.config->generation);
-        line["route"] = "/ws";
-        line["method"] = log_text(name);
+        decision_line line(state.admitted, peer_, state.config->generation);
+        line.add("route", "/ws").add("method", log_text(name));
         const auto authorization = state.scopes->authorize(state.grant, name);
         auto outcome = counted_as(state.admitted);
         if (!authorization.allowed) {
@@ -216,9 +215,9 @@ private:
 
     // Writes and counts the decision line with the status sent. A refusal of a peer that
     // is not a trusted proxy ends the connection (behaviour §3 "Connections").
-    trustgate::beast::response finish(log_line& line, const counted& outcome, trustgate::beast::response res,
+    trustgate::beast::response finish(decision_line& line, const counted& outcome, trustgate::beast::response res,
                                       bool close) const {
-        line["status"] = res.result_int();
+        line.add("status", res.result_int());
         metrics_.count(outcome.allowed, outcome.why, outcome.how);
         audit_.write("decision", line);
         if (close) res.keep_alive(false);
@@ -231,10 +230,10 @@ private:
         const bool expose_reasons = config->settings.expose_reasons;
         const trustgate::decision d = gateway.authenticate(request);
         const auto path = request.path();
-        log_line line = decision_fields(d.owned(), audit_peer_of(request, config->settings), config->generation,
-                                                refused_identity(gateway, d, request));
+        decision_line line(d.owned(), audit_peer_of(request, config->settings), config->generation,
+                           refused_identity(gateway, d, request));
         const auto target = request.header().target();
-        line["route"] = loggable_target(std::string_view(target.data(), target.size()));
+        line.add("route", loggable_target(std::string_view(target.data(), target.size())));
         const bool close_on_refusal = !config->trusted_peers.contains(request.peer());
         auto outcome = counted_as(d);
 
@@ -263,18 +262,17 @@ private:
         if (path == "/whoami") {
             if (request.method() != http::verb::get) return finish(line, outcome, method_not_allowed(request, "GET"), false);
             const auto granted = gateway.template get<trustgate::scopes<>>().granted(d, request);
-            return finish(line, outcome,
-                          json_response(request, http::status::ok,
-                                                {{"user", std::string(d.identity)},
-                                                 {"via", std::string(to_string(d.how))},
-                                                 {"scopes", scope_names(granted)},
-                                                 {"clientIp", d.client_ip.to_string()}}),
-                          false);
+            std::string body;
+            json_writer json(body);
+            json.begin_object().key("user").value(d.identity).key("via").value(to_string(d.how)).key("scopes");
+            write_scope_names(json, granted);
+            json.key("clientIp").value(d.client_ip.to_string()).end_object();
+            return finish(line, outcome, trustgate::beast::make_response(request, http::status::ok, std::move(body)), false);
         }
 
         if (path.starts_with("/rpc/") && path.size() > 5) {
             const auto method = path.substr(5);
-            line["method"] = log_text(method);
+            line.add("method", log_text(method));
             if (request.method() != http::verb::post) return finish(line, outcome, method_not_allowed(request, "POST"), false);
             const auto authorization = gateway.authorize(d, method, request);
             if (!authorization.allowed) {
@@ -314,7 +312,7 @@ private:
                 detail::frame_handler(state, audit_peer_of(request, config->settings), audit_, metrics_),
                 [this, state](const incoming& upgrade) { return recheck_websocket(*state, upgrade); },
                 [this, line, outcome](unsigned status) mutable {
-                    line["status"] = status;
+                    line.add("status", status);
                     metrics_.count(outcome.allowed, outcome.why, outcome.how);
                     audit_.write("decision", line);
                 }};
@@ -337,10 +335,9 @@ private:
     std::optional<std::string> recheck_under(const std::shared_ptr<const compiled_config>& config, const Gateway& gateway,
                                              detail::websocket_state& state, const incoming& upgrade) const {
         const trustgate::decision d = gateway.authenticate(upgrade);
-        log_line line = decision_fields(d.owned(), audit_peer_of(upgrade, config->settings), config->generation,
-                                                refused_identity(gateway, d, upgrade));
-        line["route"] = "/ws";
-        line["trigger"] = "reload";
+        decision_line line(d.owned(), audit_peer_of(upgrade, config->settings), config->generation,
+                           refused_identity(gateway, d, upgrade));
+        line.add("route", "/ws").add("trigger", "reload");
         std::optional<trustgate::reason> refused;
         auto outcome = counted_as(d);
         if (!d.allowed) {
@@ -351,13 +348,13 @@ private:
         }
         metrics_.count(outcome.allowed, outcome.why, outcome.how);
         if (refused) {
-            line["closeCode"] = 1008;
+            line.add("closeCode", 1008);
             audit_.write("decision", line);
             return std::string(to_string(*refused));
         }
         const auto& scopes = gateway.template get<trustgate::scopes<>>();
         state = detail::websocket_state{config, &scopes, d.owned(), scopes.granted(d, upgrade)};
-        line["scopes"] = scope_names(state.grant);
+        line.add_scopes(state.grant);
         audit_.write("decision", line);
         return std::nullopt;
     }

@@ -1,12 +1,14 @@
 // trustgate/runtime/audit_log.hpp — one JSON object per line, each written whole.
 //
 //   audit_log audit(stderr);
-//   log_line line = decision_fields(d.owned(), audit_peer_of(request, config->settings), config->generation);
-//   line["route"] = loggable_target(target);
+//   decision_line line(d.owned(), audit_peer_of(request, config->settings), config->generation);
+//   line.add("route", loggable_target(target));
 //   audit.write("decision", line);
 //
 // Lines come from many threads; each is formatted first and written with one call under
-// a lock, so lines never interleave. Callers put only what behaviour §7 allows in a line:
+// a lock, so lines never interleave. A decision's line (one per request) is written
+// without a tree (json_writer.hpp), into a buffer each thread reuses; other events, rare,
+// take a log_line. Callers put only what behaviour §7 allows in a line:
 // never a token, a password, a cookie or a header's value other than the identity; the
 // helpers below write request bytes so that no two inputs look alike (log_text) and
 // drop what may carry a secret (loggable_target).
@@ -32,23 +34,39 @@
 #include "trustgate/presets.hpp"
 #include "trustgate/request.hpp"
 #include "trustgate/runtime/config_json.hpp"
+#include "trustgate/runtime/detail/json_text.hpp"
+#include "trustgate/runtime/json_writer.hpp"
 
 namespace trustgate::runtime {
 
 // Field order is kept as written (time and event first), for people reading the log.
 using log_line = nlohmann::ordered_json;
 
-// RFC 3339 UTC with milliseconds, e.g. 2025-01-31T12:00:00.123Z.
-inline std::string utc_timestamp(std::chrono::system_clock::time_point t = std::chrono::system_clock::now()) {
+// Appends RFC 3339 UTC with milliseconds, e.g. 2025-01-31T12:00:00.123Z. The date and
+// time of day are formatted once per second and thread.
+inline void append_utc_timestamp(std::string& out, std::chrono::system_clock::time_point t) {
     const auto since_epoch = t.time_since_epoch();
-    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
+    const auto seconds = std::chrono::floor<std::chrono::seconds>(since_epoch);
     const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds).count();
-    const std::time_t whole = seconds.count();
-    std::tm utc{};
-    gmtime_r(&whole, &utc);
-    char text[32];
-    const auto n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-    std::snprintf(text + n, sizeof text - n, ".%03dZ", static_cast<int>(millis));
+    thread_local std::chrono::seconds formatted{-1};
+    thread_local char whole_seconds[24];
+    thread_local std::size_t length = 0;
+    if (seconds != formatted) {
+        const std::time_t whole = seconds.count();
+        std::tm utc{};
+        gmtime_r(&whole, &utc);
+        length = std::strftime(whole_seconds, sizeof whole_seconds, "%Y-%m-%dT%H:%M:%S", &utc);
+        formatted = seconds;
+    }
+    out.append(whole_seconds, length);
+    const char fraction[] = {'.', static_cast<char>('0' + millis / 100), static_cast<char>('0' + millis / 10 % 10),
+                             static_cast<char>('0' + millis % 10), 'Z'};
+    out.append(fraction, sizeof fraction);
+}
+
+inline std::string utc_timestamp(std::chrono::system_clock::time_point t = std::chrono::system_clock::now()) {
+    std::string text;
+    append_utc_timestamp(text, t);
     return text;
 }
 
@@ -57,6 +75,8 @@ inline std::string utc_timestamp(std::chrono::system_clock::time_point t = std::
 inline std::string to_text(const log_line& value) {
     return value.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
+
+class decision_line;
 
 class audit_log {
 public:
@@ -68,13 +88,19 @@ public:
         line["time"] = utc_timestamp();
         line["event"] = std::string(event);
         for (const auto& [key, value] : fields.items()) line[key] = value;
-        const std::string text = to_text(line) + "\n";
+        put(to_text(line) + "\n");
+    }
+
+    // Writes {"time":…,"event":event, …the decision's fields}.
+    void write(std::string_view event, const decision_line& line) const;
+
+private:
+    void put(std::string_view text) const {
         std::lock_guard lock(mutex_);
         std::fwrite(text.data(), 1, text.size(), out_);
         std::fflush(out_);
     }
 
-private:
     std::FILE* out_;
     mutable std::mutex mutex_;
 };
@@ -158,30 +184,90 @@ std::optional<std::string> refused_identity(const Gateway& gateway, const trustg
     }
 }
 
-// The audit fields of an authentication decision (behaviour §7), and the configuration
-// generation that decided it. `user` is the identity, or on a refusal the refused one;
-// `localUid` is there whenever the kernel named the peer's user, in localUsers or not.
-inline log_line decision_fields(const trustgate::decision::owned_decision& d, const audit_peer& peer,
-                                std::uint64_t generation, const std::optional<std::string>& refused = std::nullopt) {
-    log_line line;
-    line["decision"] = d.allowed ? "allow" : "deny";
-    line["reason"] = std::string(to_string(d.why));
-    line["peer"] = peer.peer;
-    if (peer.proof.found()) line["localUid"] = peer.proof.uid;
-    line["clientIp"] = d.client_ip.to_string();
-    line["via"] = std::string(to_string(d.how));
-    line["user"] = d.allowed ? log_line(log_text(d.identity)) : refused ? log_line(log_text(*refused)) : log_line(nullptr);
-    line["policy"] = d.policy;
-    if (!d.detail.empty()) line["detail"] = d.detail;
-    line["generation"] = generation;
-    return line;
+// The audit line of an authentication decision (behaviour §7), formatted as it is built:
+// decision, reason, peer, localUid (whenever the kernel named the peer's user, in
+// localUsers or not), clientIp, via, user (the identity, or on a refusal the refused one),
+// policy, detail, the configuration generation that decided it, then what the caller adds
+// (route, method, status, …) in order.
+class decision_line {
+public:
+    decision_line(const trustgate::decision::owned_decision& d, const audit_peer& peer, std::uint64_t generation,
+                  const std::optional<std::string>& refused = std::nullopt)
+        : allowed_(d.allowed), why_(d.why), policy_(d.policy), detail_(d.detail) {
+        json_writer fields(who_, true);
+        fields.key("peer").value(peer.peer);
+        if (peer.proof.found()) fields.key("localUid").value(peer.proof.uid);
+        char client_ip[net::address::max_text_size];
+        fields.key("clientIp").value(std::string_view(client_ip, d.client_ip.format(client_ip)));
+        fields.key("via").value(to_string(d.how));
+        fields.key("user");
+        if (d.allowed) fields.value(log_text(d.identity));
+        else if (refused) fields.value(log_text(*refused));
+        else fields.value(nullptr);
+        json_writer(after_, true).key("generation").value(generation);
+    }
+
+    // An authenticated caller refused after authentication (scopes, origin): the line
+    // reports that refusal instead.
+    void refuse(trustgate::reason why, std::string_view policy, std::string_view detail = {}) {
+        allowed_ = false;
+        why_ = why;
+        policy_ = policy;
+        if (!detail.empty()) detail_ = detail;
+    }
+
+    // One more field, after all of the above (a string, an integer, a bool).
+    template <class Value>
+    decision_line& add(std::string_view key, const Value& value) {
+        json_writer(after_, true).key(key).value(value);
+        return *this;
+    }
+
+    // `scopes`: the names of a grant.
+    decision_line& add_scopes(trustgate::scope_mask granted);
+
+    // The fields as members of an object, each after a comma.
+    void append_to(std::string& out) const {
+        json_writer fields(out, true);
+        fields.key("decision").value(allowed_ ? "allow" : "deny").key("reason").value(to_string(why_));
+        out.append(who_);
+        fields.key("policy").value(policy_);
+        if (!detail_.empty()) fields.key("detail").value(detail_);
+        out.append(after_);
+    }
+
+private:
+    bool allowed_;
+    trustgate::reason why_;
+    std::string policy_;
+    std::string detail_;
+    std::string who_;    // peer .. user
+    std::string after_;  // generation, then what add() appended
+};
+
+// The scopes of a grant, as a JSON array.
+inline void write_scope_names(json_writer& json, trustgate::scope_mask granted) {
+    json.begin_array();
+    for (const auto name : trustgate::scopes<>::names_of(granted)) json.value(name);
+    json.end_array();
 }
 
-// The scopes of a grant, for the audit line and answers.
-inline log_line scope_names(trustgate::scope_mask granted) {
-    log_line names = log_line::array();
-    for (const auto name : trustgate::scopes<>::names_of(granted)) names.push_back(std::string(name));
-    return names;
+inline decision_line& decision_line::add_scopes(trustgate::scope_mask granted) {
+    json_writer fields(after_, true);
+    fields.key("scopes");
+    write_scope_names(fields, granted);
+    return *this;
+}
+
+inline void audit_log::write(std::string_view event, const decision_line& line) const {
+    thread_local std::string text;  // reused: a line costs no allocation once it has grown
+    text.assign(R"({"time":")");
+    append_utc_timestamp(text, std::chrono::system_clock::now());
+    text.append(R"(","event":)");
+    detail::append_json_string(text, event);
+    line.append_to(text);
+    text.append("}\n");
+    put(text);
 }
 
 // What an audit line counts as in trustgate_decisions_total: the authentication decision,
@@ -196,16 +282,13 @@ inline counted counted_as(const trustgate::decision& d) { return {d.allowed, d.w
 inline counted counted_as(const trustgate::decision::owned_decision& d) { return {d.allowed, d.why, d.how}; }
 
 // An authenticated caller refused after authentication (scopes, origin).
-inline void mark_refused(log_line& line, counted& outcome, trustgate::reason why, std::string_view policy,
+inline void mark_refused(decision_line& line, counted& outcome, trustgate::reason why, std::string_view policy,
                          std::string_view detail = {}) {
     outcome = {false, why, outcome.how};
-    line["decision"] = "deny";
-    line["reason"] = std::string(to_string(why));
-    line["policy"] = std::string(policy);
-    if (!detail.empty()) line["detail"] = std::string(detail);
+    line.refuse(why, policy, detail);
 }
 
-inline void mark_missing_scope(log_line& line, counted& outcome, std::string_view scope) {
+inline void mark_missing_scope(decision_line& line, counted& outcome, std::string_view scope) {
     mark_refused(line, outcome, trustgate::reason::missing_scope, trustgate::scopes<>::name, scope);
 }
 
