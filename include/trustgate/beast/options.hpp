@@ -1,12 +1,15 @@
 // trustgate/beast/options.hpp — where the server listens and what it tolerates.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+
+#include <sched.h>
 
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/http/fields.hpp>
@@ -15,6 +18,15 @@
 #include "trustgate/net/address.hpp"
 
 namespace trustgate::beast {
+
+// How many CPUs this process may run on: its affinity mask (what taskset, numactl or a
+// cgroup cpuset left it), not the machine's count. At least 1.
+inline std::size_t usable_cpus() noexcept {
+    cpu_set_t mask;
+    CPU_ZERO(&mask);
+    if (sched_getaffinity(0, sizeof mask, &mask) != 0) return 1;
+    return static_cast<std::size_t>(std::max(CPU_COUNT(&mask), 1));
+}
 
 struct server_options {
     // `::` listens dual-stack: IPv4 clients then arrive as ::ffff:a.b.c.d, which trustgate
@@ -29,7 +41,9 @@ struct server_options {
     // their local proof (incoming::local_socket() tells them apart). Empty: none.
     std::string local_socket;
 
-    std::size_t threads = 1;               // threads running the server
+    // Threads running the server, each with its own io_context; usable_cpus() is a good
+    // choice (runtime::server_options_of makes it).
+    std::size_t threads = 1;
     std::size_t max_connections = 1024;    // beyond this a connection gets 503 and is closed
     // One peer address may hold at most this many of them (then 503 too), so that one
     // client cannot take every place. Raise it for a proxy that funnels many clients.

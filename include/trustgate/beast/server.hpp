@@ -30,6 +30,7 @@
 #include <vector>
 
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
@@ -62,7 +63,8 @@ public:
     // Binds and listens at once, so the port is known (and taken) before run(); throws
     // boost::system::system_error when it cannot (e.g. the address is in use).
     server(server_options options, request_handler handler)
-        : io_(static_cast<int>(std::max<std::size_t>(1, options.threads))),
+        : contexts_(make_contexts(options.threads)),
+          io_(*contexts_.front()),
           state_(std::make_shared<detail::server_state>(std::move(options), std::move(handler))),
           busy_(over_capacity_response(*state_)),
           strand_(boost::asio::make_strand(io_)),
@@ -112,7 +114,8 @@ public:
     // watchers there, or run() waits for them. Register before run().
     void on_drain(std::function<void()> action) { drain_actions_.push_back(std::move(action)); }
 
-    // Serves until drained, on options.threads threads (this one included).
+    // Serves until drained, on options.threads threads (this one included), each with an
+    // io_context of its own.
     void run() {
         boost::asio::post(strand_, [this] {
             wait_for_signal();
@@ -120,7 +123,7 @@ public:
             if (local_file_) accept_local();
         });
         std::vector<std::jthread> workers;
-        for (std::size_t i = 1; i < state_->options.threads; ++i) workers.emplace_back([this] { io_.run(); });
+        for (std::size_t i = 1; i < contexts_.size(); ++i) workers.emplace_back([this, i] { contexts_[i]->run(); });
         io_.run();
     }
 
@@ -175,8 +178,28 @@ private:
         });
     }
 
+    // One io_context per thread, each run by its thread alone: no lock is shared between
+    // threads on the way through a request. The acceptor hands each new connection to the
+    // next context in turn; it stays there for its life. (One listening socket, not one per
+    // thread with SO_REUSEPORT: that would let another process of the same user bind the
+    // port too and quietly take a share of the connections, where now it gets EADDRINUSE.)
+    static std::vector<std::unique_ptr<boost::asio::io_context>> make_contexts(std::size_t threads) {
+        std::vector<std::unique_ptr<boost::asio::io_context>> contexts;
+        for (std::size_t i = 0; i < std::max<std::size_t>(1, threads); ++i)
+            contexts.push_back(std::make_unique<boost::asio::io_context>(1));
+        return contexts;
+    }
+
+    std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_guards() {
+        std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guards;
+        for (std::size_t i = 1; i < contexts_.size(); ++i) guards.push_back(boost::asio::make_work_guard(*contexts_[i]));
+        return guards;
+    }
+
+    boost::asio::io_context& next_context() { return *contexts_[next_context_++ % contexts_.size()]; }
+
     void accept() {
-        acceptor_.async_accept(boost::asio::make_strand(io_),
+        acceptor_.async_accept(boost::asio::make_strand(next_context()),
                                boost::asio::bind_executor(strand_, [this](boost::beast::error_code ec, detail::tcp_socket socket) {
                                    on_accept(ec, std::move(socket));
                                }));
@@ -229,7 +252,7 @@ private:
     }
 
     void accept_local() {
-        local_acceptor_.async_accept(boost::asio::make_strand(io_),
+        local_acceptor_.async_accept(boost::asio::make_strand(next_context()),
                                      boost::asio::bind_executor(strand_, [this](boost::beast::error_code ec,
                                                                                 detail::unix_socket socket) {
                                          if (draining_) return;
@@ -284,16 +307,23 @@ private:
         stop_signals_.clear(ignored);
         for (const auto& action : drain_actions_) action();
         drain_timer_.expires_after(state_->options.drain_timeout);
+        // The other threads return once their connections are gone.
+        idle_workers_.clear();
         drain_timer_.async_wait([this](boost::beast::error_code ec) {
             // Lets run() return; on_signal's signals stay caught until the server goes.
             boost::beast::error_code not_waiting;
             signals_.cancel(not_waiting);
-            if (!ec) io_.stop();
+            if (!ec)
+                for (auto& context : contexts_) context->stop();
         });
         state_->connections.drain_all([this] { boost::asio::post(strand_, [this] { drain_timer_.cancel(); }); });
     }
 
-    boost::asio::io_context io_;
+    std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
+    boost::asio::io_context& io_;  // the first: the acceptors, signals and timers are here
+    // Keeps the other threads' run() going while they have no connection, until draining.
+    std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> idle_workers_ = work_guards();
+    std::size_t next_context_ = 0;  // touched on strand_ only
     std::shared_ptr<detail::server_state> state_;
     const std::string busy_;
     strand strand_;

@@ -15,7 +15,6 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -50,12 +49,12 @@ inline std::shared_ptr<boost::asio::ssl::context> load_tls(const tls_settings& t
 }
 
 // The listener `settings` describe, on up to `max_threads` threads (never more than the
-// machine has cores). Reads the TLS files (throws config_error).
+// process may use CPUs: beast::usable_cpus). Reads the TLS files (throws config_error).
 inline trustgate::beast::server_options server_options_of(const gateway_config& settings, unsigned max_threads = 4) {
     trustgate::beast::server_options options;
     options.bind = settings.bind;
     options.port = settings.port;
-    options.threads = std::clamp(std::thread::hardware_concurrency(), 1u, std::max(max_threads, 1u));
+    options.threads = std::clamp<std::size_t>(trustgate::beast::usable_cpus(), 1, std::max(max_threads, 1u));
     options.max_connections = settings.max_connections;
     if (settings.local_socket) options.local_socket = *settings.local_socket;
     options.max_connections_per_peer = settings.connections_per_peer();
