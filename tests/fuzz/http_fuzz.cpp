@@ -115,8 +115,13 @@ void serve_connection(std::string_view bytes, std::size_t read_size, const trust
     const trustgate::beast::server_options limits;
     const std::size_t buffer_limit = trustgate::beast::detail::read_buffer_limit(limits);
     std::size_t received = 0, consumed = 0;
+    // As the session does: each request's fields in the connection's arena, cleared
+    // between requests (a large header spills onto the heap).
+    trustgate::beast::detail::field_arena arena;
     for (std::size_t served = 0; served < max_requests_per_connection; ++served) {
-        http::request_parser<http::string_body> parser;
+        arena.clear();
+        trustgate::beast::request_parser<http::string_body> parser(
+            std::piecewise_construct, std::make_tuple(), std::make_tuple(trustgate::beast::request_fields::allocator_type(&arena)));
         parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
         parser.body_limit(limits.max_body_bytes);
         boost::beast::error_code ec;

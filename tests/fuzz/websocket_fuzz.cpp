@@ -155,7 +155,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     boost::beast::flat_buffer read;
     const auto bytes = std::string(upgrade) + std::string(frames.substr(0, early));
     read.commit(boost::asio::buffer_copy(read.prepare(bytes.size()), boost::asio::buffer(bytes)));
-    http::request_parser<http::empty_body> parser;
+    trustgate::beast::request_parser<http::empty_body> parser;
     boost::beast::error_code ec;
     read.consume(parser.put(read.data(), ec));
     check(!ec && parser.is_done(), [&] { return "the upgrade request did not parse: " + ec.message(); });

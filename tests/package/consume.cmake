@@ -22,4 +22,4 @@ if(NOT found_dir STREQUAL expected_dir)
   message(FATAL_ERROR "find_package(trustgate) used '${found_dir}', not the installed '${expected_dir}'")
 endif()
 
-run(${CMAKE_COMMAND} --build "${BINARY_DIR}")
+run(${CMAKE_COMMAND} --build "${BINARY_DIR}" --parallel 2)

@@ -37,11 +37,14 @@
 #include <utility>
 #include <variant>
 
+#include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "trustgate/beast/detail/field_arena.hpp"
 #include "trustgate/beast/fields_view.hpp"
 #include "trustgate/local_proof.hpp"
 #include "trustgate/net/address.hpp"
@@ -52,7 +55,13 @@ namespace trustgate::beast {
 
 namespace http = boost::beast::http;
 
-using request_header = http::request_header<>;
+// A request's header fields, as the server parses them: in the connection's arena
+// (detail::field_arena; a copy goes to the heap). A default-constructed allocator is the
+// heap's, so request_parser<Body>{} parses a request_header anywhere.
+using request_fields = http::basic_fields<detail::arena_allocator<char>>;
+using request_header = http::request_header<request_fields>;
+template <class Body>
+using request_parser = http::request_parser<Body, request_fields::allocator_type>;
 using response = http::response<http::string_body>;
 
 // A request as the handler sees it: the request line and header fields (no body: it has
@@ -83,7 +92,7 @@ public:
     // trustgate::carries_identity_storage: empty when the constructor was given none.
     std::span<char> identity_storage() const noexcept { return identity_storage_; }
 
-    fields_view<> view() const noexcept { return {*header_, peer_}; }
+    fields_view<request_fields::allocator_type> view() const noexcept { return {*header_, peer_}; }
 
     template <class Visitor>
     void for_each_header(Visitor&& visit) const {

@@ -41,7 +41,7 @@ inline std::optional<trustgate::beast::request_header> parse_raw_request(std::st
     }
     if (text.find("\r\n\r\n") == std::string::npos) text += text.ends_with("\r\n") ? "\r\n" : "\r\n\r\n";
     // Not eager: the parser stops at the end of the header section, as the gateway does.
-    boost::beast::http::request_parser<boost::beast::http::empty_body> parser;
+    trustgate::beast::request_parser<boost::beast::http::empty_body> parser;
     parser.header_limit(64 * 1024);
     boost::system::error_code ec;
     parser.put(boost::asio::buffer(text), ec);

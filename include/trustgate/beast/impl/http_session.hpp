@@ -5,11 +5,13 @@
 #pragma once
 
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <system_error>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -66,6 +68,17 @@ inline std::size_t field_count(const request_header& header) {
     return static_cast<std::size_t>(std::distance(header.begin(), header.end()));
 }
 
+// make_response has set Content-Length for its body already: setting it again would cost
+// an allocation per response. (Statuses that must not have a body are left to Beast.)
+inline bool length_already_set(const response& res) {
+    const auto status = res.result_int();
+    if (status < 200 || status == 204 || status == 304 || res.count(http::field::transfer_encoding) != 0) return false;
+    const auto text = res[http::field::content_length];
+    std::uint64_t length = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), length);
+    return ec == std::errc{} && end == text.data() + text.size() && !text.empty() && length == res.body().size();
+}
+
 template <class Stream>
 class http_session final : public drainable, public std::enable_shared_from_this<http_session<Stream>> {
     static constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
@@ -107,7 +120,8 @@ public:
             self->draining_ = true;
             // Between requests nothing is lost by closing now; a request in progress is
             // answered first and its response closes the connection.
-            if (self->idle_) self->lowest().cancel();
+            boost::beast::error_code ignored;  // the socket may be closed already (its deadline passed)
+            if (self->idle_) self->lowest().cancel(ignored);
         });
     }
 
@@ -160,7 +174,10 @@ private:
     }
 
     void read_header() {
-        parser_.emplace();
+        parser_.reset();  // its fields were the arena's
+        arena_->clear();
+        parser_.emplace(std::piecewise_construct, std::make_tuple(),
+                        std::make_tuple(request_fields::allocator_type(arena_.get())));
         parser_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(state_->options.max_header_bytes, UINT32_MAX)));
         parser_->body_limit(state_->options.max_body_bytes);
         // A deadline, not a timeout: bytes that trickle in never move it.
@@ -265,14 +282,16 @@ private:
     void upgrade(websocket_accept accept, std::uint64_t rules) {
         auto ws = std::make_shared<websocket_session<Stream>>(state_, std::move(slot_), std::move(stream_), std::move(buffer_),
                                                               peer_, is_tls, proof_, is_local_socket, std::move(certificate_),
-                                                              std::move(accept), rules, std::move(identity_storage_));
-        ws->start(http::request<http::empty_body>(std::move(parser_->get().base())));
+                                                              std::move(accept), rules, std::move(identity_storage_),
+                                                              std::move(arena_));
+        // Moved, not copied: the fields stay where they are, in the arena the session now owns.
+        ws->start(http::request<http::empty_body, request_fields>(std::move(parser_->get().base())));
     }
 
     // `res.keep_alive()` decides whether the connection stays open afterwards.
     void send(response res) {
         response_ = std::move(res);
-        response_.prepare_payload();
+        if (!length_already_set(response_)) response_.prepare_payload();
         state_->decorate(response_);
         expire_after(state_->options.io_timeout);
         http::async_write(stream_, response_, bind(&http_session::on_write));
@@ -322,7 +341,8 @@ private:
     // decision may point into. The next request is read only after this one is answered.
     std::unique_ptr<identity_storage> identity_storage_ = std::make_unique<identity_storage>();
     boost::beast::flat_buffer buffer_;
-    std::optional<http::request_parser<http::string_body>> parser_;  // holds the request until it is answered
+    std::unique_ptr<field_arena> arena_ = std::make_unique<field_arena>();  // the current request's fields
+    std::optional<request_parser<http::string_body>> parser_;  // holds the request until it is answered
     std::size_t header_fields_ = 0;                                   // as the handler saw them
     decltype(read_body::on_body) on_body_;
     response response_;

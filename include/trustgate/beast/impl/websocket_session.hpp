@@ -19,6 +19,7 @@
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include "trustgate/beast/detail/field_arena.hpp"
 #include "trustgate/beast/impl/connection_registry.hpp"
 #include "trustgate/beast/impl/server_state.hpp"
 #include "trustgate/beast/handler.hpp"
@@ -66,14 +67,16 @@ public:
     websocket_session(std::shared_ptr<const server_state> state, connection_registry::slot slot, Stream&& stream,
                       const boost::beast::flat_buffer& already_read, net::address peer, bool secure,
                       trustgate::local_proof proof, bool local_socket, trustgate::peer_certificate certificate,
-                      websocket_accept accept, std::uint64_t rules, std::unique_ptr<identity_storage> identities)
+                      websocket_accept accept, std::uint64_t rules, std::unique_ptr<identity_storage> identities,
+                      std::unique_ptr<field_arena> upgrade_fields)
         : state_(std::move(state)), slot_(std::move(slot)), ws_(std::move(stream), already_read), peer_(peer),
           secure_(secure), local_socket_(local_socket), proof_(proof), certificate_(std::move(certificate)),
-          identity_storage_(std::move(identities)), accept_(std::move(accept)), decided_under_(rules) {}
+          identity_storage_(std::move(identities)), accept_(std::move(accept)), decided_under_(rules),
+          upgrade_fields_(std::move(upgrade_fields)) {}
 
     // Runs on the connection's strand (the HTTP session calls it from its handler).
     // `upgrade` is kept: recheck decides again from it.
-    void start(http::request<http::empty_body> upgrade) {
+    void start(http::request<http::empty_body, request_fields> upgrade) {
         namespace websocket = boost::beast::websocket;
         upgrade_ = std::move(upgrade);
         // The WebSocket stream keeps its own timers (the HTTP session's went with it).
@@ -183,7 +186,8 @@ private:
     std::unique_ptr<identity_storage> identity_storage_;
     websocket_accept accept_;
     std::uint64_t decided_under_;  // the rules_changed count the connection was last decided under
-    http::request<http::empty_body> upgrade_;
+    std::unique_ptr<field_arena> upgrade_fields_;  // where upgrade_'s fields live: destroyed after it
+    http::request<http::empty_body, request_fields> upgrade_;
     boost::beast::flat_buffer buffer_;
     std::string reply_;
     unsigned handshake_status_ = 0;  // of the upgrade response Beast built
