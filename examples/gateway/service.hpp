@@ -97,7 +97,7 @@ inline log_line rpc_result(const trustgate::decision::owned_decision& caller, co
 
 // What one WebSocket was last decided under: the configuration, the decision and the
 // grant computed from its upgrade request. Replaced when a reload re-decides it; frames
-// and rechecks run on the connection's strand, one at a time, so no lock.
+// and rechecks run on the connection's thread, one at a time, so no lock.
 struct websocket_state {
     std::shared_ptr<const compiled_config> config;  // keeps *scopes alive
     const trustgate::scopes<>* scopes;

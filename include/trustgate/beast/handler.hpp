@@ -137,7 +137,7 @@ struct read_body {
 // with the upgrade request the connection was admitted on (its header fields, kept by the
 // server for this) and returns nothing to keep the connection, or a reason to close it
 // with 1008 (policy violation) and that reason (at most 123 bytes) as the close reason.
-// on_message and recheck run on the connection's strand, never at the same time, so they
+// on_message and recheck run on the connection's thread, never at the same time, so they
 // may share state without a lock.
 //
 // `on_handshake` (optional) is called once the upgrade is over, with the status of the

@@ -199,7 +199,7 @@ private:
     boost::asio::io_context& next_context() { return *contexts_[next_context_++ % contexts_.size()]; }
 
     void accept() {
-        acceptor_.async_accept(boost::asio::make_strand(next_context()),
+        acceptor_.async_accept(next_context().get_executor(),
                                boost::asio::bind_executor(strand_, [this](boost::beast::error_code ec, detail::tcp_socket socket) {
                                    on_accept(ec, std::move(socket));
                                }));
@@ -252,7 +252,7 @@ private:
     }
 
     void accept_local() {
-        local_acceptor_.async_accept(boost::asio::make_strand(next_context()),
+        local_acceptor_.async_accept(next_context().get_executor(),
                                      boost::asio::bind_executor(strand_, [this](boost::beast::error_code ec,
                                                                                 detail::unix_socket socket) {
                                          if (draining_) return;

@@ -1,5 +1,5 @@
-// What an accepted connection is made of: sockets typed on the connection's strand, and
-// the one timer that enforces all of its deadlines.
+// What an accepted connection is made of: sockets typed on the executor of the io_context
+// it lives on, and the one timer that enforces all of its deadlines.
 #pragma once
 
 #include <algorithm>
@@ -10,16 +10,18 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/wait_traits.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 namespace trustgate::beast::detail {
 
-// A connection's strand, typed: a strand held by Asio's type-erased any_io_executor (what
-// beast::tcp_stream uses) costs a heap allocation on every copy, several per request.
-using connection_executor = boost::asio::strand<boost::asio::io_context::executor_type>;
+// A connection's executor, typed: Asio's type-erased any_io_executor (what beast::tcp_stream
+// uses) costs a heap allocation on every copy of a strand it holds, several per request.
+// No strand either: each io_context of the server is run by one thread, so a
+// connection's handlers never run at the same time already, and a strand would only add
+// a lock and an allocation to every completion.
+using connection_executor = boost::asio::io_context::executor_type;
 using tcp_socket = boost::asio::ip::tcp::socket::rebind_executor<connection_executor>::other;
 using tls_stream = boost::beast::ssl_stream<tcp_socket>;
 // server_options::local_socket's connections.

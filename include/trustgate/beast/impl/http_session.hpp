@@ -99,7 +99,7 @@ public:
         buffer_.max_size(read_buffer_limit(state_->options));
     }
 
-    // Called from the accept loop: continues on the connection's own strand.
+    // Called from the accept loop: continues on the connection's own thread.
     void start() {
         boost::asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
             self->slot_.attach(self);

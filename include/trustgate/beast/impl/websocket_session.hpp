@@ -74,7 +74,7 @@ public:
           identity_storage_(std::move(identities)), accept_(std::move(accept)), decided_under_(rules),
           upgrade_fields_(std::move(upgrade_fields)) {}
 
-    // Runs on the connection's strand (the HTTP session calls it from its handler).
+    // Runs on the connection's thread (the HTTP session calls it from its handler).
     // `upgrade` is kept: recheck decides again from it.
     void start(http::request<http::empty_body, request_fields> upgrade) {
         namespace websocket = boost::beast::websocket;
