@@ -23,6 +23,7 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
@@ -168,6 +169,45 @@ std::string get(std::string_view target, std::string_view extra_headers = "") {
 }
 
 }  // namespace
+
+TEST_CASE("a request header parsed into the connection's arena: fields there, a copy on the heap, a big header spills") {
+    tb::detail::field_arena arena;
+    const auto in_arena = [&](const tb::request_header& header) {
+        for (const auto& field : header)
+            if (!arena.owns(field.value().data())) return false;
+        return arena.owns(header.target().data());
+    };
+    const auto parse = [&](std::string_view wire) {
+        tb::request_parser<http::empty_body> parser(std::piecewise_construct, std::make_tuple(),
+                                                   std::make_tuple(tb::request_fields::allocator_type(&arena)));
+        boost::system::error_code ec;
+        parser.put(boost::asio::buffer(wire.data(), wire.size()), ec);
+        REQUIRE_FALSE(ec);
+        return parser.release();
+    };
+
+    std::optional<tb::request_header> copy;
+    {
+        const auto request = parse("GET /whoami HTTP/1.1\r\nHost: gw\r\nX-Forwarded-User: alice\r\n\r\n");
+        CHECK(in_arena(request));
+        copy.emplace(request.base());
+        CHECK(copy->get_allocator().arena() == nullptr);
+        for (const auto& field : *copy) CHECK_FALSE(arena.owns(field.value().data()));
+    }
+    // The next request reuses the arena; the copy is untouched by it.
+    arena.clear();
+    const auto next = parse("GET /other HTTP/1.1\r\nHost: elsewhere\r\nX-Forwarded-User: mallory\r\n\r\n");
+    CHECK(in_arena(next));
+    CHECK((*copy)["X-Forwarded-User"] == "alice");
+    CHECK(copy->target() == "/whoami");
+
+    // More than the arena holds: the fields that do not fit go to the heap, all readable.
+    arena.clear();
+    const auto big = parse("GET / HTTP/1.1\r\nHost: gw\r\nX-Padding: " + std::string(3000, 'a') + "\r\nX-After: b\r\n\r\n");
+    CHECK(big["X-Padding"].size() == 3000);
+    CHECK(big["X-After"] == "b");
+    CHECK_FALSE(arena.owns(big["X-Padding"].data()));
+}
 
 TEST_CASE("fields_view visits the request's own header storage in wire order") {
     http::request_parser<http::string_body> parser;

@@ -28,6 +28,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include "trustgate/beast/detail/connection.hpp"
@@ -294,7 +295,10 @@ private:
         if (!length_already_set(response_)) response_.prepare_payload();
         state_->decorate(response_);
         expire_after(state_->options.io_timeout);
-        http::async_write(stream_, response_, bind(&http_session::on_write));
+        // Through a serializer of the session's own: writing the message itself would
+        // allocate one for every response.
+        serializer_.emplace(response_);
+        http::async_write(stream_, *serializer_, bind(&http_session::on_write));
     }
 
     void on_write(boost::beast::error_code ec, std::size_t) {
@@ -346,6 +350,7 @@ private:
     std::size_t header_fields_ = 0;                                   // as the handler saw them
     decltype(read_body::on_body) on_body_;
     response response_;
+    std::optional<http::response_serializer<http::string_body>> serializer_;  // of response_
     std::array<char, 1024> scratch_{};
     clock::time_point first_byte_by_;   // the next request's first byte, or the connection closes
     clock::time_point header_deadline_;  // the current request's header
