@@ -115,20 +115,10 @@ inline std::string log_text(std::string_view bytes) {
     std::size_t i = 0;
     while (i < bytes.size()) {
         const auto c = static_cast<unsigned char>(bytes[i]);
-        // Length of the UTF-8 sequence starting here, 0 when it is not a valid one.
-        std::size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-        if (n > 1) {
-            if (i + n > bytes.size()) n = 0;
-            for (std::size_t k = 1; n != 0 && k < n; ++k)
-                if ((static_cast<unsigned char>(bytes[i + k]) & 0xc0) != 0x80) n = 0;
-            if (n != 0) {
-                const auto second = static_cast<unsigned char>(bytes[i + 1]);
-                // Overlong forms, UTF-16 surrogates and code points beyond U+10FFFF.
-                if ((c == 0xe0 && second < 0xa0) || (c == 0xed && second > 0x9f) || (c == 0xf0 && second < 0x90) ||
-                    (c == 0xf4 && second > 0x8f))
-                    n = 0;
-            }
-        }
+        // The one UTF-8 rule the JSON escaping uses too: a valid sequence's length, or
+        // (negative) an invalid one, of which only this byte is escaped here.
+        const auto sequence = detail::utf8_sequence(bytes.substr(i));
+        const std::size_t n = sequence > 0 ? static_cast<std::size_t>(sequence) : 0;
         if (n == 0) {
             out.append("\\x").push_back(hex[c >> 4]);
             out.push_back(hex[c & 0xf]);
